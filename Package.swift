@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// gsa-theory: executable checks of the theory of "Gated Sparse Attention" (arXiv 2601.15305).
+import PackageDescription
+
+let package = Package(
+  name: "gsa-theory",
+  products: [
+    .executable(name: "gsa-theory", targets: ["gsa-theory"]),
+    .library(name: "GSATheory", targets: ["GSATheory"]),
+  ],
+  targets: [
+    // Thin C bridge to GNU GSL (Debian libgsl-dev), located through pkg-config.
+    .systemLibrary(
+      name: "CGSL",
+      pkgConfig: "gsl",
+      providers: [.apt(["libgsl-dev", "pkg-config"])]
+    ),
+    // The only module that touches raw GSL pointers.
+    .target(name: "GSLKit", dependencies: ["CGSL"]),
+    // Configurations, tensors, kernels, FLOP ledger.
+    .target(name: "GSAModel", dependencies: ["GSLKit"]),
+    // Cost model, claims and their checks, fits, simulations.
+    .target(name: "GSATheory", dependencies: ["GSAModel", "GSLKit"]),
+    // Argument parsing, subcommands and output formatting; the library never prints.
+    .target(name: "GSATheoryCLI", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
+    .executableTarget(name: "gsa-theory", dependencies: ["GSATheoryCLI"]),
+    // Shared test support: seeded generators, properties, shrinking.
+    .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
+    .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
+    .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

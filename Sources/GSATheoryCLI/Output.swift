@@ -1,0 +1,219 @@
+import Foundation
+
+/// A JSON value with ordered object keys, so the same data always serialises to the same bytes.
+public indirect enum JSONValue: Sendable, Equatable {
+  case null
+  case bool(Bool)
+  case int(Int)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([(String, JSONValue)])
+
+  public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.serialized() == rhs.serialized() }
+
+  /// Pretty-printed JSON (2-space indent). Non-finite numbers become `null`, since JSON has
+  /// no NaN or infinity. Doubles use Swift's shortest round-trip form.
+  public func serialized(indent: Int = 0) -> String {
+    var out = ""
+    write(into: &out, indent: indent)
+    return out
+  }
+
+  private func write(into out: inout String, indent: Int) {
+    let pad = String(repeating: "  ", count: indent + 1)
+    let closePad = String(repeating: "  ", count: indent)
+    switch self {
+    case .null: out += "null"
+    case .bool(let b): out += b ? "true" : "false"
+    case .int(let i): out += String(i)
+    case .number(let d): out += Self.format(d)
+    case .string(let s): out += Self.quote(s)
+    case .array(let items):
+      if items.isEmpty { out += "[]"; return }
+      if items.allSatisfy(\.isScalar) {
+        out += "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
+        return
+      }
+      out += "[\n"
+      for (i, item) in items.enumerated() {
+        out += pad
+        item.write(into: &out, indent: indent + 1)
+        out += i + 1 < items.count ? ",\n" : "\n"
+      }
+      out += closePad + "]"
+    case .object(let members):
+      if members.isEmpty { out += "{}"; return }
+      out += "{\n"
+      for (i, (key, value)) in members.enumerated() {
+        out += pad + Self.quote(key) + ": "
+        value.write(into: &out, indent: indent + 1)
+        out += i + 1 < members.count ? ",\n" : "\n"
+      }
+      out += closePad + "}"
+    }
+  }
+
+  private var isScalar: Bool {
+    switch self {
+    case .array, .object: return false
+    default: return true
+    }
+  }
+
+  static func format(_ d: Double) -> String {
+    guard d.isFinite else { return "null" }
+    if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) }
+    return "\(d)"
+  }
+
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+  ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(integerLiteral value: Int) { self = .int(value) }
+  public init(floatLiteral value: Double) { self = .number(value) }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+  public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(elements) }
+}
+
+/// A plain-text table with aligned columns (numbers right-aligned).
+public struct TextTable: Sendable {
+  public var headers: [String]
+  public var rows: [[String]]
+
+  public init(headers: [String], rows: [[String]] = []) {
+    self.headers = headers
+    self.rows = rows
+  }
+
+  public func rendered() -> String {
+    let columns = headers.count
+    var widths = headers.map(\.count)
+    for row in rows { for (i, cell) in row.prefix(columns).enumerated() { widths[i] = max(widths[i], cell.count) } }
+    func line(_ cells: [String]) -> String {
+      cells.prefix(columns).enumerated().map { i, cell in
+        let padding = String(repeating: " ", count: widths[i] - cell.count)
+        return Self.looksNumeric(cell) ? padding + cell : cell + padding
+      }.joined(separator: "  ").trimmingTrailingSpaces()
+    }
+    var out = [line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+    out += rows.map(line)
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  /// RFC 4180 CSV of the same table.
+  public func csv() -> String {
+    ([headers] + rows).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+  }
+
+  static func csvField(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+
+  static func looksNumeric(_ s: String) -> Bool {
+    !s.isEmpty && Double(s.replacingOccurrences(of: "×", with: "").replacingOccurrences(of: "%", with: "")) != nil
+  }
+}
+
+extension String {
+  fileprivate func trimmingTrailingSpaces() -> String {
+    var s = self
+    while s.last == " " { s.removeLast() }
+    return s
+  }
+}
+
+/// Number formatting for tables: significant digits, no locale.
+public func formatNumber(_ x: Double, digits: Int = 4) -> String {
+  guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+  if x == x.rounded(), abs(x) < 1e12 { return String(Int(x)) }
+  let magnitude = abs(x)
+  if magnitude >= 1e6 || magnitude < 1e-3 { return String(format: "%.\(max(digits - 1, 0))e", x) }
+  return String(format: "%.\(digits)g", x)
+}
+
+/// What a command produced, renderable in every output format.
+public struct Report: Sendable {
+  /// The machine-readable form (`--format json`); carries `schema_version`.
+  public var json: JSONValue
+  /// The human-readable form (`--format table`).
+  public var table: String
+  /// The flat form (`--format csv`); commands without a natural table give nil and CSV is refused.
+  public var csv: String?
+
+  public init(json: JSONValue, table: String, csv: String?) {
+    self.json = json
+    self.table = table
+    self.csv = csv
+  }
+
+  func rendered(as format: OutputFormat, command: String) throws(UsageError) -> String {
+    switch format {
+    case .table: return table
+    case .json: return json.serialized() + "\n"
+    case .csv:
+      guard let csv else { throw UsageError("\(command): no CSV form; use --format json or --format table") }
+      return csv
+    }
+  }
+}
+
+public enum OutputFormat: String, Sendable, CaseIterable {
+  case table, json, csv
+}
+
+/// Writes `contents` to `path` whole or not at all: a temporary file in the same directory,
+/// then rename(2), which is atomic on POSIX file systems.
+public func writeAtomically(_ contents: String, to path: String) throws(CommandFailure) {
+  let url = URL(fileURLWithPath: path)
+  let directory = url.deletingLastPathComponent().path
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+    throw CommandFailure("--output: directory '\(directory)' does not exist; create it first")
+  }
+  let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+  TemporaryFiles.register(temporary)
+  defer { TemporaryFiles.unregister(temporary) }
+  do {
+    try Data(contents.utf8).write(to: URL(fileURLWithPath: temporary))
+    guard rename(temporary, path) == 0 else {
+      let reason = String(cString: strerror(errno))
+      unlink(temporary)
+      throw CommandFailure("--output: cannot write '\(path)': \(reason)")
+    }
+  } catch let failure as CommandFailure {
+    throw failure
+  } catch {
+    unlink(temporary)
+    throw CommandFailure("--output: cannot write '\(path)': \(error.localizedDescription)")
+  }
+}
+
+/// Temporary files in flight, removed by the signal handler if the process is interrupted.
+enum TemporaryFiles {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var paths: Set<String> = []
+
+  static func register(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+  static func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+  static func removeAll() { lock.withLock { for path in paths { unlink(path) } } }
+}

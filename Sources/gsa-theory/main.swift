@@ -1,0 +1,4 @@
+import Foundation
+import GSATheoryCLI
+
+exit(CLI.main(Array(CommandLine.arguments.dropFirst())))
