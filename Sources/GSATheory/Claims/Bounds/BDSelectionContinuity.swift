@@ -54,7 +54,9 @@ extension BoundsChecks {
         for j in 0..<d { y[b][j] += lambda * direction[j] }
         return y
       }
-      let gap = { (lambda: Double) -> Double in let y = moved(lambda); return score(y, b) - score(y, kth) }
+      let gap = { (lambda: Double) -> Double in
+        let y = moved(lambda); return score(y, b) - score(y, kth)
+      }
       var high = 0.5
       while gap(high) <= 0 && high < 64 { high *= 2 }
       guard gap(high) > 0, let tie = MeasuredCost.bisect(0, high, gap) else { continue }
