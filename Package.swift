@@ -29,8 +29,8 @@ let package = Package(
     // Shared test support: seeded generators, properties, shrinking.
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
-    .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting"]),
-    .testTarget(name: "CLITests", dependencies: ["gsa-theory"]),
+    .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
     .testTarget(name: "GSAModelTests", dependencies: ["GSAModel", "GSLKit", "PropertyTesting"]),
     .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "PropertyTesting"]),
   ],
