@@ -94,7 +94,9 @@ public struct CostModel: Sendable {
       } else {
         selection.flops += 3 * causalPairs + 3 * L + (L + 1)
         selection.transcendentals += 2 * L + 1
-        selection += (c.kRule == .code ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
+        selection +=
+          (c.kRule == .code
+          ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
           : FlopCounts(flops: 1, transcendentals: 1, comparisons: 3)).times(L)
         for t in 0..<L {
           let n = candidates(t, L)
