@@ -31,6 +31,8 @@ public struct SweepPoint: Sendable {
   public let length: Int
   /// What the kernels counted (useful and executed, by bucket).
   public let counted: FlopLedger
+  /// What the closed-form `CostModel` predicts for the same point (with the measured k_t).
+  public let predicted: FlopLedger?
   /// Σ_t k_t (for dense variants: Σ_t (t + 1), the causal candidates).
   public let totalSelected: Int
   /// Wall time of each timed forward pass, seconds.
@@ -106,6 +108,11 @@ public enum Sweep {
     }
   }
 
+  /// The exact bucketed prediction of the forward pass's ledger.
+  public static func predictedLedger(_ config: LayerConfig, _ variant: Variant, length: Int, kPerQuery: [Int]) -> FlopLedger? {
+    nil
+  }
+
   /// The seeded input h (L × D), standard normal entries from GSL's mt19937.
   public static func input(length: Int, modelDim: Int, seed: UInt64) -> Matrix {
     let random = GSLRandom(seed: seed)
@@ -145,7 +152,9 @@ public enum Sweep {
         }
         points.append(
           SweepPoint(
-            variant: variant, length: length, counted: warm.ledger, totalSelected: warm.totalSelected, seconds: seconds,
+            variant: variant, length: length, counted: warm.ledger,
+            predicted: predictedLedger(layer.config, variant, length: length, kPerQuery: warm.kPerQuery),
+            totalSelected: warm.totalSelected, seconds: seconds,
             peakResidentBytes: ProcessMemory.peakResidentBytes(),
             predictedBytes: predictedBytes(layer.config, variant, length: length, threads: threads)))
       }

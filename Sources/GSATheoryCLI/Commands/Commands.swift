@@ -4,5 +4,6 @@ enum Commands {
     doctor,
     predict,
     roofline,
+    sweep,
   ]
 }
