@@ -62,38 +62,13 @@ public enum Sweep {
     }
   }
 
-  /// Bytes the layer's forward pass allocates at length L (float32 activations, Int32 selections,
-  /// per-worker indexer buffers, weights, the input and the output), from the allocations in
-  /// `AttentionLayer.run`; sparse variants are sized for k_max keys per query.
+  /// Bytes a sweep point needs at length L: the forward pass's own peak allocations
+  /// (`CostModel.peakMemoryBytes`, sized for k_max keys per query under adaptive rules) plus the
+  /// float32 input h (L × D) and every weight tensor of `LayerWeights`.
   public static func predictedBytes(_ config: LayerConfig, _ variant: Variant, length: Int, threads: Int) -> Double {
-    let l = Double(length)
-    let d = Double(config.modelDim)
-    let nq = Double(config.heads * config.headDim)
-    let nkv = Double(config.kvHeads * config.headDim)
-    let tiling = KernelTiling.standard
-    var floats = 2 * l * d  // input h and output u
-    floats += l * nq + 2 * l * nkv  // Q, K, V
-    floats += l * Double(config.headDim)  // RoPE cos and sin tables (L·d_h/2 each)
-    floats += l * nq  // attention output O
-    var weights = d * (2 * nq + 2 * nkv)
-    if variant.isGated {
-      floats += max(l * nkv, l * nq)  // one gate pre-activation buffer at a time
-      weights += d * (nq + nkv) + nq + nkv
-    }
-    var bytes = 0.0
-    if variant.isSparse {
-      let hi = Double(config.indexerHeads)
-      let di = Double(config.indexerDim)
-      floats += l * hi * di + 2 * l * di + l * hi  // q^I, k^I and its transpose, w
-      floats += Double(max(1, threads) * tiling.indexerQueryBlock) * l  // score blocks
-      weights += d * (hi * di + di + hi) + 2 * hi
-      let kMax = Double(min(config.kMax, length))
-      bytes += 4 * l * kMax + 8 * 3 * l  // selected indices (Int32), offsets, counts, k per query
-    } else {
-      floats += l * nkv  // keys transposed for the dense kernel
-      bytes += 8 * l  // k per query
-    }
-    return bytes + 4 * (floats + weights)
+    let forward = CostModel(config: config, variant: variant).peakMemoryBytes(length: length, workers: max(1, threads))
+    let weights = LayerWeights.shapes(for: config).values.reduce(0) { $0 + $1.rows * $1.cols }
+    return Double(forward) + 4 * Double(length * config.modelDim + weights)
   }
 
   /// Refuses up front (before any allocation) when the largest point of the plan is predicted to
@@ -110,7 +85,7 @@ public enum Sweep {
 
   /// The exact bucketed prediction of the forward pass's ledger.
   public static func predictedLedger(_ config: LayerConfig, _ variant: Variant, length: Int, kPerQuery: [Int]) -> FlopLedger? {
-    nil
+    CostModel(config: config, variant: variant).ledger(length: length, kPerQuery: variant.isSparse ? kPerQuery : nil)
   }
 
   /// The seeded input h (L × D), standard normal entries from GSL's mt19937.

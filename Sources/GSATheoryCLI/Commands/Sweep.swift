@@ -85,7 +85,8 @@ extension Commands {
       return Array(Set(rounded)).sorted()
     }
     if lower != nil || upper != nil {
-      throw UsageError("\(lower == nil ? "--min-length" : "--max-length"): a range needs both --min-length and --max-length")
+      let (given, missing) = lower == nil ? ("--max-length", "--min-length") : ("--min-length", "--max-length")
+      throw UsageError("\(given): a range needs \(missing) too; give both, or use --lengths")
     }
     let lengths = try options.intList("--lengths", in: range) ?? sweepDefaultLengths
     guard Set(lengths).count == lengths.count else { throw UsageError("--lengths: a length is listed twice; list each once") }
