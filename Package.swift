@@ -24,6 +24,8 @@ let package = Package(
     // Argument parsing, subcommands and output formatting; the library never prints.
     .target(name: "GSATheoryCLI", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
     .executableTarget(name: "gsa-theory", dependencies: ["GSATheoryCLI"]),
+    // The performance benchmark: writes docs/performance.md (run with -c release).
+    .executableTarget(name: "gsa-bench", dependencies: ["GSATheory", "GSAModel"]),
     // Shared test support: seeded generators, properties, shrinking.
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
