@@ -12,7 +12,7 @@ layer reports it ("bucket_seconds" -> "attention"), otherwise from the whole for
 script says which.
 
 Usage:
-  python3 benchmarks/torch_sdpa.py [--binary .build/release/gsa-theory] [--lengths 8192,32768] [--repeats 3]
+  python3 Benchmarks/torch_sdpa.py [--binary .build/release/gsa-theory] [--lengths 8192,32768] [--repeats 3]
 """
 
 import argparse
