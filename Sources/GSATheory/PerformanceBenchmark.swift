@@ -5,16 +5,16 @@ import GSAModel
 /// The performance benchmark behind docs/performance.md: the kernels measured against this
 /// machine's roofline and against the FLOP counts.
 ///
-/// Experimental design (per-bucket wall times are not exposed by `AttentionLayer`, so each kernel
-/// is isolated by the configuration instead):
-/// - **A, dense core**: dense variant, H 8 × d_h 64 (H_kv 8, as torch's SDPA shapes), D 16, so the
-///   projections are < 1% of the work and the forward time is the attention core's.
-/// - **B, GSA core**: gsa variant with the same heads, D 16, indexer H_I × d_I of the chosen preset,
-///   fixed k: indexer + top-k + sparse core.
-/// - **C, indexer stage**: B with the attention heads shrunk to H 1 × d_h 2: the indexer and top-k
-///   selection are unchanged (same H_I, d_I, k, L; top-k cost is data-independent), the sparse core ~0.
-///   Sparse-core time ≈ T_B − T_C.
-/// - **Indexer kernel alone**: `AttentionLayer.indexerScores` (one thread, all L × ⌈L⌉₁₆ pairs) at L ≤ 4096.
+/// Experimental design:
+/// - **Dense core**: `KernelProbe.denseCore` (the flash-style kernel alone, all cores), H 8 × d_h 64,
+///   H_kv 8 (torch SDPA's shapes): % of peak at the dense lengths, time exponent over the fit lengths.
+/// - **Indexer**: `KernelProbe.indexer` (the streaming score kernel alone, and with top-k selection),
+///   for the paper-shape indexer (H_I × d_I of the options) and the paper's (H_I 4 × d_I 64).
+/// - **Speedup**: whole layers at D 16 (projections negligible), dense (A) vs gsa with fixed k (B),
+///   against the FLOP ratio of their ledgers (= CostModel).
+/// - **Sparse core**: per-bucket layer times are not exposed, so the sparse core's time is
+///   T_B − T_C, where C is B with the attention heads shrunk to 1 × 2 (same indexer, k and L; the
+///   top-k cost is data-independent): its exponent over the fit lengths.
 public enum PerformanceBenchmark {
   public struct Options: Sendable {
     public var fitLengths = [2048, 4096, 8192, 16384, 32768]
@@ -24,7 +24,6 @@ public enum PerformanceBenchmark {
     public var indexerHeads = 2
     public var indexerDim = 16
     public var repeats = 2
-    public var indexerKernelLength = 4096
     public var seed: UInt64 = 42
     public init() {}
   }
@@ -36,15 +35,26 @@ public enum PerformanceBenchmark {
     public let points: [SweepPoint]
   }
 
+  public struct IndexerProbe: Sendable {
+    public let indexerHeads: Int
+    public let indexerDim: Int
+    /// Score kernel alone, per length.
+    public let scores: [Int: KernelProbe.Timing]
+    /// Scores + top-k selection, per length.
+    public let withSelection: [Int: KernelProbe.Timing]
+  }
+
   public struct Result: Sendable {
     public let options: Options
     public let roofline: Roofline.Measurement
-    public let dense: Series
+    /// Dense core alone, per length.
+    public let denseCore: [Int: KernelProbe.Timing]
+    /// Paper-shape indexer, then the paper's indexer.
+    public let indexers: [IndexerProbe]
+    /// Whole dense layer, D 16, at the speedup length (series A).
+    public let denseLayer: Series
     public let gsa: Series
     public let indexerStage: Series
-    /// Single-thread indexer kernel: executed FLOPs and seconds (median of repeats).
-    public let indexerKernelFlops: Double
-    public let indexerKernelSeconds: Double
     public let loadAverageBefore: String
     public let loadAverageAfter: String
   }
@@ -65,32 +75,38 @@ public enum PerformanceBenchmark {
     progress("roofline")
     let roofline = Roofline.measure(repeats: 5, fmaPerThread: 320_000_000)
     let lengths = Array(Set(o.fitLengths + o.denseLengths + [o.speedupLength])).sorted()
-    func series(_ name: String, _ config: LayerConfig, _ variant: Variant) throws(ConfigError) -> Series {
+    var denseCore = [Int: KernelProbe.Timing]()
+    for l in lengths {
+      progress("dense core L=\(l)")
+      denseCore[l] = KernelProbe.denseCore(length: l, heads: 8, kvHeads: 8, headDim: 64, seed: o.seed, repeats: o.repeats + 1)
+    }
+    var indexers = [IndexerProbe]()
+    for (heads, dim) in [(o.indexerHeads, o.indexerDim), (4, 64)] {
+      var config = gsaConfig(o, tinyCore: true).configured(for: .gsa)
+      config.indexerHeads = heads
+      config.indexerDim = dim
+      var scores = [Int: KernelProbe.Timing]()
+      var selected = [Int: KernelProbe.Timing]()
+      for l in lengths {
+        progress("indexer \(heads)×\(dim) L=\(l)")
+        scores[l] = KernelProbe.indexer(length: l, config: config, select: false, seed: o.seed, repeats: o.repeats + 1)
+        selected[l] = KernelProbe.indexer(length: l, config: config, select: true, seed: o.seed, repeats: o.repeats + 1)
+      }
+      indexers.append(IndexerProbe(indexerHeads: heads, indexerDim: dim, scores: scores, withSelection: selected))
+    }
+    func series(_ name: String, _ config: LayerConfig, _ variant: Variant, _ lengths: [Int]) throws(ConfigError) -> Series {
       // `configured(for:)` only flips gates and activation; sizes stay as given.
       let plan = SweepPlan(config: config, variants: [variant], lengths: lengths, repeats: o.repeats, seed: o.seed)
       let points = try Sweep.run(plan) { done, total, label in progress("\(name): \(label) (\(done)/\(total))") }
       return Series(name: name, config: plan.config(for: variant), variant: variant, points: points)
     }
-    let dense = try series("A dense core", denseConfig(o), .dense)
-    let gsa = try series("B gsa core", gsaConfig(o, tinyCore: false), .gsa)
-    let stage = try series("C indexer stage", gsaConfig(o, tinyCore: true), .gsa)
-    progress("indexer kernel")
-    let layer = try AttentionLayer(config: gsaConfig(o, tinyCore: true).configured(for: .gsa), variant: .gsa, seed: o.seed)
-    let l = o.indexerKernelLength
-    let x = Sweep.input(length: l, modelDim: 16, seed: o.seed)
-    _ = try layer.indexerScores(x)
-    var times = [Double]()
-    for _ in 0..<max(3, o.repeats) {
-      let start = DispatchTime.now().uptimeNanoseconds
-      _ = try layer.indexerScores(x)
-      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-    }
-    // All L × ⌈L⌉₁₆ pairs (not causal), H_I·(2·d_I + 3) FLOPs each (the kernel's own pair count).
-    let pairs = Double(((l + 3) / 4 * 4) * ((l + 15) / 16 * 16))
-    let kernelFlops = pairs * Double(o.indexerHeads * (2 * o.indexerDim + 3))
+    let seriesLengths = Array(Set(o.fitLengths + [o.speedupLength])).sorted()
+    let denseLayer = try series("A dense layer", denseConfig(o), .dense, [o.speedupLength])
+    let gsa = try series("B gsa layer", gsaConfig(o, tinyCore: false), .gsa, seriesLengths)
+    let stage = try series("C gsa layer, 1×2 heads", gsaConfig(o, tinyCore: true), .gsa, seriesLengths)
     return Result(
-      options: o, roofline: roofline, dense: dense, gsa: gsa, indexerStage: stage, indexerKernelFlops: kernelFlops,
-      indexerKernelSeconds: median(times), loadAverageBefore: before, loadAverageAfter: loadAverage())
+      options: o, roofline: roofline, denseCore: denseCore, indexers: indexers, denseLayer: denseLayer, gsa: gsa,
+      indexerStage: stage, loadAverageBefore: before, loadAverageAfter: loadAverage())
   }
 
   /// /proc/loadavg's first three fields (the machine is shared; contention shows here).
