@@ -29,6 +29,7 @@ let package = Package(
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting"]),
     .testTarget(name: "CLITests", dependencies: ["gsa-theory"]),
+    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "GSATheoryCLI"]),
   ],
   swiftLanguageModes: [.v6]
 )
