@@ -27,9 +27,9 @@ let package = Package(
     // Shared test support: seeded generators, properties, shrinking.
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
-    .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting"]),
-    .testTarget(name: "CLITests", dependencies: ["gsa-theory"]),
-    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "GSATheoryCLI"]),
+    .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
+    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "GSATheoryCLI", "PropertyTesting"]),
   ],
   swiftLanguageModes: [.v6]
 )

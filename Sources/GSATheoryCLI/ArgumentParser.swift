@@ -39,8 +39,9 @@ enum CommonOptions {
   static let seed = OptionSpec("--seed", value: "N", default: "42", help: "Seed for every random draw (same seed, same numbers).")
   static let format = OptionSpec("--format", value: "table|json|csv", default: "table", help: "Output format.")
   static let output = OptionSpec("--output", value: "FILE", help: "Write the output to FILE (whole or not at all) instead of stdout.")
+  static let json = OptionSpec("--json", value: "FILE", help: "Also write the JSON report to FILE, whatever --format is.")
   static let help = OptionSpec("--help", help: "Show this help and exit.")
-  static let all = [seed, format, output, help]
+  static let all = [seed, format, output, json, help]
 }
 
 /// Options parsed against a command's specs, with typed, validating accessors.
@@ -54,7 +55,9 @@ public struct ParsedOptions: Sendable {
   public private(set) var positionals: [String] = []
 
   /// Parses `arguments` (after the subcommand name) against `specs`.
-  static func parse(_ arguments: [String], specs: [OptionSpec], allowsPositionals: Bool, command: String) throws(UsageError)
+  static func parse(
+    _ arguments: [String], specs: [OptionSpec], allowsPositionals: Bool, command: String
+  ) throws(UsageError)
     -> ParsedOptions
   {
     var parsed = ParsedOptions()
@@ -85,7 +88,8 @@ public struct ParsedOptions: Sendable {
       }
       if name == "-h" { name = "--help" }
       guard let spec = byName[name] else {
-        throw UsageError("\(command): unknown option '\(name)'\(suggestion(for: name, among: specs.map(\.name))); see 'gsa-theory \(command) --help'")
+        throw UsageError(
+          "\(command): unknown option '\(name)'\(suggestion(for: name, among: specs.map(\.name))); see 'gsa-theory \(command) --help'")
       }
       if spec.takesValue {
         let value: String
@@ -120,7 +124,8 @@ public struct ParsedOptions: Sendable {
   public func choice(_ name: String, _ choices: [String], default defaultValue: String) throws(UsageError) -> String {
     guard let raw = values[name] else { return defaultValue }
     guard choices.contains(raw) else {
-      throw UsageError("\(name): unknown value '\(raw)'\(suggestion(for: raw, among: choices)); valid values: \(choices.joined(separator: ", "))")
+      throw UsageError(
+        "\(name): unknown value '\(raw)'\(suggestion(for: raw, among: choices)); valid values: \(choices.joined(separator: ", "))")
     }
     return raw
   }
@@ -138,7 +143,10 @@ public struct ParsedOptions: Sendable {
   }
 
   /// A finite floating-point number in `range`.
-  public func double(_ name: String, default defaultValue: Double, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude)
+  public func double(
+    _ name: String, default defaultValue: Double,
+    in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+  )
     throws(UsageError) -> Double
   {
     guard let raw = values[name] else { return defaultValue }
@@ -146,7 +154,9 @@ public struct ParsedOptions: Sendable {
   }
 
   /// An optional finite floating-point number in `range`.
-  public func optionalDouble(_ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude)
+  public func optionalDouble(
+    _ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+  )
     throws(UsageError) -> Double?
   {
     guard let raw = values[name] else { return nil }
@@ -170,7 +180,8 @@ public struct ParsedOptions: Sendable {
     guard let raw = values[name] else { return nil }
     let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     for part in parts where !choices.contains(part) {
-      throw UsageError("\(name): unknown value '\(part)'\(suggestion(for: part, among: choices)); valid values: \(choices.joined(separator: ", "))")
+      throw UsageError(
+        "\(name): unknown value '\(part)'\(suggestion(for: part, among: choices)); valid values: \(choices.joined(separator: ", "))")
     }
     return parts
   }

@@ -39,7 +39,9 @@ public enum CLI {
     case "--help", "-h", "help":
       if arguments.count > 1, first == "help" {
         guard let command = commands.first(where: { $0.name == arguments[1] }) else {
-          throw UsageError("unknown command '\(arguments[1])'\(suggestion(for: arguments[1], among: commands.map(\.name))); run 'gsa-theory --help' for the list")
+          throw UsageError(
+            "unknown command '\(arguments[1])'\(suggestion(for: arguments[1], among: commands.map(\.name))); run 'gsa-theory --help' for the list"
+          )
         }
         FileHandle.standardOutput.write(Data(command.help.utf8))
         return 0
@@ -54,9 +56,12 @@ public enum CLI {
     }
     guard let command = commands.first(where: { $0.name == first }) else {
       if first.hasPrefix("-") {
-        throw UsageError("unknown option '\(first)'\(suggestion(for: first, among: ["--help", "--version"])); options come after a command, see 'gsa-theory --help'")
+        throw UsageError(
+          "unknown option '\(first)'\(suggestion(for: first, among: ["--help", "--version"])); options come after a command, see 'gsa-theory --help'"
+        )
       }
-      throw UsageError("unknown command '\(first)'\(suggestion(for: first, among: commands.map(\.name))); run 'gsa-theory --help' for the list")
+      throw UsageError(
+        "unknown command '\(first)'\(suggestion(for: first, among: commands.map(\.name))); run 'gsa-theory --help' for the list")
     }
     let options = try ParsedOptions.parse(
       Array(arguments.dropFirst()), specs: command.allOptions, allowsPositionals: command.positionals != nil, command: command.name)
@@ -67,12 +72,16 @@ public enum CLI {
     let seed = try parseSeed(options.string("--seed"))
     let format = OutputFormat(rawValue: try options.choice("--format", OutputFormat.allCases.map(\.rawValue), default: "table"))!
     let output = options.string("--output")
-    if let output, output.isEmpty { throw UsageError("--output: empty file name; give a path such as results.json") }
+    let jsonOutput = options.string("--json")
+    for (flag, path) in [("--output", output), ("--json", jsonOutput)] where path?.isEmpty == true {
+      throw UsageError("\(flag): empty file name; give a path such as results.json")
+    }
     let invocation = Invocation(
       command: command.name, options: options, seed: seed, format: format,
       progress: Progress(enabled: isatty(STDERR_FILENO) == 1))
     let result = try command.run(invocation)
     let text = try result.report.rendered(as: format, command: command.name)
+    if let jsonOutput { try writeAtomically(result.report.json.serialized() + "\n", to: jsonOutput) }
     if let output {
       try writeAtomically(text, to: output)
     } else {

@@ -57,7 +57,9 @@ public struct Command: Sendable {
     for option in allOptions {
       let head = "  " + option.name + (option.valueName.map { " <\($0)>" } ?? "")
       let text = option.help + (option.defaultValue.map { " (default: \($0))" } ?? "")
-      lines.append(head.count < 28 ? head.padding(toLength: 28, withPad: " ", startingAt: 0) + text : head + "\n" + String(repeating: " ", count: 28) + text)
+      lines.append(
+        head.count < 28
+          ? head.padding(toLength: 28, withPad: " ", startingAt: 0) + text : head + "\n" + String(repeating: " ", count: 28) + text)
     }
     if !examples.isEmpty {
       lines += ["", "EXAMPLES:"] + examples.map { "  " + $0 }

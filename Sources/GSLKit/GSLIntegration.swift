@@ -76,7 +76,8 @@ public enum GSLIntegration {
       }
       withExtendedLifetime(box) {}
       if box.sawNonFinite {
-        throw GSLError(routine: routine, status: Int32(GSL_EBADFUNC), reason: "integrand returned NaN or infinity at x = \(box.firstBadPoint)")
+        throw GSLError(
+          routine: routine, status: Int32(GSL_EBADFUNC), reason: "integrand returned NaN or infinity at x = \(box.firstBadPoint)")
       }
       try check(status, routine)
       return Result(value: value, error: error, intervals: workspace.pointee.size)

@@ -14,7 +14,8 @@ public enum GSLLinearAlgebra {
     ensureGSLErrorHandlerOff()
     let routine = "gsl_linalg_SV_decomp"
     guard rows > 0, cols > 0, a.count == rows * cols else {
-      throw GSLError.invalidArgument(routine, "matrix needs positive shape matching its storage (got \(rows)×\(cols) with \(a.count) values)")
+      throw GSLError.invalidArgument(
+        routine, "matrix needs positive shape matching its storage (got \(rows)×\(cols) with \(a.count) values)")
     }
     guard a.allSatisfy(\.isFinite) else {
       throw GSLError.invalidArgument(routine, "matrix has NaN or infinite entries")
@@ -71,14 +72,17 @@ public struct LinearLeastSquares: Sendable, Equatable {
   }
 
   /// Fits y ≈ X c for a row-major design matrix X (`observations × parameters`).
-  public static func fit(design x: [Double], observations n: Int, parameters p: Int, response y: [Double])
+  public static func fit(
+    design x: [Double], observations n: Int, parameters p: Int, response y: [Double]
+  )
     throws(GSLError) -> LinearLeastSquares
   {
     ensureGSLErrorHandlerOff()
     let routine = "gsl_multifit_linear"
     guard p > 0, n > p, x.count == n * p, y.count == n else {
       throw GSLError.invalidArgument(
-        routine, "needs more observations than parameters and matching sizes (got n = \(n), p = \(p), X has \(x.count), y has \(y.count) values)")
+        routine,
+        "needs more observations than parameters and matching sizes (got n = \(n), p = \(p), X has \(x.count), y has \(y.count) values)")
     }
     guard x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else {
       throw GSLError.invalidArgument(routine, "design or response has NaN or infinite entries")
