@@ -30,7 +30,7 @@ let package = Package(
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
     .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
     .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
-    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "GSATheoryCLI", "PropertyTesting"]),
+    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "gsa-theory", "PropertyTesting"]),
   ],
   swiftLanguageModes: [.v6]
 )

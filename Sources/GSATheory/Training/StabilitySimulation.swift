@@ -36,7 +36,8 @@ public struct Adam: Sendable {
 /// - ℒ_t: the loss on a fixed evaluation batch (the stream's first batch) before step t, so
 ///   minibatch sampling noise does not count as instability.
 /// - *spike*: step t ≥ w with ℒ_t > κ · m_t and ℒ_t − m_t > 0.01·ℒ₀, m_t = median(ℒ_{t−w} …
-///   ℒ_{t−1}) (w = `spikeWindow`, κ = `spikeFactor`); consecutive spike steps are one event.
+///   ℒ_{t−1}) (w = `spikeWindow`, κ = `spikeFactor`); consecutive spike steps are one event; a
+///   divergence that stops the run (ℒ non-finite or > `divergenceFactor`·ℒ₀) is one more event.
 /// - *diverged*: a non-finite loss, a loss above `divergenceFactor` × ℒ₀, or a final loss
 ///   (mean of the last 10% of steps) above ℒ₀.
 /// - *stable*: not diverged and no spike event. The maximum stable learning rate is found by
@@ -262,10 +263,14 @@ public enum StabilitySimulation {
       shareNull = nullCount > 0 ? nullSum / nullCount : .nan
       shareAll = allSum / max(allCount, 1)
     }
-    let isDiverged = losses.count < steps || diverged(losses, factor: s.divergenceFactor)
+    let stoppedEarly = losses.count < steps
+    let isDiverged = stoppedEarly || diverged(losses, factor: s.divergenceFactor)
+    // A divergence that stopped the run counts as one more spike event (unless already one).
+    var events = spikeEvents(losses, window: s.spikeWindow, factor: s.spikeFactor)
+    if stoppedEarly, events.last != losses.count - 1 { events.append(losses.count - 1) }
     return RunTrace(
       learningRate: lr, losses: losses, diverged: isDiverged,
-      spikeEvents: spikeEvents(losses, window: s.spikeWindow, factor: s.spikeFactor), maxActivation: maxActivation,
+      spikeEvents: events, maxActivation: maxActivation,
       selectionChangeShare: changes, firstTokenShareNull: shareNull, firstTokenShareAll: shareAll)
   }
 
