@@ -164,7 +164,8 @@ public enum ConvergenceCheck {
     let conditions = [
       Condition(
         name: "step size η ≤ 1/β", value: eta, bound: bound.stepSize, margin: bound.stepSize - eta, satisfied: eta <= bound.stepSize,
-        detail: "β = J² + ρ·H₂ = \(bound.beta) (S_t fixed, norms ≤ \(s.normSlack)× initial, R = \(bound.inputNorm), R_y = \(bound.targetNorm))"),
+        detail:
+          "β = J² + ρ·H₂ = \(bound.beta) (S_t fixed, norms ≤ \(s.normSlack)× initial, R = \(bound.inputNorm), R_y = \(bound.targetNorm))"),
       Condition(
         name: "loss bounded below", value: losses.min() ?? .nan, bound: 0, margin: losses.min() ?? .nan,
         satisfied: losses.allSatisfy { $0.isFinite && $0 >= 0 }, detail: "squared error ≥ ℒ* = 0; value = smallest loss seen"),
@@ -172,7 +173,8 @@ public enum ConvergenceCheck {
         name: "selection stable (S_t fixed)", value: Double(selectionChanges), bound: 0, margin: margin, satisfied: selectionChanges == 0,
         detail: "value = steps at which some S_t differed from step 0; margin = smallest top-k score gap at θ_0 (∞ for dense)"),
       Condition(
-        name: "iterates stay in the norm set", value: maxNormRatio, bound: 1, margin: 1 - maxNormRatio, satisfied: maxNormRatio <= 1 + 1e-12,
+        name: "iterates stay in the norm set", value: maxNormRatio, bound: 1, margin: 1 - maxNormRatio,
+        satisfied: maxNormRatio <= 1 + 1e-12,
         detail: "value = max over steps and matrices of ‖W_t‖₂ / (slack·‖W_0‖₂)"),
     ]
     return Result(

@@ -359,11 +359,15 @@ public enum StabilitySimulation {
     DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
       let (variant, seedIndex) = jobs[index]
       let (dataSeed, modelSeed) = seeds[seedIndex]
-      let maxLR = parts.contains(.maxStableLR) ? maxStableLearningRate(variant, settings: s, dataSeed: dataSeed, modelSeed: modelSeed) : .nan
-      let shared = parts.contains(.shared)
-        ? train(variant, task: .teacher, lr: s.sharedLearningRate, steps: s.spikeSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
+      let maxLR =
+        parts.contains(.maxStableLR) ? maxStableLearningRate(variant, settings: s, dataSeed: dataSeed, modelSeed: modelSeed) : .nan
+      let shared =
+        parts.contains(.shared)
+        ? train(
+          variant, task: .teacher, lr: s.sharedLearningRate, steps: s.spikeSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
         : nil
-      let sink = parts.contains(.sink)
+      let sink =
+        parts.contains(.sink)
         ? train(variant, task: .sink, lr: s.sinkLearningRate, steps: s.sinkSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
         : nil
       let changes = shared?.selectionChangeShare ?? []
@@ -382,7 +386,8 @@ public enum StabilitySimulation {
           firstTokenShareAll: sink?.firstTokenShareAll ?? .nan,
           sinkFinalLoss: sinkTail.isEmpty ? .nan : sinkTail.reduce(0, +) / Double(sinkTail.count),
           selectionChangeRate: shared == nil ? .nan : (changes.isEmpty ? 0 : changes.reduce(0, +) / Double(changes.count)),
-          stepsWithSelectionChange: shared == nil ? .nan : (changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count)),
+          stepsWithSelectionChange: shared == nil
+            ? .nan : (changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count)),
           spikeEvents: events.count, spikesAtSelectionChange: events.filter(changedAt).count, sharedRunDiverged: shared?.diverged ?? false))
       progress?(results.done, jobs.count)
     }

@@ -71,7 +71,8 @@ extension Commands {
       config: config, variant: variant, learningRate: try o.optionalDouble("--lr", in: 1e-300...1e300),
       steps: try o.int("--steps", default: 200, in: 1...1_000_000), sequences: try o.int("--sequences", default: 4, in: 1...4096),
       length: try o.int("--length", default: 12, in: 1...4096), inputNorm: try o.double("--input-norm", default: 1, in: 1e-12...1e6),
-      normSlack: try o.double("--norm-slack", default: 1.5, in: 1...1e6), teacherGain: try o.double("--teacher-gain", default: 1, in: 0...1e6),
+      normSlack: try o.double("--norm-slack", default: 1.5, in: 1...1e6),
+      teacherGain: try o.double("--teacher-gain", default: 1, in: 0...1e6),
       seed: invocation.seed)
     var initial: LayerParameters?
     var weightsSource = "random (Xavier, [code] init)"
