@@ -74,6 +74,11 @@ public enum ConvergenceCheck {
     public let selectionChanges: Int
     public let initialSelectionMargin: Double
     public let maxNormRatio: Double
+    /// Gradient-difference ratios at θ₀ (GSL-sampled nearby points, S_t fixed) and power
+    /// iteration: how tight β is.
+    public let probe: SmoothnessProbe
+    /// Largest observed ratio / β (β of the slack norm set; ≤ 1 when the bound holds).
+    public var tightness: Double { probe.maxRatio / bound.beta }
 
     /// All theorem conditions hold.
     public var conditionsSatisfied: Bool { conditions.allSatisfy(\.satisfied) }
@@ -124,6 +129,7 @@ public enum ConvergenceCheck {
       targetNorm: batch.maxRowNorm(of: batch.targets, width: d), norms: norms)
     let eta = s.learningRate ?? bound.stepSize
 
+    let probe = try SmoothnessProbe.run(start, batch: batch, rng: rng.split(), samples: 6, radii: [1e-3, 1e-2, 1e-1], powerSteps: 10)
     var layer = DifferentiableLayer(parameters: start)
     let initialSelection = batch.inputs.map { layer.selection($0, length: s.length) }
     let margin = batch.inputs.map { layer.selectionMargin($0, length: s.length) }.min() ?? .infinity
@@ -180,7 +186,8 @@ public enum ConvergenceCheck {
     return Result(
       settings: s, bound: bound, learningRate: eta, conditions: conditions, losses: losses, gradientNormsSquared: gradSquares,
       increases: increases, descentLemmaViolations: lemmaViolations, minGradientNormSquared: minGrad, rateBound: rate,
-      telescopedRateBound: telescoped, selectionChanges: selectionChanges, initialSelectionMargin: margin, maxNormRatio: maxNormRatio)
+      telescopedRateBound: telescoped, selectionChanges: selectionChanges, initialSelectionMargin: margin, maxNormRatio: maxNormRatio,
+      probe: probe)
   }
 
   /// max over matrices of actual/bound (0/0 counts as 0, x/0 as ∞).
