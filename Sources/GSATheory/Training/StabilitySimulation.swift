@@ -307,6 +307,9 @@ public enum StabilitySimulation {
     public let spikeEvents: Int
     /// Spike events whose step (or the one before) had an S_t change.
     public let spikesAtSelectionChange: Int
+    /// Mean share of queries whose S_t changed going into a spike step (NaN without spikes);
+    /// compare with `selectionChangeRate`: a larger value means spikes follow larger selection changes.
+    public let selectionChangeAtSpikes: Double
     public let sharedRunDiverged: Bool
   }
 
@@ -377,6 +380,7 @@ public enum StabilitySimulation {
         (t - 1 >= 0 && t - 1 < changes.count && changes[t - 1] > 0) || (t - 2 >= 0 && t - 2 < changes.count && changes[t - 2] > 0)
       }
       let events = shared?.spikeEvents ?? []
+      let atSpikes = events.compactMap { t in t - 1 >= 0 && t - 1 < changes.count ? changes[t - 1] : nil }
       let sinkTail = sink.map { Array($0.losses.suffix(max(1, $0.losses.count / 10))) } ?? []
       results.set(
         index,
@@ -388,7 +392,9 @@ public enum StabilitySimulation {
           selectionChangeRate: shared == nil ? .nan : (changes.isEmpty ? 0 : changes.reduce(0, +) / Double(changes.count)),
           stepsWithSelectionChange: shared == nil
             ? .nan : (changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count)),
-          spikeEvents: events.count, spikesAtSelectionChange: events.filter(changedAt).count, sharedRunDiverged: shared?.diverged ?? false))
+          spikeEvents: events.count, spikesAtSelectionChange: events.filter(changedAt).count,
+          selectionChangeAtSpikes: atSpikes.isEmpty ? .nan : atSpikes.reduce(0, +) / Double(atSpikes.count),
+          sharedRunDiverged: shared?.diverged ?? false))
       progress?(results.done, jobs.count)
     }
     return Result(settings: s, cells: results.cells)

@@ -79,7 +79,7 @@ extension Commands {
     var variants: [(String, JSONValue)] = []
     var table = TextTable(headers: [
       "variant", "max stable lr", "spikes/1000", "max |u|", "sink share (null q)", "sink share (all q)", "S_t change rate",
-      "spikes at S_t change",
+      "spikes at S_t change", "S_t change into spikes",
     ])
     func pm(_ x: StabilitySimulation.Summary, _ f: (Double) -> String = { formatNumber($0, digits: 3) }) -> String {
       x.mean.isNaN ? "n/a" : "\(f(x.mean)) ± \(f(x.std))"
@@ -103,6 +103,7 @@ extension Commands {
             "sink_task_final_loss": summary(r.summary(v, \.sinkFinalLoss)),
             "selection_change_rate": summary(change), "steps_with_selection_change": summary(r.summary(v, \.stepsWithSelectionChange)),
             "spike_events": .int(events), "spike_events_at_selection_change": .int(coincide),
+            "selection_change_share_going_into_spikes": summary(r.summary(v, \.selectionChangeAtSpikes)),
             "per_seed": .array(
               r.cells(v).map {
                 [
@@ -118,6 +119,7 @@ extension Commands {
       table.rows.append([
         v.rawValue, pm(lr), pm(spikes), pm(act), pm(sinkNull, percent), pm(sinkAll, percent),
         v.isSparse ? pm(change, percent) : "n/a", v.isSparse ? "\(coincide)/\(events)" : "n/a",
+        v.isSparse ? pm(r.summary(v, \.selectionChangeAtSpikes), percent) : "n/a",
       ])
     }
     let dense = r.summary(.dense, \.maxStableLR).mean, gsa = r.summary(.gsa, \.maxStableLR).mean

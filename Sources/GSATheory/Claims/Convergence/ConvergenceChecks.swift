@@ -365,6 +365,8 @@ public enum ConvergenceChecks {
         EvidenceItem("\(v.rawValue): queries with changed S_t per step", r, unit: "fraction"),
         EvidenceItem("\(v.rawValue): steps with any S_t change", result.summary(v, \.stepsWithSelectionChange).mean, unit: "fraction"),
         EvidenceItem("\(v.rawValue): spike events", Double(events)), EvidenceItem("\(v.rawValue): spikes at an S_t change", Double(at)),
+        EvidenceItem(
+          "\(v.rawValue): changed-query share going into spikes", result.summary(v, \.selectionChangeAtSpikes).mean, unit: "fraction"),
       ]
     }
     evidence.append(EvidenceItem("claimed max change rate", maxChangeRate))
