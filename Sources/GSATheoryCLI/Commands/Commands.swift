@@ -6,5 +6,7 @@ enum Commands {
     predict,
     roofline,
     sweep,
+    checkConvergence,
+    simulate,
   ]
 }
