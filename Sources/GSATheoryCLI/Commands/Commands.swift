@@ -3,5 +3,6 @@ enum Commands {
   static let all: [Command] = [
     doctor,
     check,
+    plotData,
   ]
 }
