@@ -3,6 +3,8 @@ enum Commands {
   static let all: [Command] = [
     doctor,
     check,
+    predict,
+    roofline,
     plotData,
   ]
 }
