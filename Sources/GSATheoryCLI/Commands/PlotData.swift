@@ -160,8 +160,115 @@ struct PlotDataset: Sendable {
 enum PlotDatasets {
   static let all: [PlotDataset] = [
     paperReference,
+    predictPaper,
+    predictionsLength,
+    predictionsK,
     claims,
+    roofline,
   ]
+
+  /// Lengths 2^a·{1, √2} from 2^9 to 2^21 (512 … 2M tokens), rounded: a log-spaced grid through 128K.
+  static let lengthGrid: [Int] = stride(from: 18, through: 42, by: 1).map { Int((pow(2, Double($0) / 2)).rounded()) }
+
+  /// Budgets 2^a·{1, √2} from 64 to 16384, rounded (includes the ablation's 512 … 4096).
+  static let budgetGrid: [Int] = stride(from: 12, through: 28, by: 1).map { Int((pow(2, Double($0) / 2)).rounded()) }
+
+  /// The cost model's attention-core terms, break-even, crossover and cap under one convention.
+  static func coreJSON(_ model: PaperCostModel, _ convention: PaperCostModel.Convention) -> JSONValue {
+    let core = model.core(convention)
+    return [
+      "dense": .number(core.dense), "indexer": .number(core.indexer), "sparse": .number(core.sparse),
+      "speedup": .number(core.speedup), "break_even_length": .number(model.breakEven(convention)),
+      "indexer_crossover_length": .number(model.indexerCrossover(convention)), "cap": .number(model.cap(convention)),
+    ]
+  }
+
+  /// Whole-layer totals and speedup over dense of every variant under one convention.
+  static func layerJSON(_ model: PaperCostModel, _ convention: PaperCostModel.Convention) -> JSONValue {
+    .object(
+      Variant.allCases.map { variant in
+        let terms = model.layer(variant, convention)
+        return (
+          variant.rawValue,
+          [
+            "flops": .object(FlopBucket.allCases.map { ($0.rawValue, JSONValue.number(terms[$0])) } + [("total", .number(terms.total))]),
+            "speedup_over_dense": .number(model.layerSpeedup(variant, convention)),
+          ]
+        )
+      })
+  }
+
+  static func configurationJSON(_ config: LayerConfig) -> JSONValue {
+    [
+      "d_model": .int(config.modelDim), "heads": .int(config.heads), "kv_heads": .int(config.kvHeads),
+      "head_dim": .int(config.headDim), "indexer_heads": .int(config.indexerHeads), "indexer_dim": .int(config.indexerDim),
+      "k_base": .int(config.kBase), "k_min": .int(config.kMin), "k_max": .int(config.kMax),
+    ]
+  }
+
+  static let conventionsJSON: JSONValue = [
+    "o-ratio": "[fig][3p] O-terms with coefficient 1: dense L^2*D, GSA L^2*d_I*H_I + L*k*D",
+    "causal": "[rec] multiply-add = 2 FLOPs; dense core and indexer halved by the causal mask, sparse core not",
+  ]
+
+  /// `gsa-theory predict --preset paper`: per-bucket FLOPs, speedups, break-even, memory at 128K.
+  static let predictPaper = PlotDataset(
+    name: "predict_paper", description: "The cost model at the paper's configuration and L = 128K (gsa-theory predict --preset paper)."
+  ) { context in
+    try context.run(["predict", "--preset", "paper"])
+  }
+
+  /// The cost model over L at the paper's configuration: core terms, speedups, layer totals.
+  static let predictionsLength = PlotDataset(
+    name: "predictions_length",
+    description: "Cost-model FLOPs and speedups over L (512 … 2M) at the paper's configuration, both conventions, core and layer."
+  ) { _ in
+    let config = PaperCostModel.paperConfiguration()
+    let points: [JSONValue] = lengthGrid.map { length in
+      let model = PaperCostModel(config: config, length: length)
+      return [
+        "length": .int(length),
+        "core": .object(PaperCostModel.Convention.allCases.map { ($0.rawValue, coreJSON(model, $0)) }),
+        "layer": .object(PaperCostModel.Convention.allCases.map { ($0.rawValue, layerJSON(model, $0)) }),
+      ]
+    }
+    let data: JSONValue = [
+      "configuration": configurationJSON(config), "k": .int(config.kBase), "conventions": conventionsJSON,
+      "paper_length": 131072, "points": .array(points),
+    ]
+    return PlotDatasetContent(data: data)
+  }
+
+  /// The cost model over k at L = 128K: the curve the paper's k-ablation is set against.
+  static let predictionsK = PlotDataset(
+    name: "predictions_k",
+    description: "Cost-model speedups over k (64 … 16384) at L = 128K, paper configuration, both conventions, core and layer."
+  ) { _ in
+    let base = PaperCostModel.paperConfiguration()
+    let length = 131072
+    let budgets = Array(Set(budgetGrid + PaperCostModel.ablationBudgets)).sorted()
+    let points: [JSONValue] = budgets.map { k in
+      let model = PaperCostModel(config: base, length: length, k: Double(k))
+      return [
+        "k": .int(k),
+        "core": .object(PaperCostModel.Convention.allCases.map { ($0.rawValue, coreJSON(model, $0)) }),
+        "layer": .object(PaperCostModel.Convention.allCases.map { ($0.rawValue, layerJSON(model, $0)) }),
+      ]
+    }
+    let data: JSONValue = [
+      "configuration": configurationJSON(base), "length": .int(length), "conventions": conventionsJSON,
+      "ablation_budgets": .array(PaperCostModel.ablationBudgets.map { .int($0) }), "points": .array(points),
+    ]
+    return PlotDatasetContent(data: data)
+  }
+
+  /// `gsa-theory roofline`: this machine's peak FLOP/s and memory bandwidth.
+  static let roofline = PlotDataset(
+    name: "roofline", description: "This machine's peak float32 FLOP/s and memory bandwidth (gsa-theory roofline)."
+  ) { context in
+    try context.run(
+      ["roofline"] + context.scaled(full: [], small: ["--repeats", "2", "--fma-per-thread", "4000000", "--triad-elements", "2000000"]))
+  }
 
   /// The paper's REPORTED numbers (never computed), for figures that set computed curves against them.
   static let paperReference = PlotDataset(
