@@ -58,6 +58,7 @@ public struct CostLawFit: Sendable, Hashable {
   public let gammaStandardError: Double
   /// R² of the (weighted) fit.
   public let rSquared: Double
+  /// Effective rank of the design (3, or 2 for the two-column dense law when it is full rank).
   public let rank: Int
   public let points: Int
 
@@ -93,7 +94,11 @@ public struct CostLawFit: Sendable, Hashable {
     if weighting == .relative, points.contains(where: { $0.value == 0 || !$0.value.isFinite }) {
       throw fitArgumentError("cost-law fit", "relative weighting needs non-zero finite values")
     }
-    let columns: [(Point) -> Double] = [{ $0.length * $0.length }, { $0.selectedPairs }, { $0.length }]
+    // Without any selected pairs (dense attention) the law is α·L² + γ·L and β is 0 by definition.
+    let hasPairs = points.contains { $0.selectedPairs != 0 }
+    let columns: [(Point) -> Double] =
+      hasPairs ? [{ $0.length * $0.length }, { $0.selectedPairs }, { $0.length }] : [{ $0.length * $0.length }, { $0.length }]
+    let p = columns.count
     let scales = columns.map { column in max(points.map { abs(column($0)) }.max() ?? 1, .leastNormalMagnitude) }
     let yScale = max(points.map { abs($0.value) }.max() ?? 1, .leastNormalMagnitude)
     let rowWeights = points.map { weighting == .relative ? yScale / abs($0.value) : 1 }
@@ -103,10 +108,14 @@ public struct CostLawFit: Sendable, Hashable {
       for (j, column) in columns.enumerated() { design.append(column(point) / scales[j] * rowWeights[i]) }
     }
     let result = try LinearLeastSquares.fit(
-      design: design, observations: points.count, parameters: 3,
+      design: design, observations: points.count, parameters: p,
       response: points.enumerated().map { $1.value / yScale * rowWeights[$0] })
-    let c = (0..<3).map { result.coefficients[$0] * yScale / scales[$0] }
-    let se = (0..<3).map { result.standardErrors[$0] * yScale / scales[$0] }
+    var c = (0..<p).map { result.coefficients[$0] * yScale / scales[$0] }
+    var se = (0..<p).map { result.standardErrors[$0] * yScale / scales[$0] }
+    if !hasPairs {
+      c.insert(0, at: 1)
+      se.insert(0, at: 1)
+    }
     return CostLawFit(
       alpha: c[0], beta: c[1], gamma: c[2], alphaStandardError: se[0], betaStandardError: se[1], gammaStandardError: se[2],
       rSquared: result.rSquared, rank: result.rank, points: points.count)

@@ -194,14 +194,6 @@ public struct PaperCostModel: Sendable, Hashable {
 }
 
 extension PaperCostModel {
-  /// The paper's configuration [code]: D 4096, H 32, H_kv 8, d_h 128, H_I 4, d_I 64, k 2048
-  /// (k_min 256, k_max 4096), fixed budget; at L = 131072 unless another length is given.
-  public static func paperConfiguration() -> LayerConfig {
-    LayerConfig(
-      modelDim: 4096, heads: 32, kvHeads: 8, headDim: 128, indexerHeads: 4, indexerDim: 64,
-      kBase: 2048, kMin: 256, kMax: 4096)
-  }
-
   /// The k-ablation's budgets at 128K [code] and the O-ratio speedups the cost model gives for them.
   public static let ablationBudgets = [512, 1024, 2048, 4096]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GSAModel
 import GSLKit
 import Testing
 
@@ -116,7 +117,7 @@ import Testing
     let gsa = try CostLawFit.fit(grid.map { .init(length: $0, selectedPairs: $0 * k, value: $0 * $0 * width + 4 * $0 * k * d) })
     let measured = BreakEven.length(
       where: { gsa(length: $0, selectedPairs: $0 * k) }, beats: { dense(length: $0, selectedPairs: 0) })
-    let paper = PaperCostModel(config: PaperCostModel.paperConfiguration(), length: 131_072)
+    let paper = PaperCostModel(config: LayerConfig.paper, length: 131_072)
     #expect(abs((measured ?? 0) / paper.breakEven(.causal) - 1) < 1e-6)
   }
 }

@@ -6,7 +6,7 @@ import Testing
 /// The paper-level cost analysis against the numbers anyone can redo by hand (GSA-THEORY.md §3)
 /// and against brute-force counting of the operations a small causal layer performs.
 @Suite struct PaperCostModelTests {
-  let paper = PaperCostModel(config: PaperCostModel.paperConfiguration(), length: 131_072)
+  let paper = PaperCostModel(config: LayerConfig.paper, length: 131_072)
 
   @Test func paperAttentionCoreGivesTwelvePointEightAndSixteen() {
     #expect(abs(paper.core(.oRatio).speedup - 12.8) < 1e-9)

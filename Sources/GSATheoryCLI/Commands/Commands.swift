@@ -5,6 +5,7 @@ enum Commands {
     check,
     predict,
     roofline,
+    sweep,
     plotData,
   ]
 }

@@ -15,34 +15,17 @@ enum LayerOptions {
       OptionSpec("--k", value: "N", help: "k_base, keys selected per query (>= 1, <= every length)."),
       OptionSpec("--k-min", value: "N", help: "k_min (<= k_base)."),
       OptionSpec("--k-max", value: "N", help: "k_max (>= k_base)."),
+      OptionSpec("--k-rule", value: "RULE", help: "How k_t is chosen: fixed, code or figure (GSA-THEORY.md §2.4; preset's rule by default)."),
     ]
   }
 
-  static var presetNames: [String] { ["paper", "paper-shape", "small", "tiny"] }
-
-  /// The preset's configuration.
-  static func preset(_ name: String) -> LayerConfig {
-    let paper = PaperCostModel.paperConfiguration()
-    switch name {
-    case "paper-shape":
-      // D/(d_I·H_I) = 16 as in the paper, at a CPU-friendly width: D 512, 8 heads × 64, H_I 4 × d_I 8.
-      return LayerConfig(
-        modelDim: 512, heads: 8, kvHeads: 2, headDim: 64, indexerHeads: 4, indexerDim: 8, kBase: 256, kMin: 32, kMax: 512)
-    case "small":
-      return LayerConfig(
-        modelDim: 256, heads: 4, kvHeads: 2, headDim: 64, indexerHeads: 4, indexerDim: 16, kBase: 64, kMin: 16, kMax: 128)
-    case "tiny":
-      return LayerConfig(
-        modelDim: 32, heads: 2, kvHeads: 1, headDim: 16, indexerHeads: 2, indexerDim: 8, kBase: 8, kMin: 2, kMax: 16)
-    default:
-      return paper
-    }
-  }
+  static var presetNames: [String] { LayerConfig.presetNames }
 
   /// The configuration the flags describe; every violated constraint is a one-line usage error.
   static func configuration(_ options: ParsedOptions, defaultPreset: String, lengths: [Int]) throws(UsageError) -> LayerConfig {
     let name = try options.choice("--preset", presetNames, default: defaultPreset)
-    var config = preset(name)
+    guard var config = LayerConfig.preset(named: name) else { throw UsageError("--preset: unknown preset '\(name)'") }
+    config.kRule = AdaptiveKRule(rawValue: try options.choice("--k-rule", AdaptiveKRule.allCases.map(\.rawValue), default: config.kRule.rawValue))!
     config.modelDim = try options.int("--d-model", default: config.modelDim, in: 1...65536)
     config.heads = try options.int("--heads", default: config.heads, in: 1...1024)
     config.kvHeads = try options.int("--kv-heads", default: min(config.kvHeads, config.heads), in: 1...1024)
@@ -64,7 +47,15 @@ enum LayerOptions {
     if let shortest = lengths.min(), config.kBase > shortest {
       throw UsageError("--k: \(config.kBase) exceeds the sequence length \(shortest); use k <= L (1...\(shortest)) or a longer --length")
     }
-    return config
+    do {
+      return try config.validated()
+    } catch {
+      let flags = [
+        "modelDim": "--d-model", "heads": "--heads", "kvHeads": "--kv-heads", "headDim": "--head-dim",
+        "indexerHeads": "--indexer-heads", "indexerDim": "--indexer-dim", "kBase": "--k", "kMin": "--k-min", "kMax": "--k-max",
+      ]
+      throw UsageError("\(flags[error.field] ?? error.field): \(error.message)")
+    }
   }
 
   static func json(_ config: LayerConfig) -> JSONValue {
