@@ -6,6 +6,8 @@ enum Commands {
     predict,
     roofline,
     sweep,
+    checkConvergence,
+    simulate,
     plotData,
   ]
 }
