@@ -223,7 +223,7 @@ enum PlotDatasets {
     name: "predictions_length",
     description: "Cost-model FLOPs and speedups over L (512 … 2M) at the paper's configuration, both conventions, core and layer."
   ) { _ in
-    let config = PaperCostModel.paperConfiguration()
+    let config = LayerConfig.paper
     let points: [JSONValue] = lengthGrid.map { length in
       let model = PaperCostModel(config: config, length: length)
       return [
@@ -244,7 +244,7 @@ enum PlotDatasets {
     name: "predictions_k",
     description: "Cost-model speedups over k (64 … 16384) at L = 128K, paper configuration, both conventions, core and layer."
   ) { _ in
-    let base = PaperCostModel.paperConfiguration()
+    let base = LayerConfig.paper
     let length = 131072
     let budgets = Array(Set(budgetGrid + PaperCostModel.ablationBudgets)).sorted()
     let points: [JSONValue] = budgets.map { k in
