@@ -43,6 +43,75 @@ def tokens(x, _=None):
 
 
 # %% [markdown]
+# ## Measured against predicted: the real kernels over L
+# `gsa-theory sweep` runs the float32 CPU kernels of the four variants. Left: the FLOPs the kernels *counted*
+# (markers) against the closed-form cost model's *prediction* (lines), executed FLOPs of the whole layer; right: the
+# median wall time. The legend gives each variant's fitted log-log exponent ± its standard error.
+
+# %%
+sweep = gp.load("sweep")
+if sweep is not None:
+    variants = sweep["plan"]["variants"]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
+    for v in variants:
+        pts = sorted((p for p in sweep["points"] if p["variant"] == v), key=lambda p: p["length"])
+        Ls = np.array([p["length"] for p in pts], dtype=float)
+        counted = [p["counted"]["total"]["executed"]["flops"] for p in pts]
+        predicted = [p["predicted"]["total"]["executed"]["flops"] for p in pts]
+        seconds = [p["seconds"]["median"] for p in pts]
+        fits = sweep["fits"][v]
+        fc, ft = fits["total_counted"]["log_log"], fits["time"]["log_log"]
+        color = gp.VARIANT_COLORS[v]
+        ax.plot(Ls, predicted, "-", color=color, lw=1.5)
+        ax.plot(Ls, counted, "o", color=color, ms=7, mfc="none", mew=2,
+                label=f"{v}: slope {fc['exponent']:.2f} ± {fc['standard_error']:.2f}" if fc else v)
+        ax2.plot(Ls, seconds, "o-", color=color, lw=1.5,
+                 label=f"{v}: slope {ft['exponent']:.2f} ± {ft['standard_error']:.2f}" if ft else v)
+    ax.plot([], [], "k-", label="cost model (predicted)")
+    ax.plot([], [], "ko", mfc="none", label="kernel ledger (counted)")
+    for axis in (ax, ax2):
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.xaxis.set_major_formatter(FuncFormatter(tokens))
+        axis.set_xlabel("sequence length L (tokens)")
+        axis.legend(fontsize=8)
+    ax.set_ylabel("FLOPs per layer forward (executed)")
+    ax2.set_ylabel("wall time per forward, median (s)")
+    ax.set_title("Counted vs predicted FLOPs")
+    ax2.set_title(f"Measured time ({sweep['machine']['cores']} cores)")
+    cfg = sweep["configuration"]
+    fig.suptitle(f"sweep: D {cfg['d_model']}, H {cfg['heads']}, d_I {cfg['indexer_dim']}, H_I {cfg['indexer_heads']}, "
+                 f"k {cfg['k_base']} ({cfg['k_rule']} rule){gp.scale_note()}")
+    fig.tight_layout()
+    gp.save(fig, "complexity_measured_vs_length")
+
+# %% [markdown]
+# Per-bucket exponents of the counted FLOPs (the sparse core should grow as L¹, the indexer and the dense core as L²).
+
+# %%
+if sweep is not None:
+    buckets = ["projections", "gates", "indexer", "selection", "attention"]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / len(variants)
+    for i, v in enumerate(variants):
+        xs, ys, es = [], [], []
+        for j, b in enumerate(buckets):
+            fit = sweep["fits"][v][b]["log_log"]
+            if fit:
+                xs.append(j + (i - (len(variants) - 1) / 2) * width)
+                ys.append(fit["exponent"])
+                es.append(fit["standard_error"])
+        ax.bar(xs, ys, width, yerr=es, capsize=3, color=gp.VARIANT_COLORS[v], label=v)
+    for level in (1, 2):
+        ax.axhline(level, color="black", ls=":", lw=1)
+    ax.set_xticks(range(len(buckets)), buckets)
+    ax.set_ylabel("fitted exponent of counted FLOPs in L")
+    ax.set_title(f"Log-log exponents per FLOP bucket (1 = linear, 2 = quadratic){gp.scale_note()}")
+    ax.set_ylim(0, 2.4)
+    ax.legend(ncols=4, loc="upper center")
+    gp.save(fig, "complexity_exponents")
+
+# %% [markdown]
 # ## Predicted speedup over dense attention as a function of L
 # The cost model at the paper's configuration (D 4096, H 32, H_kv 8, d_h 128, H_I 4, d_I 64, k 2048),
 # for the attention core alone and for the whole layer (Q/K/V/O projections, both gates, indexer projections).
