@@ -8,5 +8,6 @@ enum Commands {
     sweep,
     checkConvergence,
     simulate,
+    plotData,
   ]
 }
