@@ -29,6 +29,7 @@ let package = Package(
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
     .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
+    .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,6 @@
+extension ClaimRegistry {
+  /// The bounds claims, in report order (one file per claim in this folder).
+  public static let boundsClaims: [Claim] = [
+    .bdGateSlope,
+  ]
+}
