@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
-    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheoryCLI", "PropertyTesting"]),
     .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
   ],
   swiftLanguageModes: [.v6]
