@@ -39,7 +39,7 @@ public enum MemoryGuard {
   }
 
   /// "123", "512m", "2g", "64k" (powers of 1024) → bytes.
-  static func parseBytes(_ raw: String) -> UInt64? {
+  public static func parseBytes(_ raw: String) -> UInt64? {
     let text = raw.trimmingCharacters(in: .whitespaces).lowercased()
     guard let last = text.last else { return nil }
     let multipliers: [Character: UInt64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40]
