@@ -29,7 +29,8 @@ let package = Package(
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
     .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheoryCLI", "PropertyTesting"]),
-    .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
+    .testTarget(name: "GSAModelTests", dependencies: ["GSAModel", "GSLKit", "PropertyTesting"]),
+    .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "PropertyTesting"]),
   ],
   swiftLanguageModes: [.v6]
 )

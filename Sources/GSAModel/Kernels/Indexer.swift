@@ -1,0 +1,260 @@
+import Foundation
+
+/// Inputs of the lightning-indexer kernel, prepared by the layer.
+struct IndexerInputs {
+  /// Indexer queries, `paddedRows × (H_I·d_I)`, already multiplied by 1/√d_I when that scale is on;
+  /// rows ≥ L are zero.
+  var queries: UnsafePointer<Float>
+  /// Indexer keys transposed, `d_I × keyStride`; columns ≥ L are zero.
+  var keysT: UnsafePointer<Float>
+  var keyStride: Int
+  /// Head weights w_{t,j} = σ(h_t W^{Iw}_j + c_j), `paddedRows × H_I`.
+  var weights: UnsafePointer<Float>
+  /// b_j, `H_I`.
+  var bias: UnsafePointer<Float>
+  var heads: Int
+  var dim: Int
+  var relu: Bool
+}
+
+/// The selected key sets: query t's keys are `indices[offsets[t] ..< offsets[t] + counts[t]]`
+/// (ascending).
+public struct SelectionSets: Sendable {
+  public var offsets: [Int]
+  public var counts: [Int]
+  public var indices: [Int32]
+  /// Var_t of each query's indexer row (adaptive rules only; the rule's convention).
+  public var variances: [Double]
+  /// Σ_t k_t.
+  public var totalSelected: Int { counts.reduce(0, +) }
+}
+
+/// Counts of one indexer score pair.
+@inline(__always) func indexerPairCounts(heads: Int, dim: Int, relu: Bool) -> FlopCounts {
+  FlopCounts(flops: heads * (2 * dim + 3), transcendentals: relu ? 0 : heads, comparisons: relu ? heads : 0)
+}
+
+/// Scores a 4-query × 16-key micro-tile: out[r][c] = Σ_j w[r][j]·act(q_{r,j}·k_c + b_j).
+@inline(__always)
+func indexerMicro(
+  _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, _ w: UnsafePointer<Float>,
+  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int
+) {
+  var o00 = SIMD8<Float>(), o01 = SIMD8<Float>(), o10 = SIMD8<Float>(), o11 = SIMD8<Float>()
+  var o20 = SIMD8<Float>(), o21 = SIMD8<Float>(), o30 = SIMD8<Float>(), o31 = SIMD8<Float>()
+  for j in 0..<heads {
+    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+    let q0 = q + j * dim, q1 = q0 + ldq, q2 = q1 + ldq, q3 = q2 + ldq
+    var kp = kT
+    for d in 0..<dim {
+      let b0 = loadV(kp), b1 = loadV(kp + 8)
+      var x = SIMD8<Float>(repeating: q0[d])
+      a00 = a00.addingProduct(x, b0); a01 = a01.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q1[d])
+      a10 = a10.addingProduct(x, b0); a11 = a11.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q2[d])
+      a20 = a20.addingProduct(x, b0); a21 = a21.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q3[d])
+      a30 = a30.addingProduct(x, b0); a31 = a31.addingProduct(x, b1)
+      kp += ldk
+    }
+    let bj = SIMD8<Float>(repeating: bias[j])
+    @inline(__always) func act(_ z: SIMD8<Float>) -> SIMD8<Float> {
+      relu ? z.replacing(with: 0, where: z .< 0) : sigmoidV(z)
+    }
+    var wj = SIMD8<Float>(repeating: w[j])
+    o00 = o00.addingProduct(wj, act(a00 + bj)); o01 = o01.addingProduct(wj, act(a01 + bj))
+    wj = SIMD8<Float>(repeating: w[heads + j])
+    o10 = o10.addingProduct(wj, act(a10 + bj)); o11 = o11.addingProduct(wj, act(a11 + bj))
+    wj = SIMD8<Float>(repeating: w[2 * heads + j])
+    o20 = o20.addingProduct(wj, act(a20 + bj)); o21 = o21.addingProduct(wj, act(a21 + bj))
+    wj = SIMD8<Float>(repeating: w[3 * heads + j])
+    o30 = o30.addingProduct(wj, act(a30 + bj)); o31 = o31.addingProduct(wj, act(a31 + bj))
+  }
+  storeV(o00, out); storeV(o01, out + 8)
+  storeV(o10, out + ldo); storeV(o11, out + ldo + 8)
+  storeV(o20, out + 2 * ldo); storeV(o21, out + 2 * ldo + 8)
+  storeV(o30, out + 3 * ldo); storeV(o31, out + 3 * ldo + 8)
+}
+
+/// Fills the score rows of queries `t0 ..< t0 + rows` (rows a multiple of 4) into `buffer`
+/// (row stride `inputs.keyStride`), only the key chunks each 4-row group needs; returns the
+/// number of executed pairs.
+func scoreQueryBlock(
+  _ inputs: IndexerInputs, t0: Int, rows: Int, length L: Int, causal: Bool, into buffer: UnsafeMutablePointer<Float>
+) -> Int {
+  let ldq = inputs.heads * inputs.dim
+  let groups = rows / 4
+  func keyLimit(_ group: Int) -> Int {
+    causal ? roundUp(min(t0 + 4 * group + 4, L), 16) : inputs.keyStride
+  }
+  let maxKey = keyLimit(groups - 1)
+  var pairs = 0
+  var s0 = 0
+  while s0 < maxKey {
+    for g in 0..<groups where s0 < keyLimit(g) {
+      let row = t0 + 4 * g
+      indexerMicro(
+        inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0, ldk: inputs.keyStride, inputs.weights + row * inputs.heads,
+        inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + 4 * g * inputs.keyStride + s0,
+        ldo: inputs.keyStride)
+      pairs += 64
+    }
+    s0 += 16
+  }
+  return pairs
+}
+
+/// Adaptive-k budget of one query from its row variance (GSA-THEORY.md §2.4).
+/// - code: k = k_base·(0.5 + 1/(1 + T·Var_t/V̄)); figure: k = k_base·Var_t/V̄; fixed: k_base;
+/// then clamp to [k_min, k_max], to the candidate count n, and round down (as [code]'s `.long()`).
+/// V̄ is passed with its +1e-8 already added. A non-finite value falls back to k_base.
+public func adaptiveBudget(
+  rule: AdaptiveKRule, variance: Double, meanVariance: Double, config c: LayerConfig, candidates n: Int
+) -> Int {
+  var k: Double
+  switch rule {
+  case .code: k = Double(c.kBase) * (0.5 + 1 / (1 + c.codeRuleTemperature * (variance / meanVariance)))
+  case .figure: k = Double(c.kBase) * (variance / meanVariance)
+  case .fixed: k = Double(c.kBase)
+  }
+  if !k.isFinite { k = Double(c.kBase) }
+  k = min(max(k, Double(c.kMin)), Double(c.kMax))
+  k = min(k, Double(n))
+  return Int(k.rounded(.down))
+}
+
+/// Row variance convention of the rules: unbiased (n − 1) variance over N entries, where the
+/// causal candidates carry their scores and (code rule) the masked future entries count as zeros:
+/// N = L for `code` ([code] takes `var` over the whole masked-filled row), N = n_t for `figure`.
+/// N ≤ 1 gives 0.
+@inline(__always) func rowVariance(sum: Double, sumOfSquares: Double, entries N: Int) -> Double {
+  let n = Double(N)
+  let mean = sum / n
+  let v = (sumOfSquares - n * (mean * mean)) / Double(max(N - 1, 1))
+  return N <= 1 ? 0 : max(v, 0)
+}
+
+/// Runs the indexer over all queries, streaming blocks of `tiling.indexerQueryBlock` queries,
+/// and keeps each query's selected keys (never an L×L matrix; each worker holds one
+/// block × L score buffer).
+func indexAndSelect(
+  _ inputs: IndexerInputs, length L: Int, config c: LayerConfig, tiling: KernelTiling, ledger: inout FlopLedger
+) -> SelectionSets {
+  let adaptive = c.kRule != .fixed
+  var caps = [Int](repeating: 0, count: L)
+  var offsets = [Int](repeating: 0, count: L + 1)
+  for t in 0..<L {
+    let n = c.candidateCount(query: t, length: L)
+    caps[t] = min(adaptive ? c.kMax : c.kBase, n)
+    offsets[t + 1] = offsets[t] + caps[t]
+  }
+  var indices = [Int32](repeating: 0, count: offsets[L])
+  var kept = [Float](repeating: 0, count: adaptive ? offsets[L] : 0)
+  var variances = [Double](repeating: 0, count: adaptive ? L : 0)
+  let block = tiling.indexerQueryBlock
+  let blocks = (L + block - 1) / block
+  let workers = min(kernelWorkerCount, blocks)
+  let stride = inputs.keyStride
+  let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * stride)
+  let histograms = UnsafeMutablePointer<Int32>.allocate(capacity: workers * TopK.histogramSize)
+  defer {
+    buffers.deallocate()
+    histograms.deallocate()
+  }
+  let pairCounts = indexerPairCounts(heads: inputs.heads, dim: inputs.dim, relu: inputs.relu)
+  let pBuffers = SharedPointer(buffers), pHist = SharedPointer(histograms)
+  let inputsBox = UncheckedBox(inputs)
+  let partial = indices.withUnsafeMutableBufferPointer { idx in
+    kept.withUnsafeMutableBufferPointer { keptBuf in
+      variances.withUnsafeMutableBufferPointer { varBuf in
+        let pIdx = SharedPointer(idx.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
+        let pKept = SharedPointer(keptBuf.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
+        let pVar = SharedPointer(varBuf.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
+        return parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
+          let t0 = task * block
+          let t1 = min(L, t0 + block)
+          let rows = roundUp(t1 - t0, 4)
+          let buffer = pBuffers.base + worker * block * stride
+          let histogram = pHist.base + worker * TopK.histogramSize
+          let executedPairs = scoreQueryBlock(inputsBox.value, t0: t0, rows: rows, length: L, causal: c.causal, into: buffer)
+          ledger.addExecuted(.indexer, pairCounts.times(executedPairs))
+          var usefulPairs = 0
+          var selection = FlopCounts()
+          for t in t0..<t1 {
+            let row = buffer + (t - t0) * stride
+            let n = c.candidateCount(query: t, length: L)
+            usefulPairs += n
+            if adaptive {
+              var sum = 0.0, sumSquares = 0.0
+              for s in 0..<n {
+                let x = Double(row[s])
+                sum += x
+                sumSquares = sumSquares.addingProduct(x, x)
+              }
+              pVar[t] = rowVariance(sum: sum, sumOfSquares: sumSquares, entries: c.kRule == .code ? L : n)
+              selection += FlopCounts(flops: 3 * n + 3, transcendentals: 2)
+            }
+            let out = pIdx.base + offsets[t]
+            let written = TopK.select(
+              UnsafePointer(row), count: n, k: caps[t], histogram: histogram, into: out, comparisons: &selection.comparisons)
+            if adaptive { for i in 0..<written { pKept[offsets[t] + i] = row[Int(out[i])] } }
+          }
+          ledger.addExecuted(.selection, selection)
+          ledger.addUseful(.selection, selection)
+          ledger.addUseful(.indexer, pairCounts.times(usefulPairs))
+        }
+      }
+    }
+  }
+  ledger += partial
+  var counts = caps
+  if adaptive {
+    // V̄ = mean_t Var_t + 1e-8 (the [code] normaliser; our stated choice for the figure rule too).
+    var total = 0.0
+    for t in 0..<L { total += variances[t] }
+    let meanVariance = total / Double(L) + 1e-8
+    ledger.add(.selection, FlopCounts(flops: L + 1, transcendentals: 1))
+    let perQuery =
+      c.kRule == .code ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3) : FlopCounts(flops: 1, transcendentals: 1, comparisons: 3)
+    let stage2 = counts.withUnsafeMutableBufferPointer { cnt in
+      indices.withUnsafeMutableBufferPointer { idx in
+        kept.withUnsafeBufferPointer { keptBuf in
+          let pCnt = SharedPointer(cnt.baseAddress!), pIdx = SharedPointer(idx.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
+          let pKept = SharedConstPointer(keptBuf.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+          let vars = variances
+          let capsCopy = caps
+          let offs = offsets
+          let qBlock = 256
+          return parallelTasks(taskCount: (L + qBlock - 1) / qBlock) { _, task, ledger in
+            let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
+            let positions = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, c.kMax))
+            defer {
+              histogram.deallocate()
+              positions.deallocate()
+            }
+            var counts = FlopCounts()
+            for t in (task * qBlock)..<min(L, task * qBlock + qBlock) {
+              let n = c.candidateCount(query: t, length: L)
+              let k = adaptiveBudget(rule: c.kRule, variance: vars[t], meanVariance: meanVariance, config: c, candidates: n)
+              counts += perQuery
+              let cap = capsCopy[t]
+              if k < cap {
+                TopK.select(
+                  pKept.base + offs[t], count: cap, k: k, histogram: histogram, into: positions, comparisons: &counts.comparisons)
+                for i in 0..<k { pIdx[offs[t] + i] = pIdx[offs[t] + Int(positions[i])] }
+              }
+              pCnt[t] = k
+            }
+            ledger.add(.selection, counts)
+          }
+        }
+      }
+    }
+    ledger += stage2
+  } else {
+    ledger.add(.selection, FlopCounts(comparisons: L))
+  }
+  return SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: variances)
+}

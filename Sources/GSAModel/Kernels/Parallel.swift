@@ -1,0 +1,105 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The tile sizes the kernels use; the executed FLOP counts depend on them (padding, masked
+/// entries), so the cost model takes the same values.
+public struct KernelTiling: Sendable, Hashable, Codable {
+  /// Indexer: queries per register micro-tile (the score buffer is padded to a multiple).
+  public var indexerRowGroup: Int
+  /// Indexer: keys per register micro-tile (keys are padded to a multiple).
+  public var indexerKeyChunk: Int
+  /// Indexer: queries per task (multiple of `indexerRowGroup`); each worker keeps a
+  /// `indexerQueryBlock × L` float32 score buffer.
+  public var indexerQueryBlock: Int
+  /// Dense attention: query rows per online-softmax group.
+  public var denseRowGroup: Int
+  /// Dense attention: keys per online-softmax tile.
+  public var denseKeyTile: Int
+  /// Dense attention: row groups per task.
+  public var denseGroupsPerTask: Int
+
+  public init(
+    indexerRowGroup: Int = 4, indexerKeyChunk: Int = 16, indexerQueryBlock: Int = 32,
+    denseRowGroup: Int = 8, denseKeyTile: Int = 64, denseGroupsPerTask: Int = 8
+  ) {
+    self.indexerRowGroup = indexerRowGroup
+    self.indexerKeyChunk = indexerKeyChunk
+    self.indexerQueryBlock = indexerQueryBlock
+    self.denseRowGroup = denseRowGroup
+    self.denseKeyTile = denseKeyTile
+    self.denseGroupsPerTask = denseGroupsPerTask
+  }
+
+  /// The tiling the kernels are compiled for (the micro-kernels assume these values).
+  public static let standard = KernelTiling()
+}
+
+@inlinable func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
+
+/// A pointer that may cross into `concurrentPerform` workers; each worker writes disjoint ranges.
+struct SharedPointer<T>: @unchecked Sendable {
+  let base: UnsafeMutablePointer<T>
+  init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+  @inline(__always) subscript(i: Int) -> T {
+    get { base[i] }
+    nonmutating set { base[i] = newValue }
+  }
+}
+
+/// A read-only pointer for workers.
+struct SharedConstPointer<T>: @unchecked Sendable {
+  let base: UnsafePointer<T>
+  init(_ base: UnsafePointer<T>) { self.base = base }
+  init(_ base: UnsafeMutablePointer<T>) { self.base = UnsafePointer(base) }
+  @inline(__always) subscript(i: Int) -> T { base[i] }
+}
+
+final class TaskCounter: Sendable {
+  let next = Atomic<Int>(0)
+  func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
+}
+
+/// Number of worker threads the kernels use (all active cores).
+public var kernelWorkerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+/// Runs `taskCount` tasks on up to `kernelWorkerCount` workers (dynamic scheduling); each worker
+/// gets its index (for private scratch) and accumulates a private ledger; the ledgers are summed
+/// in worker order (integer sums: the result does not depend on scheduling).
+func parallelTasks(
+  taskCount: Int, workers requested: Int = kernelWorkerCount,
+  _ body: (_ worker: Int, _ task: Int, _ ledger: inout FlopLedger) -> Void
+) -> FlopLedger {
+  guard taskCount > 0 else { return FlopLedger() }
+  let workers = max(1, min(requested, taskCount))
+  if workers == 1 {
+    var ledger = FlopLedger()
+    for task in 0..<taskCount { body(0, task, &ledger) }
+    return ledger
+  }
+  let partials = UnsafeMutablePointer<FlopLedger>.allocate(capacity: workers)
+  partials.initialize(repeating: FlopLedger(), count: workers)
+  defer { partials.deinitialize(count: workers); partials.deallocate() }
+  let shared = SharedPointer(partials)
+  let counter = TaskCounter()
+  withoutActuallyEscaping(body) { body in
+    let box = UncheckedBox(body)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      var ledger = FlopLedger()
+      while true {
+        let task = counter.take()
+        if task >= taskCount { break }
+        box.value(worker, task, &ledger)
+      }
+      shared[worker] = ledger
+    }
+  }
+  var total = FlopLedger()
+  for w in 0..<workers { total += partials[w] }
+  return total
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}

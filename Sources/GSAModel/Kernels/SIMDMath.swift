@@ -1,0 +1,65 @@
+import Foundation
+
+/// Vectorised exp and logistic sigmoid on `SIMD8<Float>`, and stable scalar versions.
+///
+/// Mathematical properties:
+/// - `expV(x)` is exactly 0 for x < −87.3 (so exp(−∞) = 0: masked entries contribute nothing)
+///   and clamps x at 88.3 (exp(+∞) ≈ 2.2e38, finite); otherwise range reduction x = n·ln2 + r with
+///   |r| ≤ ln2/2 (ln2 split in two parts), Cephes degree-6 polynomial, scaling by 2^n through the
+///   exponent bits. Relative error ≤ 2 ulp on the unclamped range.
+/// - `sigmoidV(x) = 1/(1 + expV(−x))` lies in [0, 1] for every finite or infinite x (never NaN
+///   unless x is NaN); σ(x) ≥ 1 − 1e−38 for x ≥ 88, ≤ 1.2e−38 for x ≤ −88.
+@usableFromInline let expMagic: Float = 12_582_912  // 1.5·2^23: adding it rounds to an integer
+
+@inline(__always) @usableFromInline
+func expV(_ input: SIMD8<Float>) -> SIMD8<Float> {
+  var x = input.replacing(with: 88.3, where: input .> 88.3)
+  x = x.replacing(with: -87.3, where: x .< -87.3)
+  let log2e = SIMD8<Float>(repeating: 1.442_695_04)
+  let magic = SIMD8<Float>(repeating: expMagic)
+  let t = magic.addingProduct(x, log2e)  // magic + round(x·log2e)
+  let n = t - magic
+  var r = x.addingProduct(n, SIMD8<Float>(repeating: -0.693_359_375))
+  r = r.addingProduct(n, SIMD8<Float>(repeating: 2.121_944_4e-4))
+  var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+  p = SIMD8<Float>(repeating: 1.398_199_95e-3).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 8.333_451_9e-3).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 4.166_579_6e-2).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 1.666_666_55e-1).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 5.000_000_1e-1).addingProduct(p, r)
+  p = (r + 1).addingProduct(p, r * r)
+  let tBits = unsafeBitCast(t, to: SIMD8<UInt32>.self)
+  let scaleBits = (tBits &- SIMD8<UInt32>(repeating: 0x4B40_0000) &+ SIMD8<UInt32>(repeating: 127)) &<< 23
+  let result = p * unsafeBitCast(scaleBits, to: SIMD8<Float>.self)
+  return result.replacing(with: 0, where: input .< -87.3)
+}
+
+@inline(__always) @usableFromInline
+func sigmoidV(_ x: SIMD8<Float>) -> SIMD8<Float> {
+  1 / (1 + expV(-x))
+}
+
+/// Stable scalar logistic sigmoid in float64: never overflows (uses e^{−|x|}).
+@inline(__always) public func stableSigmoid(_ x: Double) -> Double {
+  if x >= 0 {
+    return 1 / (1 + exp(-x))
+  } else {
+    let e = exp(x)
+    return e / (1 + e)
+  }
+}
+
+/// Stable scalar logistic sigmoid in float32 (float64 inside).
+@inline(__always) public func stableSigmoid(_ x: Float) -> Float { Float(stableSigmoid(Double(x))) }
+
+@inline(__always) func loadV(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) func loadV(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) func storeV(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}

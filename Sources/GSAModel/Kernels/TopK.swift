@@ -1,0 +1,95 @@
+/// Top-k selection by radix select on order-preserving 32-bit keys, with a data-independent
+/// operation count (so the cost model can predict it exactly).
+///
+/// Order: the k largest values under the total order "larger value first, then lower index
+/// first" (ties broken by the lower index; −0 ranks below +0, IEEE total order on the bits).
+/// Method: three histogram passes over all n candidates (bits 31–21, 20–10, 9–0 of the key;
+/// pass p only counts candidates matching the prefix found so far), each followed by a full
+/// scan of its histogram (2048, 2048, 1024 buckets) locating the bucket holding the k-th key;
+/// then one gather pass writing the selected indices in ascending order.
+///
+/// Counted comparisons: 0 when k ≥ n (all candidates taken), else 4·n + 5120.
+enum TopK {
+  static let histogramSize = 2048
+  static let scanCost = 2048 + 2048 + 1024
+
+  /// Comparisons `select` counts for n candidates and budget k.
+  @inline(__always) static func comparisons(candidates n: Int, k: Int) -> Int { k >= n ? 0 : 4 * n + scanCost }
+
+  @inline(__always) static func key(_ x: Float) -> UInt32 {
+    let bits = x.bitPattern
+    return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+  }
+
+  /// Writes the indices of the top `k` of `values[0..<n]` in ascending order to `out`, returns
+  /// the number written (min(k, n)) and adds the counted comparisons to `comparisons`.
+  /// `histogram` must hold `histogramSize` Int32.
+  @discardableResult
+  static func select(
+    _ values: UnsafePointer<Float>, count n: Int, k: Int, histogram: UnsafeMutablePointer<Int32>,
+    into out: UnsafeMutablePointer<Int32>, comparisons: inout Int
+  ) -> Int {
+    if k >= n {
+      for i in 0..<n { out[i] = Int32(i) }
+      return n
+    }
+    if k <= 0 { return 0 }
+    var remaining = Int32(k)
+    var prefix: UInt32 = 0
+    // Pass 1: bits 31..21.
+    histogram.initialize(repeating: 0, count: histogramSize)
+    for i in 0..<n { histogram[Int(key(values[i]) >> 21)] += 1 }
+    var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
+    prefix = UInt32(bucket)
+    // Pass 2: bits 20..10 among keys with the 11-bit prefix.
+    histogram.initialize(repeating: 0, count: histogramSize)
+    for i in 0..<n {
+      let kv = key(values[i])
+      if kv >> 21 == prefix { histogram[Int((kv >> 10) & 0x7FF)] += 1 }
+    }
+    bucket = scan(histogram, buckets: 2048, remaining: &remaining)
+    prefix = (prefix << 11) | UInt32(bucket)
+    // Pass 3: bits 9..0 among keys with the 22-bit prefix.
+    histogram.initialize(repeating: 0, count: 1024)
+    for i in 0..<n {
+      let kv = key(values[i])
+      if kv >> 10 == prefix { histogram[Int(kv & 0x3FF)] += 1 }
+    }
+    bucket = scan(histogram, buckets: 1024, remaining: &remaining)
+    let threshold = (prefix << 10) | UInt32(bucket)
+    // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
+    var written = 0
+    var equalLeft = remaining
+    for i in 0..<n {
+      let kv = key(values[i])
+      if kv > threshold {
+        out[written] = Int32(i)
+        written += 1
+      } else if kv == threshold && equalLeft > 0 {
+        out[written] = Int32(i)
+        written += 1
+        equalLeft -= 1
+      }
+    }
+    comparisons += 4 * n + scanCost
+    return written
+  }
+
+  /// Scans all buckets from the top; returns the bucket holding the `remaining`-th largest key
+  /// and reduces `remaining` by the count of keys in higher buckets.
+  @inline(__always)
+  private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, remaining: inout Int32) -> Int {
+    var above: Int32 = 0
+    var found = -1
+    var b = buckets - 1
+    while b >= 0 {
+      let h = histogram[b]
+      if found < 0 {
+        if above + h >= remaining { found = b } else { above += h }
+      }
+      b -= 1
+    }
+    remaining -= above
+    return max(found, 0)
+  }
+}

@@ -1,0 +1,153 @@
+import GSAModel
+
+/// The closed-form operation counts of one forward pass of an `AttentionLayer`, per FLOP bucket,
+/// in the ledger's units (multiply/add FLOPs with FMA = 2; transcendentals; comparisons), both
+/// `useful` (causal pairs only, no tiling overhead) and `executed` (what the tiled kernels run:
+/// padded query rows and key columns, masked tile entries, online-softmax rescaling).
+///
+/// Notation: L length, D, H, H_kv, d = d_h, H_I, d_I, n_t = t + 1 causal candidates (L when not
+/// causal), n_q = H·d, n_kv = H_kv·d, h = d/2. Per bucket:
+/// - projections: 2LD(n_q + 2n_kv) + 2L·n_q·D (Q, K, V, O) + L·h (RoPE angles) + 6L(H + H_kv)·h
+///   (rotations) flops; h + 2L·h transcendentals (θ powers, cos, sin).
+/// - gates (gated variants, per gate on, width n = n_kv for G2, n_q for G1): 2LDn + 2Ln flops,
+///   L·n sigmoids.
+/// - indexer (sparse variants): 2LD(H_I·d_I + d_I + H_I) + L·H_I (+ L·H_I·d_I with the 1/√d_I scale)
+///   flops and L·H_I sigmoids for the projections; per scored pair H_I(2d_I + 3) flops and H_I
+///   sigmoids (or H_I ReLU comparisons). Useful pairs Σ_t n_t; executed pairs Σ_g 4·⌈min(4g+4, L)⌉₁₆
+///   over 4-row groups (⌈L⌉₁₆ when not causal).
+/// - selection (sparse variants): radix top-k, 4n + 5120 comparisons whenever the budget is below
+///   the candidate count n. Fixed rule: L clamps + Σ_t [k_t < n_t](4n_t + 5120). Adaptive rules:
+///   row statistics Σ_t (3n_t + 3) flops + 2L divisions, V̄: L + 1 flops + 1 division, per query
+///   4 flops + 2 divisions (code) or 1 flop + 1 division (figure) and 3 clamps, stage 1 keeps
+///   c_t = min(k_max, n_t): Σ_t [c_t < n_t](4n_t + 5120), stage 2: Σ_t [k_t < c_t](4c_t + 5120).
+/// - attention: L·n_q flops (1/√d scaling) plus, per (query, head) over m keys (m = n_t dense
+///   useful, m = k_t sparse), 4d·m + 2m + d flops, m + 1 transcendentals, m comparisons.
+///   Dense executed: per head, per 8-row group g, ⌈min(8g+8, L)/64⌉ tiles (⌈L/64⌉ when not causal)
+///   of 4d·8·64 + 2·8·64 + 8(d + 3) flops, 8·64 + 8 exps, 8·64 + 8 comparisons, plus 8 reciprocals
+///   and 8d flops per group.
+public struct CostModel: Sendable {
+  public let config: LayerConfig
+  public let variant: Variant
+  public let tiling: KernelTiling
+
+  public init(config: LayerConfig, variant: Variant, tiling: KernelTiling = .standard) {
+    self.config = config
+    self.variant = variant
+    self.tiling = tiling
+  }
+
+  private func candidates(_ t: Int, _ L: Int) -> Int { config.causal ? t + 1 : L }
+  private static func up(_ n: Int, _ m: Int) -> Int { (n + m - 1) / m * m }
+
+  /// The nominal budgets when k_t is unknown: min(k_base, n_t) (exact for the fixed rule).
+  public func nominalBudgets(length L: Int) -> [Int] { (0..<L).map { min(config.kBase, candidates($0, L)) } }
+
+  /// The ledger of a forward pass of length L. `kPerQuery` are the measured k_t (adaptive rules;
+  /// `ForwardResult.kPerQuery`); without them the nominal budgets are used.
+  public func ledger(length L: Int, kPerQuery: [Int]? = nil) -> FlopLedger {
+    let c = config
+    let D = c.modelDim, H = c.heads, Hkv = c.kvHeads, d = c.headDim
+    let nq = H * d, nkv = Hkv * d, half = d / 2
+    var ledger = FlopLedger()
+    let causalPairs = config.causal ? L * (L + 1) / 2 : L * L
+
+    // Projections and RoPE.
+    ledger.add(
+      .projections,
+      FlopCounts(
+        flops: 2 * L * D * (nq + 2 * nkv) + 2 * L * nq * D + L * half + 6 * L * (H + Hkv) * half,
+        transcendentals: half + 2 * L * half))
+
+    // Gates.
+    if variant.isGated {
+      if c.valueGate { ledger.add(.gates, FlopCounts(flops: 2 * L * D * nkv + 2 * L * nkv, transcendentals: L * nkv)) }
+      if c.outputGate { ledger.add(.gates, FlopCounts(flops: 2 * L * D * nq + 2 * L * nq, transcendentals: L * nq)) }
+    }
+
+    // Attention: query scaling, then the core.
+    ledger.add(.attention, FlopCounts(flops: L * nq))
+    func softmaxRows(_ m: Int, rows: Int) -> FlopCounts {
+      FlopCounts(flops: 4 * d * m + 2 * m + d * rows, transcendentals: m + rows, comparisons: m)
+    }
+
+    if variant.isSparse {
+      let HI = c.indexerHeads, dI = c.indexerDim
+      let relu = c.indexerActivation == .relu
+      var projections = FlopCounts(
+        flops: 2 * L * D * (HI * dI + dI + HI) + L * HI + (c.indexerScale ? L * HI * dI : 0), transcendentals: L * HI)
+      ledger.add(.indexer, projections)
+      let pair = FlopCounts(flops: HI * (2 * dI + 3), transcendentals: relu ? 0 : HI, comparisons: relu ? HI : 0)
+      var executedPairs = 0
+      let groups = (L + 3) / 4
+      for g in 0..<groups { executedPairs += 4 * (c.causal ? Self.up(min(4 * g + 4, L), 16) : Self.up(L, 16)) }
+      ledger.addUseful(.indexer, pair.times(causalPairs))
+      ledger.addExecuted(.indexer, pair.times(executedPairs))
+      projections = FlopCounts()
+
+      let budgets = kPerQuery ?? nominalBudgets(length: L)
+      precondition(budgets.count == L, "kPerQuery must have L entries")
+      var selection = FlopCounts()
+      func radix(_ n: Int, _ k: Int) -> Int { k < n ? 4 * n + 5120 : 0 }
+      if c.kRule == .fixed {
+        selection.comparisons += L
+        for t in 0..<L { selection.comparisons += radix(candidates(t, L), min(c.kBase, candidates(t, L))) }
+      } else {
+        selection.flops += 3 * causalPairs + 3 * L + (L + 1)
+        selection.transcendentals += 2 * L + 1
+        selection += (c.kRule == .code ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
+          : FlopCounts(flops: 1, transcendentals: 1, comparisons: 3)).times(L)
+        for t in 0..<L {
+          let n = candidates(t, L)
+          let keep = min(c.kMax, n)
+          selection.comparisons += radix(n, keep) + radix(keep, budgets[t])
+        }
+      }
+      ledger.add(.selection, selection)
+      let totalK = budgets.reduce(0, +)
+      ledger.add(.attention, softmaxRows(totalK, rows: L).times(H))
+    } else {
+      ledger.addUseful(.attention, softmaxRows(causalPairs, rows: L).times(H))
+      let R = tiling.denseRowGroup, C = tiling.denseKeyTile
+      let groups = (L + R - 1) / R
+      var tiles = 0
+      for g in 0..<groups { tiles += (c.causal ? Self.up(min(R * g + R, L), C) : Self.up(L, C)) / C }
+      let perTile = FlopCounts(flops: 4 * d * R * C + 2 * R * C + R * (d + 3), transcendentals: R * C + R, comparisons: R * C + R)
+      let perGroup = FlopCounts(flops: R * d, transcendentals: R)
+      ledger.addExecuted(.attention, (perTile.times(tiles) + perGroup.times(groups)).times(H))
+    }
+    return ledger
+  }
+
+  /// Predicted peak bytes allocated by the forward pass beyond its input and weights: the
+  /// maximum over its phases of the live activation buffers (Q/K/V with their tile padding, RoPE
+  /// tables, gate buffers, attention output, Kᵀ or the indexer tensors, the selection arrays and
+  /// `workers` score buffers of `indexerQueryBlock × ⌈L⌉₁₆` floats, the result). Scratch below
+  /// 64 KiB per task and allocator overhead are not included.
+  public func peakMemoryBytes(length L: Int, workers: Int) -> Int {
+    let c = config
+    let D = c.modelDim, H = c.heads, Hkv = c.kvHeads, d = c.headDim
+    let nq = H * d, nkv = Hkv * d
+    let f = 4, i = 8
+    let keyStride = Self.up(L, tiling.denseKeyTile)
+    let base = (Self.up(L, tiling.denseRowGroup) * nq + 2 * keyStride * nkv + 2 * L * (d / 2)) * f
+    let gate2 = variant.isGated && c.valueGate ? L * nkv * f : 0
+    let o = L * nq * f
+    var core: Int
+    var carried = 0
+    if variant.isSparse {
+      let HI = c.indexerHeads, dI = c.indexerDim
+      let rows = Self.up(L, 4), strideI = Self.up(L, 16)
+      let indexerTensors = (rows * HI * dI + dI * strideI + rows * HI + HI) * f
+      let keep = (0..<L).reduce(0) { $0 + min(c.kRule == .fixed ? c.kBase : c.kMax, candidates($1, L)) }
+      let selection = keep * 4 * (c.kRule == .fixed ? 1 : 2) + (L + 1) * i + 2 * L * i + (c.kRule == .fixed ? 0 : L * i)
+      let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * 2048 * 4
+      core = indexerTensors + selection + scoreBuffers + L * dI * f
+      carried = selection
+    } else {
+      core = Hkv * d * keyStride * f
+    }
+    let gate1 = variant.isGated && c.outputGate ? L * nq * f : 0
+    let result = L * D * f + L * i
+    return base + max(gate2, o + core, o + carried + gate1, o + carried + result)
+  }
+}

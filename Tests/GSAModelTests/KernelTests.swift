@@ -1,0 +1,89 @@
+import Foundation
+import GSLKit
+import Testing
+@testable import GSAModel
+
+@Suite struct KernelTests {
+  @Test func gemmMatchesNaive() {
+    let rng = GSLRandom(seed: 11)
+    for trial in 0..<12 {
+      let m = 1 + rng.uniformInt(below: 20), k = 1 + rng.uniformInt(below: 300), n = 1 + rng.uniformInt(below: 40)
+      let a = rng.gaussianMatrix(rows: m, cols: k, scale: 1).map(Float.init)
+      let b = rng.gaussianMatrix(rows: k, cols: n, scale: 1).map(Float.init)
+      let bias = rng.gaussianMatrix(rows: 1, cols: n, scale: 1).map(Float.init)
+      var c = [Float](repeating: .nan, count: m * n)
+      let counts = a.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+          bias.withUnsafeBufferPointer { biasp in
+            c.withUnsafeMutableBufferPointer { cp in
+              gemm(ap.baseAddress!, rows: m, inner: k, bp.baseAddress!, cols: n, into: cp.baseAddress!, bias: biasp.baseAddress!)
+            }
+          }
+        }
+      }
+      #expect(counts.flops == 2 * m * k * n + m * n)
+      for i in 0..<m {
+        for j in 0..<n {
+          var ref = Double(bias[j]), mag = abs(Double(bias[j]))
+          for x in 0..<k {
+            ref += Double(a[i * k + x]) * Double(b[x * n + j])
+            mag += abs(Double(a[i * k + x]) * Double(b[x * n + j]))
+          }
+          #expect(abs(Double(c[i * n + j]) - ref) <= 1e-5 * mag + 1e-6, "trial \(trial) seed 11 (\(i),\(j))")
+        }
+      }
+    }
+  }
+
+  @Test func topKMatchesFullSortWithTies() {
+    let rng = GSLRandom(seed: 5)
+    let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
+    defer { histogram.deallocate() }
+    for trial in 0..<200 {
+      let n = 1 + rng.uniformInt(below: 300)
+      let k = 1 + rng.uniformInt(below: n + 3)
+      let distinct = 1 + rng.uniformInt(below: 6)
+      // Few distinct values (many ties), sometimes signed and including ±0 and large magnitudes.
+      let palette: [Float] = (0..<distinct).map { _ in
+        [Float(rng.uniformInt(below: 5)) - 2, -0.0, 0.0, 1e30, -1e-30, Float(rng.gaussian())][rng.uniformInt(below: 6)]
+      }
+      let values: [Float] = (0..<n).map { _ in trial % 3 == 0 ? Float(rng.gaussian()) : palette[rng.uniformInt(below: distinct)] }
+      var out = [Int32](repeating: -1, count: n)
+      var comparisons = 0
+      let written = values.withUnsafeBufferPointer { vp in
+        out.withUnsafeMutableBufferPointer { op in
+          TopK.select(vp.baseAddress!, count: n, k: k, histogram: histogram, into: op.baseAddress!, comparisons: &comparisons)
+        }
+      }
+      // Reference: stable sort by value descending (IEEE total order: −0 < +0), lower index first.
+      func rank(_ x: Float) -> (Int, Float) { (x.sign == .minus ? 0 : 1, x) }
+      let order = (0..<n).sorted { a, b in
+        let va = values[a], vb = values[b]
+        if va != vb { return va > vb }
+        if va.sign != vb.sign { return va.sign == .plus }
+        return a < b
+      }
+      let expected = Array(order.prefix(k)).sorted()
+      #expect(written == min(k, n))
+      #expect(out.prefix(written).map(Int.init) == expected, "trial \(trial) seed 5 n \(n) k \(k)")
+      #expect(comparisons == TopK.comparisons(candidates: n, k: k))
+      _ = rank
+    }
+  }
+
+  @Test func expAndSigmoidStayFinite() {
+    let xs: [Float] = [-.infinity, -1e30, -200, -88, -87, -10, -1e-8, 0, 1e-8, 3, 87, 88, 89, 200, 1e30, .infinity]
+    for x in xs {
+      let e = expV(SIMD8<Float>(repeating: x))[0]
+      let s = sigmoidV(SIMD8<Float>(repeating: x))[0]
+      #expect(e.isFinite && e >= 0, "exp(\(x)) = \(e)")
+      #expect(s.isFinite && s >= 0 && s <= 1, "σ(\(x)) = \(s)")
+      if abs(x) < 80 {
+        #expect(abs(Double(e) - Foundation.exp(Double(x))) <= 4e-7 * Foundation.exp(Double(x)))
+        #expect(abs(Double(s) - stableSigmoid(Double(x))) <= 4e-7)
+      }
+      #expect(stableSigmoid(Double(x)).isFinite)
+    }
+    #expect(expV(SIMD8<Float>(repeating: -.infinity))[0] == 0)
+  }
+}
