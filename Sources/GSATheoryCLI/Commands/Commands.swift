@@ -3,5 +3,7 @@ enum Commands {
   static let all: [Command] = [
     doctor,
     check,
+    predict,
+    roofline,
   ]
 }
