@@ -5,5 +5,7 @@ enum Commands {
     check,
     predict,
     roofline,
+    checkConvergence,
+    simulate,
   ]
 }
