@@ -7,5 +7,6 @@ enum Commands {
     roofline,
     checkConvergence,
     simulate,
+    plotData,
   ]
 }
