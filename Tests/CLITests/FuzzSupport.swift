@@ -60,6 +60,9 @@ struct FuzzOption: Sendable {
   /// The placeholder (`N`, `FILE`, `table|json|csv`); nil for a flag.
   let valueName: String?
 
+  /// A file or directory path (FILE, DIR, PATH placeholders).
+  var isPath: Bool { ["FILE", "DIR", "PATH"].contains { valueName?.uppercased().contains($0) == true } }
+
   /// Choices spelled in the placeholder or help (`a|b|c`).
   var choices: [String] {
     guard let valueName, valueName.contains("|") else { return [] }
@@ -72,6 +75,8 @@ struct FuzzCommand: Sendable {
   let name: String
   let options: [FuzzOption]
   let takesPositionals: Bool
+  /// Literal positional words from the usage line (`simulate [options] stability`).
+  var positionalWords: [String] = []
 }
 
 enum HelpParser {
@@ -96,7 +101,11 @@ enum HelpParser {
       options.append(FuzzOption(name: optionName, valueName: valueName))
     }
     let usage = help.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
-    return FuzzCommand(name: name, options: options, takesPositionals: usage.contains("[options] "))
+    let tail = usage.components(separatedBy: "[options] ").dropFirst().first ?? ""
+    let words = tail.split(whereSeparator: { " |[]".contains($0) }).map(String.init).filter {
+      $0.allSatisfy { $0.isLowercase || $0 == "-" } && !$0.isEmpty
+    }
+    return FuzzCommand(name: name, options: options, takesPositionals: usage.contains("[options] "), positionalWords: words)
   }
 }
 
@@ -131,6 +140,7 @@ enum FuzzArguments {
     let command: FuzzCommand? = roll == 2 ? nil : random.pick(commands)
     if let command {
       arguments.append(random.chance(0.03) ? command.name.uppercased() : command.name)
+      if let word = command.positionalWords.randomElement(using: &random), random.chance(0.5) { arguments.append(word) }
     } else {
       arguments.append(random.pick(hostileValues + unknownTokens))
     }

@@ -189,25 +189,31 @@ struct ProcessCase {
   static func generate(_ random: inout FuzzRandom, commands: [FuzzCommand], expensive: Set<String>) -> ProcessCase {
     let roll = random.below(100)
     if roll < 55 {
-      let arguments = FuzzArguments.random(&random, commands: commands, allowNUL: false)
-      return ProcessCase(mode: .random, command: arguments.first, arguments: arguments, deadline: 3)
+      var arguments = FuzzArguments.random(&random, commands: commands, allowNUL: false)
+      if let first = arguments.first, expensive.contains(first) {
+        // A command known to start long work: keep the random tokens (their syntax is still
+        // parsed) but add an unknown option so it stops before running.
+        arguments.insert("--zz-fuzz-unknown", at: 1 + random.below(arguments.count))
+      }
+      return ProcessCase(mode: .random, command: arguments.first, arguments: arguments, deadline: 2)
     }
     let command = random.pick(commands)
     let typed = command.options.filter { $0.valueName != nil }
     if roll < 85 || expensive.contains(command.name), let target = typed.isEmpty ? nil : random.pick(typed) {
       // One certainly-invalid value among otherwise plausible options: must fail before work.
       var parts = plausibleOptions(command, &random, excluding: target.name)
-      let bad = target.valueName == "FILE" ? random.pick(["", "/nonexistent-gsa-dir/x.json"]) : random.pick(FuzzArguments.certainlyInvalid)
+      let bad = target.isPath ? random.pick(["", "/proc/gsa-fuzz/x.json"]) : random.pick(FuzzArguments.certainlyInvalid)
       parts.insert(random.chance(0.5) ? [target.name, bad] : [target.name + "=" + bad], at: random.below(parts.count + 1))
       return ProcessCase(mode: .oneInvalidValue, command: command.name, arguments: [command.name] + parts.flatMap { $0 }, deadline: 20)
     }
     let parts = plausibleOptions(command, &random, excluding: nil)
-    return ProcessCase(mode: .validLooking, command: command.name, arguments: [command.name] + parts.flatMap { $0 }, deadline: 3)
+    return ProcessCase(mode: .validLooking, command: command.name, arguments: [command.name] + parts.flatMap { $0 }, deadline: 2)
   }
 
   /// A few options with small valid-looking values.
   static func plausibleOptions(_ command: FuzzCommand, _ random: inout FuzzRandom, excluding: String?) -> [[String]] {
     var parts = [[String]]()
+    if let word = command.positionalWords.randomElement(using: &random) { parts.append([word]) }
     var used: Set<String> = ["--help", "--output", "--json"]
     if let excluding { used.insert(excluding) }
     for _ in 0..<random.below(4) {
@@ -220,8 +226,8 @@ struct ProcessCase {
       let value: String
       if !option.choices.isEmpty {
         value = random.pick(option.choices)
-      } else if valueName == "FILE" {
-        value = random.pick(["out.txt", "result.json"])
+      } else if option.isPath {
+        value = random.pick(["out.txt", "result.json", "outdir"])
       } else {
         value = random.pick(["1", "2", "4", "8", "16", "0.5", "1e-3", "32,64"])
       }
