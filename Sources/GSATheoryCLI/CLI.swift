@@ -1,4 +1,5 @@
 import Foundation
+import GSAModel
 import GSLKit
 
 /// The `gsa-theory` command-line tool: parses, dispatches to a subcommand, formats, and maps
@@ -17,6 +18,11 @@ public enum CLI {
       return try run(arguments)
     } catch let error as UsageError {
       printError("error: \(error.message)")
+      return 2
+    } catch let error as ConfigError {
+      // An invalid layer configuration that escaped a command's own flag mapping: still a
+      // usage error (the flags describe an impossible layer).
+      printError("error: \(error.description)")
       return 2
     } catch let error as CommandFailure {
       printError("error: \(error.message)")
