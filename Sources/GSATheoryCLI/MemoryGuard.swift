@@ -70,22 +70,26 @@ public enum MemoryGuard {
   ///   - flag: the option that sets them, e.g. "--lengths".
   ///   - what: what runs, for the message ("sweep of gsa, dense").
   ///   - available: bytes available; `availableBytes()` by default.
+  ///   - symbol: the size's name in the message ("L" for a length, "n" for element counts).
   ///   - peakBytes: the cost model's predicted peak resident bytes at length L.
   public static func check(
-    lengths: [Int], flag: String, what: String, available: UInt64 = availableBytes(), peakBytes: (Int) -> Double
+    lengths: [Int], flag: String, what: String, available: UInt64 = availableBytes(), symbol L: String = "L",
+    peakBytes: (Int) -> Double
   ) throws(UsageError) {
     guard let longest = lengths.max() else { return }
     let needed = peakBytes(longest)
     let budget = Double(available) * usableFraction
     guard needed.isFinite else {
-      throw UsageError("\(flag): L = \(longest) needs more memory than can be represented; use a shorter length")
+      throw UsageError("\(flag): \(L) = \(longest) needs more memory than can be represented; use a smaller value")
     }
     guard needed > budget else { return }
     let fits = largestFitting(upTo: longest, budget: budget, peakBytes: peakBytes)
     let advice =
-      fits > 0 ? "the largest length that fits is L = \(fits); use \(flag) values <= \(fits)" : "no length fits; free memory first"
+      fits > 0
+      ? "the largest \(L == "L" ? "length" : "size") that fits is \(L) = \(fits); use \(flag) values <= \(fits)"
+      : "nothing fits; free memory first"
     throw UsageError(
-      "\(flag): \(what) at L = \(longest) needs \(describe(bytes: needed)) but only \(describe(bytes: budget)) "
+      "\(flag): \(what) at \(L) = \(longest) needs \(describe(bytes: needed)) but only \(describe(bytes: budget)) "
         + "(\(Int(usableFraction * 100))% of \(describe(bytes: Double(available))) available) can be used; \(advice)")
   }
 

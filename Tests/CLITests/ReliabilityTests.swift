@@ -134,6 +134,17 @@ import Testing
     #expect(scratch.files().isEmpty)
   }
 
+  @Test func rooflineRefusesATriadThatDoesNotFitInMemory() throws {
+    // 1 GiB available, 90% usable, 12 bytes per element: at most 80530636 elements.
+    let result = try ToolRunner.run(
+      ["roofline", "--triad-elements", "4294967296"], environment: ["GSA_THEORY_MEMORY_AVAILABLE": "1g"])
+    guard result.exitCode != 2 || !result.stderr.contains("unknown command") else { return }  // roofline not present
+    #expect(result.exitCode == 2, "\(result)")
+    #expect(result.stderr.hasPrefix("error: --triad-elements: the triad at n = 4294967296 needs 51539607552 bytes"), "\(result)")
+    #expect(result.stderr.contains("the largest size that fits is n = 80530636"), "\(result)")
+    #expect(result.stderr.filter(\.isNewline).count == 1)
+  }
+
   @Test func oneLineEscapesControlCharactersAndLineBreaks() {
     #expect(CLI.oneLine("a\nb\r\nc\u{2028}d") == "a b  c d")
     #expect(CLI.oneLine("bell\u{7}esc\u{1B}[2J") == "bell\\u{7}esc\\u{1b}[2J")
