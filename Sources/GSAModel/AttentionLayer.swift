@@ -161,7 +161,7 @@ public struct AttentionLayer: Sendable {
     counts += matmul(x, rows: L, weights.wIK, bias: nil, into: k)
     let kT = UnsafeMutablePointer<Float>.allocate(capacity: dI * keyStride)
     kT.initialize(repeating: 0, count: dI * keyStride)
-    for s in 0..<L { for j in 0..<dI { kT[j * keyStride + s] = k[s * dI + j] } }
+    for s in 0..<L { for j in 0..<dI { kT[(s / 16) * dI * 16 + j * 16 + s % 16] = k[s * dI + j] } }
     let w = UnsafeMutablePointer<Float>.allocate(capacity: rows * HI)
     w.initialize(repeating: 0, count: rows * HI)
     counts += matmul(x, rows: L, weights.wIW, bias: weights.bIW, into: w)
@@ -267,7 +267,8 @@ public struct AttentionLayer: Sendable {
       let selection = indexAndSelect(prepared.inputs, length: L, config: c, tiling: tiling, ledger: &ledger)
       prepared.deallocate()
       let inputs = AttentionInputs(
-        queries: q, keysT: k, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
+        queries: q, keysT: k, valuesByHead: v, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv,
+        headDim: d)
       sparseAttention(inputs, selection: selection, length: L, output: o, ledger: &ledger)
       kPerQuery = selection.counts
       variances = selection.variances
@@ -277,14 +278,27 @@ public struct AttentionLayer: Sendable {
         }
       }
     } else {
+      // Pack Kᵀ in 64-key tiles and V per kv head (see `AttentionInputs`).
+      let tile = tiling.denseKeyTile
       let kT = UnsafeMutablePointer<Float>.allocate(capacity: Hkv * d * keyStride)
-      defer { kT.deallocate() }
+      let vh = UnsafeMutablePointer<Float>.allocate(capacity: Hkv * d * keyStride)
+      defer {
+        kT.deallocate()
+        vh.deallocate()
+      }
       kT.initialize(repeating: 0, count: Hkv * d * keyStride)
+      vh.initialize(repeating: 0, count: Hkv * d * keyStride)
       for s in 0..<L {
-        for g in 0..<Hkv { for x in 0..<d { kT[(g * d + x) * keyStride + s] = k[s * nkv + g * d + x] } }
+        for g in 0..<Hkv {
+          for x in 0..<d {
+            kT[g * d * keyStride + (s / tile) * d * tile + x * tile + s % tile] = k[s * nkv + g * d + x]
+            vh[g * d * keyStride + s * d + x] = v[s * nkv + g * d + x]
+          }
+        }
       }
       let inputs = AttentionInputs(
-        queries: q, keysT: kT, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
+        queries: q, keysT: kT, valuesByHead: vh, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv,
+        headDim: d)
       denseAttention(inputs, length: L, causal: c.causal, tiling: tiling, output: o, ledger: &ledger)
       kPerQuery = (0..<L).map { c.candidateCount(query: $0, length: L) }
     }

@@ -120,7 +120,7 @@ public struct CostModel: Sendable {
 
   /// Predicted peak bytes allocated by the forward pass beyond its input and weights: the
   /// maximum over its phases of the live activation buffers (Q/K/V with their tile padding, RoPE
-  /// tables, gate buffers, attention output, Kᵀ or the indexer tensors, the selection arrays and
+  /// tables, gate buffers, attention output, packed Kᵀ and V or the indexer tensors, the selection arrays and
   /// `workers` score buffers of `indexerQueryBlock × ⌈L⌉₁₆` floats, the result). Scratch below
   /// 64 KiB per task and allocator overhead are not included.
   public func peakMemoryBytes(length L: Int, workers: Int) -> Int {
@@ -144,7 +144,7 @@ public struct CostModel: Sendable {
       core = indexerTensors + selection + scoreBuffers + L * dI * f
       carried = selection
     } else {
-      core = Hkv * d * keyStride * f
+      core = 2 * Hkv * d * keyStride * f  // packed Kᵀ and per-head V
     }
     let gate1 = variant.isGated && c.outputGate ? L * nq * f : 0
     let result = L * D * f + L * i

@@ -4,8 +4,12 @@ import Foundation
 struct AttentionInputs {
   /// Queries after RoPE, multiplied by 1/√d_h: `paddedRows × (H·d_h)`; rows ≥ L are zero.
   var queries: UnsafePointer<Float>
-  /// Keys after RoPE, transposed per kv head: head g's d × keyStride block at g·d_h·keyStride.
+  /// Keys after RoPE, transposed and packed in key tiles (dense kernel): kv head g, tile τ of
+  /// 64 keys is a contiguous d × 64 block at (g·keyStride/64 + τ)·d·64; element (x, c) at x·64 + c.
+  /// (Packing avoids the L1 set conflicts of a d × L layout whose row stride is a large power of 2.)
   var keysT: UnsafePointer<Float>
+  /// Values packed per kv head (dense kernel): head g's keyStride × d block at g·keyStride·d.
+  var valuesByHead: UnsafePointer<Float>
   /// Keys after RoPE, row-major `keyStride × (H_kv·d_h)` (sparse kernel).
   var keys: UnsafePointer<Float>
   /// Values (after G2 when on), row-major `keyStride × (H_kv·d_h)`; rows ≥ L are zero.
@@ -49,7 +53,7 @@ func denseAttention(
   let H = inputs.heads
   let group = H / inputs.kvHeads
   let ldq = H * d
-  let ldv = inputs.kvHeads * d
+  let ldv = d
   let groups = (L + R - 1) / R
   let perTask = tiling.denseGroupsPerTask
   let blocks = (groups + perTask - 1) / perTask
@@ -61,7 +65,7 @@ func denseAttention(
     let blockIndex = task / H
     let g = h / group
     let kT = inputs.keysT + g * d * inputs.keyStride
-    let vBase = inputs.values + g * d
+    let vBase = inputs.valuesByHead + g * d * inputs.keyStride
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: R * C)
     let acc = UnsafeMutablePointer<Float>.allocate(capacity: R * d)
     defer {
@@ -84,7 +88,7 @@ func denseAttention(
         for half in 0..<2 {
           let q = inputs.queries + (r0 + 4 * half) * ldq + h * d
           for chunk in 0..<(C / 16) {
-            dot4x16(q, ldq: ldq, kT + c0 + 16 * chunk, ldk: inputs.keyStride, depth: d, scores + 4 * half * C + 16 * chunk, ldo: C)
+            dot4x16(q, ldq: ldq, kT + c0 * d + 16 * chunk, ldk: C, depth: d, scores + 4 * half * C + 16 * chunk, ldo: C)
           }
         }
         // Mask future keys and padding keys.

@@ -60,8 +60,12 @@ final class TaskCounter: Sendable {
   func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
-/// Number of worker threads the kernels use (all active cores).
-public var kernelWorkerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+/// Number of worker threads the kernels use: all active cores, or the `GSA_THREADS`
+/// environment variable when it is a positive integer (for single-core measurements).
+public let kernelWorkerCount: Int = {
+  if let text = ProcessInfo.processInfo.environment["GSA_THREADS"], let n = Int(text), n >= 1 { return n }
+  return max(1, ProcessInfo.processInfo.activeProcessorCount)
+}()
 
 /// Runs `taskCount` tasks on up to `kernelWorkerCount` workers (dynamic scheduling); each worker
 /// gets its index (for private scratch) and accumulates a private ledger; the ledgers are summed
