@@ -40,7 +40,7 @@ public enum ProcessMemory {
   /// Parses "Name:   1234 kB" into bytes.
   static func kibibyteField(_ name: String, in text: String) -> Int? {
     for line in text.split(separator: "\n") where line.hasPrefix(name) {
-      let parts = line.dropFirst(name.count).split(separator: " ", omittingEmptySubsequences: true)
+      let parts = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" })
       guard let value = parts.first.flatMap({ Int($0) }) else { return nil }
       return value * 1024
     }

@@ -31,6 +31,8 @@ public struct SweepPoint: Sendable {
   public let length: Int
   /// What the kernels counted (useful and executed, by bucket).
   public let counted: FlopLedger
+  /// What the closed-form `CostModel` predicts for the same point (with the measured k_t).
+  public let predicted: FlopLedger?
   /// Σ_t k_t (for dense variants: Σ_t (t + 1), the causal candidates).
   public let totalSelected: Int
   /// Wall time of each timed forward pass, seconds.
@@ -60,38 +62,13 @@ public enum Sweep {
     }
   }
 
-  /// Bytes the layer's forward pass allocates at length L (float32 activations, Int32 selections,
-  /// per-worker indexer buffers, weights, the input and the output), from the allocations in
-  /// `AttentionLayer.run`; sparse variants are sized for k_max keys per query.
+  /// Bytes a sweep point needs at length L: the forward pass's own peak allocations
+  /// (`CostModel.peakMemoryBytes`, sized for k_max keys per query under adaptive rules) plus the
+  /// float32 input h (L × D) and every weight tensor of `LayerWeights`.
   public static func predictedBytes(_ config: LayerConfig, _ variant: Variant, length: Int, threads: Int) -> Double {
-    let l = Double(length)
-    let d = Double(config.modelDim)
-    let nq = Double(config.heads * config.headDim)
-    let nkv = Double(config.kvHeads * config.headDim)
-    let tiling = KernelTiling.standard
-    var floats = 2 * l * d  // input h and output u
-    floats += l * nq + 2 * l * nkv  // Q, K, V
-    floats += l * Double(config.headDim)  // RoPE cos and sin tables (L·d_h/2 each)
-    floats += l * nq  // attention output O
-    var weights = d * (2 * nq + 2 * nkv)
-    if variant.isGated {
-      floats += max(l * nkv, l * nq)  // one gate pre-activation buffer at a time
-      weights += d * (nq + nkv) + nq + nkv
-    }
-    var bytes = 0.0
-    if variant.isSparse {
-      let hi = Double(config.indexerHeads)
-      let di = Double(config.indexerDim)
-      floats += l * hi * di + 2 * l * di + l * hi  // q^I, k^I and its transpose, w
-      floats += Double(max(1, threads) * tiling.indexerQueryBlock) * l  // score blocks
-      weights += d * (hi * di + di + hi) + 2 * hi
-      let kMax = Double(min(config.kMax, length))
-      bytes += 4 * l * kMax + 8 * 3 * l  // selected indices (Int32), offsets, counts, k per query
-    } else {
-      floats += l * nkv  // keys transposed for the dense kernel
-      bytes += 8 * l  // k per query
-    }
-    return bytes + 4 * (floats + weights)
+    let forward = CostModel(config: config, variant: variant).peakMemoryBytes(length: length, workers: max(1, threads))
+    let weights = LayerWeights.shapes(for: config).values.reduce(0) { $0 + $1.rows * $1.cols }
+    return Double(forward) + 4 * Double(length * config.modelDim + weights)
   }
 
   /// Refuses up front (before any allocation) when the largest point of the plan is predicted to
@@ -104,6 +81,11 @@ public enum Sweep {
         throw MemoryRefusal(variant: variant, length: longest, neededBytes: needed, availableBytes: available)
       }
     }
+  }
+
+  /// The exact bucketed prediction of the forward pass's ledger.
+  public static func predictedLedger(_ config: LayerConfig, _ variant: Variant, length: Int, kPerQuery: [Int]) -> FlopLedger? {
+    CostModel(config: config, variant: variant).ledger(length: length, kPerQuery: variant.isSparse ? kPerQuery : nil)
   }
 
   /// The seeded input h (L × D), standard normal entries from GSL's mt19937.
@@ -145,7 +127,9 @@ public enum Sweep {
         }
         points.append(
           SweepPoint(
-            variant: variant, length: length, counted: warm.ledger, totalSelected: warm.totalSelected, seconds: seconds,
+            variant: variant, length: length, counted: warm.ledger,
+            predicted: predictedLedger(layer.config, variant, length: length, kPerQuery: warm.kPerQuery),
+            totalSelected: warm.totalSelected, seconds: seconds,
             peakResidentBytes: ProcessMemory.peakResidentBytes(),
             predictedBytes: predictedBytes(layer.config, variant, length: length, threads: threads)))
       }

@@ -128,3 +128,74 @@ func jsonObject(_ text: String) throws -> [String: Any] {
     #expect(run.stderr.hasPrefix("error: --repeats"))
   }
 }
+
+@Suite struct SweepCommandTests {
+  @Test func tinySweepReportsCountedEqualsPredictedAndFits() throws {
+    let run = try runGSATheory([
+      "sweep", "--preset", "tiny", "--lengths", "32,48,64,96", "--repeats", "1", "--peak-gflops", "100", "--format", "json",
+    ])
+    #expect(run.status == 0)
+    let json = try jsonObject(run.stdout)
+    #expect(json["schema_version"] as? Int == 1)
+    let machine = try #require(json["machine"] as? [String: Any])
+    #expect(machine["cores"] != nil && machine["cpu_model"] != nil)
+    #expect(json["configuration"] != nil)
+    let points = try #require(json["points"] as? [[String: Any]])
+    #expect(points.count == 16)  // 4 lengths × 4 variants
+    for point in points {
+      let counted = try #require(point["counted"] as? [String: Any])
+      let predicted = try #require(point["predicted"] as? [String: Any])
+      for bucket in ["projections", "gates", "indexer", "selection", "attention"] {
+        #expect(counted[bucket] != nil && predicted[bucket] != nil)
+      }
+      #expect(point["counted_equals_predicted"] as? Bool == true)
+      #expect((point["seconds"] as? [String: Any])?["median"] != nil)
+    }
+    let fits = try #require(json["fits"] as? [String: Any])
+    let dense = try #require(fits["dense"] as? [String: Any])
+    let attention = try #require((dense["attention"] as? [String: Any])?["log_log"] as? [String: Any])
+    let exponent = try #require(attention["exponent"] as? Double)
+    #expect(exponent > 1.5 && exponent < 2.1)  // causal pairs L(L+1)/2 plus linear terms
+    let breakEven = try #require(json["break_even"] as? [[String: Any]])
+    #expect(breakEven.count == 2)
+  }
+
+  @Test func rangeAndCSV() throws {
+    let run = try runGSATheory([
+      "sweep", "--preset", "tiny", "--min-length", "16", "--max-length", "64", "--steps", "4", "--variants", "dense,gsa",
+      "--repeats", "1", "--peak-gflops", "50", "--format", "csv",
+    ])
+    #expect(run.status == 0)
+    let lines = run.stdout.split(separator: "\n")
+    #expect(lines.count == 1 + 4 * 2)
+    #expect(lines.first?.hasPrefix("variant,length,selected_pairs,counted_projections") == true)
+    #expect(run.stderr.isEmpty)  // no progress bar when stderr is not a terminal
+  }
+
+  static let invalidCases: [([String], String)] = [
+    (["sweep", "--lengths", "512,abc"], "--lengths"),
+    (["sweep", "--lengths", "8"], "--lengths"),
+    (["sweep", "--lengths", "64,64"], "--lengths"),
+    (["sweep", "--min-length", "1024"], "--min-length"),
+    (["sweep", "--min-length", "1024", "--max-length", "512"], "--max-length"),
+    (["sweep", "--lengths", "128", "--k", "256"], "--k"),
+    (["sweep", "--repeats", "0"], "--repeats"),
+    (["sweep", "--variants", "sparse"], "--variants"),
+  ]
+
+  @Test(arguments: invalidCases)
+  func invalidInputExitsTwo(arguments: [String], flag: String) throws {
+    let run = try runGSATheory(arguments)
+    #expect(run.status == 2)
+    #expect(run.stderr.hasPrefix("error: \(flag)"))
+    #expect(run.stderr.split(separator: "\n").count == 1)
+  }
+
+  @Test func refusesLengthsThatDoNotFitInMemory() throws {
+    // The paper configuration at L = 2^24 needs far more than any test machine has: refused up front, exit 1.
+    let run = try runGSATheory(["sweep", "--preset", "paper", "--lengths", "16777216", "--variants", "gsa", "--peak-gflops", "1"])
+    #expect(run.status == 1)
+    #expect(run.stderr.contains("needs about"))
+    #expect(run.stderr.contains("bytes"))
+  }
+}

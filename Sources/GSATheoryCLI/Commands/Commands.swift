@@ -8,5 +8,6 @@ enum Commands {
     checkConvergence,
     simulate,
     plotData,
+    sweep,
   ]
 }
