@@ -136,9 +136,13 @@ public enum ConvergenceCheck {
       if current != initialSelection { selectionChanges += 1 }
       let evaluation = layer.evaluate(batch, selections: current, wantGradient: step < s.steps)
       losses.append(evaluation.loss)
-      let actual = try WeightNormBounds.of(layer.parameters)
-      maxNormRatio = max(maxNormRatio, normRatio(actual, norms))
-      guard step < s.steps, evaluation.loss.isFinite else { break }
+      // A run that blew up (weights too large for the SVD to converge) has left the norm set.
+      if let actual = try? WeightNormBounds.of(layer.parameters) {
+        maxNormRatio = max(maxNormRatio, normRatio(actual, norms))
+      } else {
+        maxNormRatio = .infinity
+      }
+      guard step < s.steps, evaluation.loss.isFinite, maxNormRatio.isFinite else { break }
       let g = layer.flatGradient(evaluation.gradients)
       gradSquares.append(g.reduce(0) { $0 + $1 * $1 })
       var theta = layer.parameters.flattened()

@@ -13,7 +13,7 @@ import GSLKit
 /// | `w_v`      | [D, H_kv·d_h]   | V = h W_V                                              |
 /// | `w_o`      | [H·d_h, D]      | u = Concat_h(O^g_h) W_O                                |
 /// | `w_gate_v` | [D, H_kv·d_h]   | G2: V' = V ⊙ σ(h W_V^g + b_V^g) (element-wise)         |
-/// | `b_gate_v` | [H_kv·d_h]      |                                                        |
+/// | `b_gate_v` | [H_kv·d_h]      | (biases may also be [1, n], as `GSAModel.LayerWeights`) |
 /// | `w_gate_o` | [D, H·d_h]      | G1: O^g = O ⊙ σ(h W_O^g + b_O) (element-wise)          |
 /// | `b_gate_o` | [H·d_h]         |                                                        |
 /// | `w_iq`     | [D, H_I·d_I]    | indexer queries q^I_{t,j}                              |

@@ -185,7 +185,9 @@ public enum Safetensors {
         throw SafetensorsError(
           "\(source): tensor '\(name.rawValue)' (shape \(name.shape(config))) is missing; variant \(variant.rawValue) needs \(used.map(\.rawValue).joined(separator: ", "))")
       }
-      guard tensor.shape == name.shape(config) else {
+      // Biases may also be stored as 1 × n matrices (GSAModel.LayerWeights' convention).
+      let accepted = name.isMatrix ? [name.shape(config)] : [name.shape(config), [1] + name.shape(config)]
+      guard accepted.contains(tensor.shape) else {
         throw SafetensorsError(
           "\(source): tensor '\(name.rawValue)' has shape \(tensor.shape), expected \(name.shape(config)) for the configuration given; fix the file or the --dim/--heads/--kv-heads/--head-dim/--indexer-heads/--indexer-dim flags")
       }

@@ -36,7 +36,8 @@ public struct Adam: Sendable {
 /// - ℒ_t: the loss on a fixed evaluation batch (the stream's first batch) before step t, so
 ///   minibatch sampling noise does not count as instability.
 /// - *spike*: step t ≥ w with ℒ_t > κ · m_t and ℒ_t − m_t > 0.01·ℒ₀, m_t = median(ℒ_{t−w} …
-///   ℒ_{t−1}) (w = `spikeWindow`, κ = `spikeFactor`); consecutive spike steps are one event.
+///   ℒ_{t−1}) (w = `spikeWindow`, κ = `spikeFactor`); consecutive spike steps are one event; a
+///   divergence that stops the run (ℒ non-finite or > `divergenceFactor`·ℒ₀) is one more event.
 /// - *diverged*: a non-finite loss, a loss above `divergenceFactor` × ℒ₀, or a final loss
 ///   (mean of the last 10% of steps) above ℒ₀.
 /// - *stable*: not diverged and no spike event. The maximum stable learning rate is found by
@@ -71,8 +72,8 @@ public enum StabilitySimulation {
     public static let standard = Settings(
       config: LayerConfig(
         modelDim: 16, heads: 2, kvHeads: 2, headDim: 8, indexerHeads: 2, indexerDim: 8, kBase: 6, kMin: 1, kMax: 16),
-      vocabulary: 32, length: 16, batch: 8, seeds: 3, seed: 42, bisectionSteps: 300, bisectionIterations: 7,
-      lrRange: 1e-4...1, sharedLearningRate: 1e-2, spikeSteps: 1000, sinkSteps: 600, sinkLearningRate: 3e-3, spikeWindow: 20,
+      vocabulary: 32, length: 16, batch: 8, seeds: 3, seed: 42, bisectionSteps: 200, bisectionIterations: 6,
+      lrRange: 1e-4...1, sharedLearningRate: 0.2, spikeSteps: 1000, sinkSteps: 600, sinkLearningRate: 3e-3, spikeWindow: 20,
       spikeFactor: 2, divergenceFactor: 10, teacherGain: 2, nullFraction: 0.25, variants: Variant.allCases)
 
     /// Tiny sizes for tests (fast in debug builds).
@@ -214,17 +215,17 @@ public enum StabilitySimulation {
     var changes: [Double] = []
     var previousSelection: [Selection]? = nil
     for _ in 0..<steps {
+      // ℒ on the fixed evaluation batch (no sampling noise) is what spikes and divergence use.
+      let held = layer.evaluate(
+        RegressionBatch(inputs: probe.map(embed), targets: probeTargets, length: l), wantGradient: false)
       if variant.isSparse {
-        let current = probe.map { layer.selection(embed($0), length: l) }
+        let current = held.selections
         if let previousSelection {
           let changed = zip(current, previousSelection).reduce(0) { $0 + $1.0.changedQueries(from: $1.1) }
           changes.append(Double(changed) / Double(probe.count * l))
         }
         previousSelection = current
       }
-      // ℒ on the fixed evaluation batch (no sampling noise) is what spikes and divergence use.
-      let held = layer.evaluate(
-        RegressionBatch(inputs: probe.map(embed), targets: probeTargets, length: l), wantGradient: false)
       losses.append(held.loss)
       for out in held.outputs { for value in out { maxActivation = max(maxActivation, abs(value)) } }
       guard held.loss.isFinite, held.loss <= s.divergenceFactor * losses[0] else { break }
@@ -262,10 +263,14 @@ public enum StabilitySimulation {
       shareNull = nullCount > 0 ? nullSum / nullCount : .nan
       shareAll = allSum / max(allCount, 1)
     }
-    let isDiverged = losses.count < steps || diverged(losses, factor: s.divergenceFactor)
+    let stoppedEarly = losses.count < steps
+    let isDiverged = stoppedEarly || diverged(losses, factor: s.divergenceFactor)
+    // A divergence that stopped the run counts as one more spike event (unless already one).
+    var events = spikeEvents(losses, window: s.spikeWindow, factor: s.spikeFactor)
+    if stoppedEarly, events.last != losses.count - 1 { events.append(losses.count - 1) }
     return RunTrace(
       learningRate: lr, losses: losses, diverged: isDiverged,
-      spikeEvents: spikeEvents(losses, window: s.spikeWindow, factor: s.spikeFactor), maxActivation: maxActivation,
+      spikeEvents: events, maxActivation: maxActivation,
       selectionChangeShare: changes, firstTokenShareNull: shareNull, firstTokenShareAll: shareAll)
   }
 
@@ -326,32 +331,59 @@ public enum StabilitySimulation {
     public func summary(_ v: Variant, _ metric: (Cell) -> Double) -> Summary { Summary(cells(v).map(metric)) }
   }
 
+  /// The parts of the experiment (claims run only the part they need).
+  public enum Part: String, Sendable, CaseIterable {
+    /// (a) maximum stable learning rate by bisection.
+    case maxStableLR
+    /// (b), (c), (e): the shared-learning-rate run (spikes, activations, S_t changes).
+    case shared
+    /// (d): the attention-sink task.
+    case sink
+  }
+
+  /// The (data, model) seed pairs of `settings`: seed i is shared by every variant.
+  public static func seedPairs(_ s: Settings) -> [(data: UInt64, model: UInt64)] {
+    let root = GSLRandom(seed: s.seed)
+    return (0..<s.seeds).map { _ in (data: UInt64(root.nextRaw()), model: UInt64(root.nextRaw())) }
+  }
+
   /// Runs every (variant, seed) cell, in parallel over all cores. Seeds: data stream and
   /// model initialisation of seed i are derived from `settings.seed` and shared by all variants.
-  public static func run(_ s: Settings, progress: (@Sendable (Int, Int) -> Void)? = nil) -> Result {
-    let root = GSLRandom(seed: s.seed)
-    let seeds = (0..<s.seeds).map { _ in (data: UInt64(root.nextRaw()), model: UInt64(root.nextRaw())) }
+  /// Metrics of parts not run are NaN.
+  public static func run(
+    _ s: Settings, parts: Set<Part> = Set(Part.allCases), progress: (@Sendable (Int, Int) -> Void)? = nil
+  ) -> Result {
+    let seeds = seedPairs(s)
     let jobs = s.variants.flatMap { v in seeds.indices.map { (v, $0) } }
     let results = CellStore(count: jobs.count)
     DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
       let (variant, seedIndex) = jobs[index]
       let (dataSeed, modelSeed) = seeds[seedIndex]
-      let maxLR = maxStableLearningRate(variant, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
-      let shared = train(variant, task: .teacher, lr: s.sharedLearningRate, steps: s.spikeSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
-      let sink = train(variant, task: .sink, lr: s.sinkLearningRate, steps: s.sinkSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
-      let changes = shared.selectionChangeShare
-      // changes[i] compares the probe selection before step i+1 with that before step i.
-      let changedAt = { (t: Int) -> Bool in (t - 1 >= 0 && t - 1 < changes.count && changes[t - 1] > 0) || (t - 2 >= 0 && t - 2 < changes.count && changes[t - 2] > 0) }
-      let coincide = shared.spikeEvents.filter(changedAt).count
+      let maxLR = parts.contains(.maxStableLR) ? maxStableLearningRate(variant, settings: s, dataSeed: dataSeed, modelSeed: modelSeed) : .nan
+      let shared = parts.contains(.shared)
+        ? train(variant, task: .teacher, lr: s.sharedLearningRate, steps: s.spikeSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
+        : nil
+      let sink = parts.contains(.sink)
+        ? train(variant, task: .sink, lr: s.sinkLearningRate, steps: s.sinkSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
+        : nil
+      let changes = shared?.selectionChangeShare ?? []
+      // changes[i] compares the probe selection before step i+1 with that before step i; a spike
+      // at step t coincides with a change when S_t changed going into step t or t − 1.
+      let changedAt = { (t: Int) -> Bool in
+        (t - 1 >= 0 && t - 1 < changes.count && changes[t - 1] > 0) || (t - 2 >= 0 && t - 2 < changes.count && changes[t - 2] > 0)
+      }
+      let events = shared?.spikeEvents ?? []
+      let sinkTail = sink.map { Array($0.losses.suffix(max(1, $0.losses.count / 10))) } ?? []
       results.set(
         index,
         Cell(
-          variant: variant, seed: dataSeed, maxStableLR: maxLR, spikesPerThousand: shared.spikesPerThousand,
-          maxActivation: shared.maxActivation, firstTokenShareNull: sink.firstTokenShareNull, firstTokenShareAll: sink.firstTokenShareAll,
-          sinkFinalLoss: sink.losses.suffix(max(1, sink.losses.count / 10)).reduce(0, +) / Double(max(1, min(sink.losses.count, max(1, sink.losses.count / 10)))),
-          selectionChangeRate: changes.isEmpty ? 0 : changes.reduce(0, +) / Double(changes.count),
-          stepsWithSelectionChange: changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count),
-          spikeEvents: shared.spikeEvents.count, spikesAtSelectionChange: coincide, sharedRunDiverged: shared.diverged))
+          variant: variant, seed: dataSeed, maxStableLR: maxLR, spikesPerThousand: shared?.spikesPerThousand ?? .nan,
+          maxActivation: shared?.maxActivation ?? .nan, firstTokenShareNull: sink?.firstTokenShareNull ?? .nan,
+          firstTokenShareAll: sink?.firstTokenShareAll ?? .nan,
+          sinkFinalLoss: sinkTail.isEmpty ? .nan : sinkTail.reduce(0, +) / Double(sinkTail.count),
+          selectionChangeRate: shared == nil ? .nan : (changes.isEmpty ? 0 : changes.reduce(0, +) / Double(changes.count)),
+          stepsWithSelectionChange: shared == nil ? .nan : (changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count)),
+          spikeEvents: events.count, spikesAtSelectionChange: events.filter(changedAt).count, sharedRunDiverged: shared?.diverged ?? false))
       progress?(results.done, jobs.count)
     }
     return Result(settings: s, cells: results.cells)

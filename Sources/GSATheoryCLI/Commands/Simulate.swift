@@ -20,10 +20,10 @@ extension Commands {
     options: [
       OptionSpec("--quick", help: "Tiny sizes (seconds; for smoke tests)."),
       OptionSpec("--seeds", value: "N", default: "3", help: "Seeds per variant."),
-      OptionSpec("--lr", value: "ETA", default: "0.01", help: "Shared learning rate for the spike and activation runs."),
+      OptionSpec("--lr", value: "ETA", default: "0.2", help: "Shared learning rate for the spike and activation runs."),
       OptionSpec("--spike-steps", value: "T", default: "1000", help: "Steps of the shared-lr run."),
-      OptionSpec("--bisection-steps", value: "T", default: "300", help: "Steps of each bisection run."),
-      OptionSpec("--bisection-iterations", value: "N", default: "7", help: "Bisection halvings of [1e-4, 1] in log η."),
+      OptionSpec("--bisection-steps", value: "T", default: "200", help: "Steps of each bisection run."),
+      OptionSpec("--bisection-iterations", value: "N", default: "6", help: "Bisection halvings of [1e-4, 1] in log η."),
       OptionSpec("--sink-steps", value: "T", default: "600", help: "Steps of the attention-sink run."),
       OptionSpec("--spike-factor", value: "K", default: "2", help: "Spike: loss above K × median of the previous window."),
       OptionSpec("--spike-window", value: "W", default: "20", help: "Window of the spike median."),
