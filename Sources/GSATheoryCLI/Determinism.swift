@@ -7,17 +7,20 @@
 ///
 /// Volatile keys:
 /// - exactly `machine`, `roofline`, `timing`, `timestamp`, `hostname`, `seconds`, `elapsed`,
-///   `wall_time`, `gflops`, `peak_rss_bytes`;
-/// - or with a prefix `wall_time`, `measured_time`, `time_`, `rss_`;
+///   `wall_time`, `time` (e.g. a fit over measured times), `gflops`, `fraction_of_peak`,
+///   `peak_rss_bytes`, `peak_memory_bytes` (a *measured* resident peak; predictions are named
+///   `predicted_memory_bytes`);
+/// - or with a prefix `wall_time`, `measured_time`, `measured_from_time`, `time_`, `rss_`;
 /// - or with a suffix `_seconds`, `_ms`, `_ns`, `_per_second`, `_gflops`, `_bandwidth`,
 ///   `_efficiency`, `_rss_bytes`.
 /// FLOP counts (counted and predicted), verdicts, evidence and fitted coefficients of counted
 /// quantities are not volatile.
 public enum DeterminismConvention {
   public static let volatileExactKeys: Set<String> = [
-    "machine", "roofline", "timing", "timestamp", "hostname", "seconds", "elapsed", "wall_time", "gflops", "peak_rss_bytes",
+    "machine", "roofline", "timing", "timestamp", "hostname", "seconds", "elapsed", "wall_time", "time", "gflops",
+    "fraction_of_peak", "peak_rss_bytes", "peak_memory_bytes",
   ]
-  public static let volatilePrefixes = ["wall_time", "measured_time", "time_", "rss_"]
+  public static let volatilePrefixes = ["wall_time", "measured_time", "measured_from_time", "time_", "rss_"]
   public static let volatileSuffixes = ["_seconds", "_ms", "_ns", "_per_second", "_gflops", "_bandwidth", "_efficiency", "_rss_bytes"]
 
   /// True when a JSON object key names a machine or timing field.

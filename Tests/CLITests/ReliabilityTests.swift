@@ -47,6 +47,36 @@ import Testing
   }
 }
 
+@Suite struct LongRunInterruptTests {
+  /// A real long command: a sweep computing on every core when the signal arrives. Nothing may
+  /// be left in the directory and the status must be 128 + signal, promptly.
+  @Test(arguments: [SIGINT, SIGTERM])
+  func signalDuringASweepLeavesNoOutput(signal: Int32) throws {
+    let help = try ToolRunner.run(["--help"]).stdout
+    guard HelpParser.commands(fromToolHelp: help).contains("sweep") else { return }
+    let scratch = try ScratchDirectory("sweep-signal")
+    defer { scratch.remove() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ToolRunner.binaryPath)
+    process.arguments = [
+      "sweep", "--preset", "paper-shape", "--lengths", "4096,8192", "--repeats", "5", "--peak-gflops", "1", "--format", "json",
+      "--output", "sweep.json", "--json", "sweep-copy.json",
+    ]
+    process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    usleep(1_500_000)  // well inside the first point (seconds in debug and release)
+    #expect(process.isRunning, "the sweep finished before the signal; make it longer")
+    let sent = Date()
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    #expect(Date().timeIntervalSince(sent) < 10, "the interrupt was not honoured promptly while computing")
+    #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal)
+    #expect(scratch.files().isEmpty, "left behind: \(scratch.files())")
+  }
+}
+
 @Suite struct DeterminismTests {
   /// Key commands, run twice with the same seed; commands not yet in the tool are skipped, so
   /// the list may name commands that other branches add.
@@ -56,9 +86,17 @@ import Testing
     ["check", "--list"],
     ["predict", "--preset", "paper"],
     ["predict", "--preset", "tiny", "--length", "512"],
-    ["sweep", "--preset", "tiny", "--lengths", "64,128", "--repeats", "1"],
-    ["check-convergence", "--preset", "tiny", "--steps", "5"],
+    ["sweep", "--preset", "tiny", "--lengths", "64,128,256", "--repeats", "1", "--peak-gflops", "1"],
+    ["check-convergence", "--steps", "5"],
+    [
+      "simulate", "stability", "--quick", "--seeds", "1", "--spike-steps", "20", "--bisection-steps", "10", "--bisection-iterations", "1",
+      "--sink-steps", "5",
+    ],
   ]
+
+  /// Keys that are volatile in one command only, pending a rename to the convention's names:
+  /// sweep's per-point `speedup_over_dense` is measured from time (predict's is not).
+  static let extraVolatile: [String: Set<String>] = ["sweep": ["speedup_over_dense"]]
 
   @Test func sameSeedGivesIdenticalJSONApartFromMachineAndTimingFields() throws {
     let available = Set(HelpParser.commands(fromToolHelp: try ToolRunner.run(["--help"]).stdout))
@@ -73,8 +111,9 @@ import Testing
         continue
       }
       #expect(!first.killedBySignal && first.exitCode == second.exitCode, "\(full)")
-      let a = try canonical(first.stdout)
-      let b = try canonical(second.stdout)
+      let extra = Self.extraVolatile[arguments[0]] ?? []
+      let a = try canonical(first.stdout, extra: extra)
+      let b = try canonical(second.stdout, extra: extra)
       #expect(a == b, "\(full): JSON differs between two runs with the same seed")
       compared += 1
     }
@@ -91,7 +130,7 @@ import Testing
     for key in ["machine", "wall_time_median", "median_seconds", "gflops", "dense_gflops", "peak_rss_bytes", "copy_bandwidth"] {
       #expect(DeterminismConvention.isVolatile(key: key), "\(key)")
     }
-    for key in ["counted", "predicted", "verdict", "seed", "evidence", "flops", "peak_memory_bytes", "break_even_length"] {
+    for key in ["counted", "predicted", "verdict", "seed", "evidence", "flops", "predicted_memory_bytes", "break_even_length"] {
       #expect(!DeterminismConvention.isVolatile(key: key), "\(key)")
     }
     let report: JSONValue = ["a": 1, "machine": ["cores": 2], "points": [["L": 64, "median_seconds": 0.1]]]
@@ -99,16 +138,16 @@ import Testing
   }
 
   /// The JSON text with volatile keys removed, re-serialised canonically.
-  private func canonical(_ text: String) throws -> Data {
+  private func canonical(_ text: String, extra: Set<String> = []) throws -> Data {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-    return try JSONSerialization.data(withJSONObject: strip(object), options: [.sortedKeys, .fragmentsAllowed])
+    return try JSONSerialization.data(withJSONObject: strip(object, extra), options: [.sortedKeys, .fragmentsAllowed])
   }
 
-  private func strip(_ value: Any) -> Any {
+  private func strip(_ value: Any, _ extra: Set<String>) -> Any {
     if let object = value as? [String: Any] {
-      return object.filter { !DeterminismConvention.isVolatile(key: $0.key) }.mapValues(strip)
+      return object.filter { !DeterminismConvention.isVolatile(key: $0.key) && !extra.contains($0.key) }.mapValues { strip($0, extra) }
     }
-    if let array = value as? [Any] { return array.map(strip) }
+    if let array = value as? [Any] { return array.map { strip($0, extra) } }
     return value
   }
 }
