@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GSLKit
 
 /// Every claim of the paper as an executable check, in report order.
 ///
@@ -74,6 +75,10 @@ public enum ClaimRegistry {
       let result: Result<ClaimOutcome, RunError>
       do {
         result = .success(try claim.check(ClaimContext(seed: seed, quick: quick)))
+      } catch let failure as GSLError {
+        // A numerical method failed (non-convergent integral, singular fit, bad tolerance):
+        // the claim is undecided, not the run broken (docs/reliability.md).
+        result = .success(.inconclusive(numericalFailure: failure))
       } catch {
         result = .failure(RunError(message: "\(claim.id): \(error)"))
       }

@@ -3,7 +3,11 @@ enum Commands {
   static let all: [Command] = [
     doctor,
     check,
+    predict,
+    roofline,
+    sweep,
     checkConvergence,
     simulate,
+    plotData,
   ]
 }
