@@ -215,7 +215,11 @@ struct ProcessCase {
     var parts = [[String]]()
     if let word = command.positionalWords.randomElement(using: &random) { parts.append([word]) }
     var used: Set<String> = ["--help", "--output", "--json"]
-    if let excluding { used.insert(excluding) }
+    if let excluding {
+      // A listing mode (--list) ignores the other options by design, so an invalid value
+      // beside it need not be refused.
+      used.formUnion([excluding, "--list"])
+    }
     for _ in 0..<random.below(4) {
       guard let option = command.options.filter({ !used.contains($0.name) }).randomElement(using: &random) else { break }
       used.insert(option.name)
