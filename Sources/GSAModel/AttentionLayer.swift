@@ -30,8 +30,8 @@ public struct ForwardResult: Sendable {
 /// gated-only) dense causal attention; the gates G1/G2 run when the variant is gated *and* the
 /// config's flags are on. Use `config.configured(for:)` for the paper's baselines.
 ///
-/// Forward pass (GSA-THEORY.md §2): Q, K, V projections; RoPE (half-split pairs x_i, x_{i+d/2},
-/// frequencies θ^{−2i/d_h}) on Q and K; G2 V' = V ⊙ σ(h W_V^g + b_V^g); indexer
+/// Forward pass (GSA-THEORY.md §2): Q, K, V projections; RoPE (half-split pairs x_i, x_{i+⌊d/2⌋},
+/// frequencies θ^{−2i/d_h}, i < ⌊d_h/2⌋; an odd d_h leaves the last component unrotated) on Q and K; G2 V' = V ⊙ σ(h W_V^g + b_V^g); indexer
 /// I_{t,s} = Σ_j σ(h_t W^{Iw}_j + c_j)·act(q^I_{t,j}·k^I_s·[1/√d_I] + b_j) with act = sigmoid or
 /// ReLU ([code] keeps the sigmoid head weights for ReLU too); adaptive top-k; softmax attention
 /// with 1/√d_h; G1 O ⊙ σ(h W_O^g + b_O); output projection.

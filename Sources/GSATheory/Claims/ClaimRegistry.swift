@@ -63,7 +63,9 @@ public enum ClaimRegistry {
   /// Runs `claims` on all cores; results in the order given. Each claim's seed is
   /// `ClaimContext.claimSeed(root:id:)`, so a claim's verdict does not depend on which
   /// other claims run with it.
-  public static func run(_ claims: [Claim], rootSeed: UInt64, quick: Bool = false, progress: (@Sendable (String) -> Void)? = nil)
+  public static func run(
+    _ claims: [Claim], rootSeed: UInt64, quick: Bool = false, progress: (@Sendable (String) -> Void)? = nil
+  )
     -> [Run]
   {
     let box = RunBox(count: claims.count)

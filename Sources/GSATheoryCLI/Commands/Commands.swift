@@ -5,9 +5,9 @@ enum Commands {
     check,
     predict,
     roofline,
+    sweep,
     checkConvergence,
     simulate,
     plotData,
-    sweep,
   ]
 }
