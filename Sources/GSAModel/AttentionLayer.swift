@@ -94,7 +94,7 @@ public struct AttentionLayer: Sendable {
       var ledger = FlopLedger()
       let prepared = prepareIndexer(xb.baseAddress!, length: L, ledger: &ledger)
       defer { prepared.deallocate() }
-      let rows = roundUp(L, 4)
+      let rows = roundUp(L, indexerRows)
       let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * prepared.inputs.keyStride)
       defer { buffer.deallocate() }
       _ = scoreQueryBlock(prepared.inputs, t0: 0, rows: rows, length: L, causal: false, into: buffer)
@@ -146,7 +146,7 @@ public struct AttentionLayer: Sendable {
   func prepareIndexer(_ x: UnsafePointer<Float>, length L: Int, ledger: inout FlopLedger) -> PreparedIndexer {
     let c = config
     let HI = c.indexerHeads, dI = c.indexerDim
-    let rows = roundUp(L, 4)
+    let rows = roundUp(L, indexerRows)
     let keyStride = roundUp(L, 16)
     let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * HI * dI)
     q.initialize(repeating: 0, count: rows * HI * dI)
