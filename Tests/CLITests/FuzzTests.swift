@@ -105,6 +105,7 @@ import Testing
     print(
       "process fuzz: \(report.cases) cases in \(String(format: "%.1f", elapsed)) s (seed 0x\(String(settings.seed, radix: 16)), "
         + "\(commands.count) commands: \(names.joined(separator: " "))): \(report.tally); expensive: \(report.expensive)")
+    for note in state.allNotes { print("process fuzz: \(note)") }
     #expect(report.failures.isEmpty, "\(report.failures.joined(separator: "\n"))")
     #expect(report.cases >= min(indices.count, 200), "the time budget allowed only \(report.cases) cases")
   }
@@ -122,6 +123,7 @@ import Testing
     let stderr = result.stderr
     if result.timedOut {
       state.record("timeout")
+      state.note("timed out: \(label)")
       if let command = fuzzCase.command { state.markExpensive(command) }
       if fuzzCase.mode == .oneInvalidValue { state.fail("\(label): started work despite an invalid value (timed out)") }
       if !(result.exitCode == 143 && !result.killedBySignal) {
@@ -269,6 +271,10 @@ final class FuzzState: @unchecked Sendable {
       tally[outcome, default: 0] += 1
     }
   }
+
+  private var notes = [String]()
+  func note(_ message: String) { lock.withLock { if notes.count < 20 { notes.append(message) } } }
+  var allNotes: [String] { lock.withLock { notes } }
 
   func fail(_ message: String) {
     lock.withLock { if failures.count < 30 { failures.append(message) } }
