@@ -52,15 +52,19 @@ public struct AttentionLayer: Sendable {
     self.tiling = .standard
   }
 
-  /// A layer with given weights (their config must equal `config`).
+  /// A layer with given weights (e.g. loaded from safetensors): every tensor must have the shape
+  /// `config` implies; the switches (gates, rule, activation) come from `config`.
   public init(config: LayerConfig, variant: Variant, weights: LayerWeights) throws(ConfigError) {
     let valid = try config.validated()
-    // Compare shapes as values: a Dictionary's description depends on its iteration order,
-    // which differs between equal dictionaries (per-instance hash seeds).
-    guard weights.config.modelDim == valid.modelDim,
-      LayerWeights.shapes(for: weights.config).mapValues({ [$0.rows, $0.cols] })
-        == LayerWeights.shapes(for: valid).mapValues({ [$0.rows, $0.cols] })
-    else { throw ConfigError(field: "weights", message: "weight shapes do not match the configuration; rebuild the weights") }
+    let expected = LayerWeights.shapes(for: valid)
+    for name in LayerWeights.tensorNames {
+      guard let tensor = weights.tensor(named: name), let shape = expected[name], tensor.rows == shape.rows,
+        tensor.cols == shape.cols
+      else {
+        throw ConfigError(
+          field: "weights", message: "tensor '\(name)' does not match the configuration's shape; rebuild the weights")
+      }
+    }
     self.config = valid
     self.variant = variant
     self.weights = weights
