@@ -32,9 +32,10 @@ let package = Package(
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
-    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheoryCLI", "PropertyTesting"]),
     .testTarget(name: "GSAModelTests", dependencies: ["GSAModel", "GSLKit", "PropertyTesting"]),
     .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "PropertyTesting"]),
+    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "GSATheoryCLI", "gsa-theory", "PropertyTesting"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -7,14 +7,18 @@ import GSAModel
 let args = Array(CommandLine.arguments.dropFirst())
 let mode = args.first ?? "all"
 let lengths = args.dropFirst().compactMap { Int($0) }
-let peak = KernelProbe.fmaPeakGFLOPS()
-print(String(format: "FMA peak (all %d workers): %.1f GFLOP/s", kernelWorkerCount, peak))
+let (peak, peakPerCore) = KernelProbe.fmaPeak()
+print(
+  String(
+    format: "FMA peak (all %d workers): %.1f GFLOP/s wall, %.1f GFLOP/s per busy core (CPU time)", kernelWorkerCount, peak,
+    peakPerCore))
 
 func report(_ name: String, _ L: Int, _ t: KernelProbe.Timing) {
   print(
     String(
-      format: "%-34@ L %6d  median %8.4f s  executed %7.2f GFLOP/s (%.0f%% of peak)  useful %7.2f GFLOP/s", name as NSString,
-      L, t.medianSeconds, t.executedGFLOPS, 100 * t.executedGFLOPS / peak, t.usefulGFLOPS))
+      format: "%-30@ L %6d  median %7.3f s  executed %6.2f GFLOP/s (%3.0f%% of peak), per core %6.2f (%3.0f%%)",
+      name as NSString, L, t.medianSeconds, t.executedGFLOPS, 100 * t.executedGFLOPS / peak, t.executedGFLOPSPerCore,
+      100 * t.executedGFLOPSPerCore / peakPerCore))
 }
 
 if mode == "dense" || mode == "all" {
@@ -37,5 +41,27 @@ if mode == "select" || mode == "all" {
     fixed.kRule = .fixed
     report("indexer+top-k fixed k 256", L, KernelProbe.indexer(length: L, config: fixed, select: true, repeats: 1))
     report("indexer+top-k code rule", L, KernelProbe.indexer(length: L, config: .paperShape, select: true, repeats: 1))
+  }
+}
+if mode == "layer" || mode == "all" {
+  for L in lengths.isEmpty ? [8192] : lengths {
+    let x = Matrix(rows: L, cols: LayerConfig.paperShape.modelDim) { r, c in Float(((r * 31 + c * 17) % 97)) / 97 - 0.5 }
+    var fixed = LayerConfig.paperShape
+    fixed.kRule = .fixed
+    var denseTime = 0.0
+    for variant in Variant.allCases {
+      let layer = try! AttentionLayer(config: fixed.configured(for: variant), variant: variant, seed: 1)
+      let start = DispatchTime.now().uptimeNanoseconds
+      let result = try! layer.forward(x)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      if variant == .dense { denseTime = seconds }
+      let e = result.ledger.executed
+      print(
+        String(
+          format: "layer %-11@ L %6d  %8.3f s  speedup %5.2f  GFLOP/s %6.2f  (proj %.2g gates %.2g idx %.2g sel-cmp %.2g attn %.2g)",
+          variant.rawValue as NSString, L, seconds, denseTime / seconds, Double(e.total.flops) / seconds / 1e9,
+          Double(e.projections.flops), Double(e.gates.flops), Double(e.indexer.flops), Double(e.selection.comparisons),
+          Double(e.attention.flops)))
+    }
   }
 }

@@ -55,9 +55,11 @@ public struct AttentionLayer: Sendable {
   /// A layer with given weights (their config must equal `config`).
   public init(config: LayerConfig, variant: Variant, weights: LayerWeights) throws(ConfigError) {
     let valid = try config.validated()
+    // Compare shapes as values: a Dictionary's description depends on its iteration order,
+    // which differs between equal dictionaries (per-instance hash seeds).
     guard weights.config.modelDim == valid.modelDim,
-      LayerWeights.shapes(for: weights.config).description
-        == LayerWeights.shapes(for: valid).description
+      LayerWeights.shapes(for: weights.config).mapValues({ [$0.rows, $0.cols] })
+        == LayerWeights.shapes(for: valid).mapValues({ [$0.rows, $0.cols] })
     else { throw ConfigError(field: "weights", message: "weight shapes do not match the configuration; rebuild the weights") }
     self.config = valid
     self.variant = variant

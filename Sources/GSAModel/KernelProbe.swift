@@ -7,7 +7,15 @@ public enum KernelProbe {
   /// Counts of the probed kernel and the wall time of each repeat.
   public struct Timing: Sendable {
     public var ledger: FlopLedger
+    /// Wall time of each repeat.
     public var seconds: [Double]
+    /// Process CPU time of each repeat (all workers): robust to other processes on the cores.
+    public var cpuSeconds: [Double] = []
+    /// Executed GFLOP/s per busy core (executed flops / median CPU seconds).
+    public var executedGFLOPSPerCore: Double {
+      let s = cpuSeconds.sorted()
+      return s.isEmpty ? .nan : Double(ledger.executed.total.flops) / s[s.count / 2] / 1e9
+    }
     public var medianSeconds: Double {
       let s = seconds.sorted()
       return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
@@ -22,6 +30,20 @@ public enum KernelProbe {
     let start = DispatchTime.now().uptimeNanoseconds
     body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  }
+
+  /// CPU seconds used by the whole process so far.
+  public static func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+  }
+
+  /// Wall and CPU seconds of `body`.
+  private static func measure(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+    let cpu0 = processCPUSeconds()
+    let wall = seconds(body)
+    return (wall, processCPUSeconds() - cpu0)
   }
 
   private static func random(_ count: Int, _ rng: GSLRandom, scale: Double = 1) -> UnsafeMutablePointer<Float> {
@@ -53,12 +75,15 @@ public enum KernelProbe {
       queries: q, keysT: kT, valuesByHead: v, keys: v, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
     var ledger = FlopLedger()
     var times: [Double] = []
+    var cpu: [Double] = []
     for r in 0..<max(1, repeats) {
       var l = FlopLedger()
-      times.append(seconds { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &l) })
+      let m = measure { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &l) }
+      times.append(m.wall)
+      cpu.append(m.cpu)
       if r == 0 { ledger = l }
     }
-    return Timing(ledger: ledger, seconds: times)
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
 
   /// The lightning-indexer score kernel alone (streaming over query blocks, scores discarded)
@@ -85,47 +110,52 @@ public enum KernelProbe {
       relu: config.indexerActivation == .relu)
     var ledger = FlopLedger()
     var times: [Double] = []
+    var cpu: [Double] = []
     for r in 0..<max(1, repeats) {
       var l = FlopLedger()
-      times.append(
-        seconds {
-          if select {
-            _ = indexAndSelect(inputs, length: L, config: config, tiling: tiling, ledger: &l)
-          } else {
-            let block = tiling.indexerQueryBlock
-            let blocks = (L + block - 1) / block
-            let workers = min(kernelWorkerCount, blocks)
-            let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * keyStride)
-            defer { buffers.deallocate() }
-            let pBuffers = SharedPointer(buffers)
-            let box = UncheckedBox(inputs)
-            let pair = indexerPairCounts(heads: HI, dim: dI, relu: inputs.relu)
-            l += parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
-              let t0 = task * block
-              let t1 = min(L, t0 + block)
-              let pairs = scoreQueryBlock(
-                box.value, t0: t0, rows: roundUp(t1 - t0, 4), length: L, causal: config.causal,
-                into: pBuffers.base + worker * block * keyStride)
-              ledger.addExecuted(.indexer, pair.times(pairs))
-              var useful = 0
-              for t in t0..<t1 { useful += config.candidateCount(query: t, length: L) }
-              ledger.addUseful(.indexer, pair.times(useful))
-            }
+      let m = measure {
+        if select {
+          _ = indexAndSelect(inputs, length: L, config: config, tiling: tiling, ledger: &l)
+        } else {
+          let block = tiling.indexerQueryBlock
+          let blocks = (L + block - 1) / block
+          let workers = min(kernelWorkerCount, blocks)
+          let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * keyStride)
+          defer { buffers.deallocate() }
+          let pBuffers = SharedPointer(buffers)
+          let box = UncheckedBox(inputs)
+          let pair = indexerPairCounts(heads: HI, dim: dI, relu: inputs.relu)
+          l += parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
+            let t0 = task * block
+            let t1 = min(L, t0 + block)
+            let pairs = scoreQueryBlock(
+              box.value, t0: t0, rows: roundUp(t1 - t0, 4), length: L, causal: config.causal,
+              into: pBuffers.base + worker * block * keyStride)
+            ledger.addExecuted(.indexer, pair.times(pairs))
+            var useful = 0
+            for t in t0..<t1 { useful += config.candidateCount(query: t, length: L) }
+            ledger.addUseful(.indexer, pair.times(useful))
           }
-        })
+        }
+      }
+      times.append(m.wall)
+      cpu.append(m.cpu)
       if r == 0 { ledger = l }
     }
-    return Timing(ledger: ledger, seconds: times)
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
 
   /// Peak float32 FMA throughput of this machine (GFLOP/s, FMA = 2) on all workers: 12
   /// independent SIMD8 accumulator chains per worker.
-  public static func fmaPeakGFLOPS(iterations: Int = 20_000_000) -> Double {
+  public static func fmaPeakGFLOPS(iterations: Int = 20_000_000) -> Double { fmaPeak(iterations: iterations).wall }
+
+  /// Peak FMA throughput: all-worker GFLOP/s by wall time and per-core GFLOP/s by CPU time.
+  public static func fmaPeak(iterations: Int = 20_000_000) -> (wall: Double, perCore: Double) {
     let workers = kernelWorkerCount
     let sink = UnsafeMutablePointer<Float>.allocate(capacity: workers)
     defer { sink.deallocate() }
     let pSink = SharedPointer(sink)
-    let elapsed = seconds {
+    let (elapsed, cpu) = measure {
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         var a0 = SIMD8<Float>(repeating: Float(w)), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
         var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
@@ -142,6 +172,7 @@ public enum KernelProbe {
       }
     }
     _ = sink[0]
-    return Double(workers) * Double(iterations) * 12 * 8 * 2 / elapsed / 1e9
+    let flops = Double(workers) * Double(iterations) * 12 * 8 * 2
+    return (flops / elapsed / 1e9, flops / cpu / 1e9)
   }
 }

@@ -22,9 +22,9 @@ import GSAModel
 ///   c_t = min(k_max, n_t): Σ_t [c_t < n_t](4n_t + 5120), stage 2: Σ_t [k_t < c_t](4c_t + 5120).
 /// - attention: L·n_q flops (1/√d scaling) plus, per (query, head) over m keys (m = n_t dense
 ///   useful, m = k_t sparse), 4d·m + 2m + d flops, m + 1 transcendentals, m comparisons.
-///   Dense executed: per head, per 8-row group g, ⌈min(8g+8, L)/64⌉ tiles (⌈L/64⌉ when not causal)
-///   of 4d·8·64 + 2·8·64 + 8(d + 3) flops, 8·64 + 8 exps, 8·64 + 8 comparisons, plus 8 reciprocals
-///   and 8d flops per group.
+///   Dense executed, with R = `denseRowGroup` (12) and C = `denseKeyTile` (64): per head, per R-row
+///   group g, ⌈min(Rg+R, L)/C⌉ tiles (⌈L/C⌉ when not causal) of 4d·R·C + 2RC + R(d + 3) flops,
+///   RC + R exps, RC + R comparisons, plus R reciprocals and R·d flops per group.
 public struct CostModel: Sendable {
   public let config: LayerConfig
   public let variant: Variant

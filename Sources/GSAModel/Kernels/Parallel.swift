@@ -12,16 +12,16 @@ public struct KernelTiling: Sendable, Hashable, Codable {
   /// Indexer: queries per task (multiple of `indexerRowGroup`); each worker keeps a
   /// `indexerQueryBlock × L` float32 score buffer.
   public var indexerQueryBlock: Int
-  /// Dense attention: query rows per online-softmax group.
+  /// Dense attention: query rows per online-softmax group (a multiple of 6).
   public var denseRowGroup: Int
-  /// Dense attention: keys per online-softmax tile.
+  /// Dense attention: keys per online-softmax tile (a multiple of 16).
   public var denseKeyTile: Int
   /// Dense attention: row groups per task.
   public var denseGroupsPerTask: Int
 
   public init(
     indexerRowGroup: Int = 4, indexerKeyChunk: Int = 16, indexerQueryBlock: Int = 32,
-    denseRowGroup: Int = 8, denseKeyTile: Int = 64, denseGroupsPerTask: Int = 8
+    denseRowGroup: Int = 12, denseKeyTile: Int = 64, denseGroupsPerTask: Int = 8
   ) {
     self.indexerRowGroup = indexerRowGroup
     self.indexerKeyChunk = indexerKeyChunk

@@ -2,8 +2,12 @@
 enum Commands {
   static let all: [Command] = [
     doctor,
+    check,
     predict,
     roofline,
     sweep,
+    checkConvergence,
+    simulate,
+    plotData,
   ]
 }
