@@ -7,7 +7,7 @@ CPU_FLAGS := $(shell grep -q avx2 /proc/cpuinfo 2>/dev/null && grep -q fma /proc
 SWIFT_FLAGS ?= $(CPU_FLAGS)
 RELEASE_BIN = .build/release/gsa-theory
 
-.PHONY: run test lint format deps build release docs clean
+.PHONY: run test lint format deps build release docs docs-check clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -33,6 +33,34 @@ format:
 test: deps lint
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift test --skip-build $(SWIFT_FLAGS)
+
+## Docs: regenerate the datasets (plot-data), execute the notebooks, save docs/figures/*.png,
+## regenerate docs/cli.md. Python packages are pinned in Notebooks/requirements.txt, in .venv.
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+DEBUG_BIN = .build/debug/gsa-theory
+
+$(VENV)/.installed: Notebooks/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r Notebooks/requirements.txt
+	touch $@
+
+docs: release $(VENV)/.installed
+	@mkdir -p $(OUT)
+	$(RELEASE_BIN) plot-data --out $(OUT)/plot-data
+	GSA_PLOT_DATA=$(OUT)/plot-data GSA_FIGURES=docs/figures $(VENV_PYTHON) scripts/run_notebooks.py --executed $(OUT)/notebooks
+	scripts/gen_cli_md.sh $(RELEASE_BIN) docs/cli.md
+	$(VENV_PYTHON) scripts/check_docs.py
+
+## CI: the notebooks on small data (debug build, plot-data --small), figures into $(OUT)/docs-check;
+## fails if a notebook errors, a .ipynb is out of sync with its .py, or a docs/ link is broken.
+docs-check: deps $(VENV)/.installed
+	swift build $(SWIFT_FLAGS) --product gsa-theory
+	@mkdir -p $(OUT)/docs-check
+	$(DEBUG_BIN) plot-data --small --out $(OUT)/docs-check/plot-data
+	GSA_PLOT_DATA=$(OUT)/docs-check/plot-data GSA_FIGURES=$(OUT)/docs-check/figures \
+	  $(VENV_PYTHON) scripts/run_notebooks.py --check --executed $(OUT)/docs-check/notebooks
+	$(VENV_PYTHON) scripts/check_docs.py --figures $(OUT)/docs-check/figures
 
 clean:
 	rm -rf .build $(OUT)

@@ -1,6 +1,13 @@
 /// The registry of subcommands. Adding a command is adding its file and one entry here.
 enum Commands {
   static let all: [Command] = [
-    doctor
+    doctor,
+    check,
+    predict,
+    roofline,
+    sweep,
+    checkConvergence,
+    simulate,
+    plotData,
   ]
 }

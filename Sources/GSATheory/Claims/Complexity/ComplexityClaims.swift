@@ -1,0 +1,13 @@
+extension ClaimRegistry {
+  /// The complexity claims, in report order (one file per claim in this folder).
+  public static let complexityClaims: [Claim] = [
+    .cxCost,
+    .cxDominant,
+    .cxSpeedup128k,
+    .cxSpeedupVsK,
+    .cxBreakeven,
+    .cxIndexer1M,
+    .cxPrefill,
+    .cxMemory,
+  ]
+}

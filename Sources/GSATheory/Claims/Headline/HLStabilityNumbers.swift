@@ -1,0 +1,48 @@
+import Foundation
+
+extension Claim {
+  /// HL-stability-numbers: the stability and index-accuracy numbers, whose protocols are undefined.
+  public static let hlStabilityNumbers = Claim(
+    id: "HL-stability-numbers", group: .headline,
+    statement: """
+      Bounded gates give fewer loss spikes (12.3 → 0.3 per 100K steps), a 2× higher maximum stable learning rate \
+      (4e-3 → 8e-3), smaller activations (max 1053 → 87), and better index accuracy (ReLU 89.3%, sigmoid 91.2%, gated \
+      sigmoid 93.1%).
+      """,
+    sources: [.code, .thirdParty],
+    assumptions: """
+      Inconsistency 6: "loss spike", "maximum stable learning rate" and "index accuracy" have no stated protocol, so \
+      the effects cannot be re-measured; the check verifies only the reported numbers' own arithmetic (ratios and \
+      orderings the text draws from them) and otherwise stays inconclusive. Training-dynamics checks belong to the \
+      convergence group (CV-*).
+      """
+  ) { context in try HeadlineChecks.stabilityNumbers(context: context, learningRates: (4e-3, 8e-3)) }
+}
+
+extension HeadlineChecks {
+  public static func stabilityNumbers(context: ClaimContext, learningRates: (Double, Double)) throws -> ClaimOutcome {
+    let lrRatio = learningRates.1 / learningRates.0
+    let spikes = (12.3 - 0.3) / 12.3
+    let activations = 1053.0 / 87
+    let accuracy = [89.3, 91.2, 93.1]
+    let ordered = accuracy == accuracy.sorted()
+    let evidence = [
+      EvidenceItem("max stable LR ratio", lrRatio, unit: "×"), EvidenceItem("loss-spike reduction", 100 * spikes, unit: "%"),
+      EvidenceItem("max activation ratio", activations, unit: "×"),
+      EvidenceItem("index accuracy gain, ReLU → gated sigmoid", accuracy[2] - accuracy[0], unit: "points"),
+    ]
+    guard abs(lrRatio - 2) < 0.05, ordered else {
+      return ClaimOutcome(
+        verdict: .refuted, summary: "the reported numbers contradict the text: LR ratio \(String.num(lrRatio, 3))× is not 2×.",
+        counterexample: "\(learningRates.0) → \(learningRates.1) is ×\(String.num(lrRatio, 3))", evidence: evidence)
+    }
+    return ClaimOutcome(
+      verdict: .inconclusive,
+      summary: """
+        the numbers are internally consistent (LR ×\(String.num(lrRatio, 3)), spikes −\(String.num(100 * spikes, 3))%, activations \
+        ÷\(String.num(activations, 3)), accuracy ordered), but no protocol defines a loss spike, the stable-LR search or \
+        "index accuracy", so none of the effects can be reproduced by computation.
+        """,
+      evidence: evidence)
+  }
+}

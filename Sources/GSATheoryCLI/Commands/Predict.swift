@@ -1,0 +1,168 @@
+import Foundation
+import GSAModel
+import GSATheory
+
+extension Commands {
+  /// `gsa-theory predict`: the cost model as a calculator.
+  static let predict = Command(
+    name: "predict",
+    abstract: "Predict FLOPs, speedups, break-even, indexer crossover, cap and memory for a configuration.",
+    discussion: """
+      Two conventions (GSA-THEORY.md §3): o-ratio = the paper's O-terms with coefficient 1 [fig][3p]
+      (dense L²D, GSA L²·d_I·H_I + L·k·D); causal = multiply-add 2 FLOPs, dense core and indexer halved by
+      the causal mask, sparse core not [rec] (dense 2L²D, GSA L²·d_I·H_I + 4L·k·D). 'Whole layer' adds the
+      Q/K/V/O projections, the G1/G2 gates and the indexer projections. Memory: a streaming implementation
+      (O(L·(D + k))) against the reference code's largest tensors [code] (O(L²) scores, gathered K/V).
+      """,
+    options: LayerOptions.specs(defaultPreset: "paper") + [
+      OptionSpec("--length", value: "L", default: "131072", help: "Sequence length L (1...2^40; accepts 128k)."),
+      OptionSpec("--variants", value: "LIST", default: "all", help: "Comma-separated: dense, sparse-only, gated-only, gsa."),
+    ],
+    examples: [
+      "gsa-theory predict --preset paper",
+      "gsa-theory predict --length 32k --k 512 --format json",
+      "gsa-theory predict --d-model 1024 --heads 16 --kv-heads 4 --head-dim 64 --indexer-heads 4 --indexer-dim 32 --k 256 --length 8192",
+    ]
+  ) { invocation in
+    let options = invocation.options
+    let length = try options.int("--length", default: 131_072, in: 1...(1 << 40))
+    let config = try LayerOptions.configuration(options, defaultPreset: "paper", lengths: [length])
+    let variants = try (options.choiceList("--variants", Variant.allCases.map(\.rawValue)) ?? Variant.allCases.map(\.rawValue))
+      .compactMap(Variant.init(rawValue:))
+    let model = PaperCostModel(config: config, length: length)
+    return CommandResult(report: predictReport(model, variants: variants))
+  }
+
+  static func predictReport(_ model: PaperCostModel, variants: [Variant]) -> Report {
+    let conventions = PaperCostModel.Convention.allCases
+    func coreJSON(_ c: PaperCostModel.Convention) -> JSONValue {
+      let t = model.core(c)
+      return [
+        "dense": .number(t.dense), "indexer": .number(t.indexer), "sparse": .number(t.sparse),
+        "speedup": .number(t.speedup), "break_even_length": .number(model.breakEven(c)),
+        "indexer_crossover_length": .number(model.indexerCrossover(c)), "cap": .number(model.cap(c)),
+        "indexer_dominates": .bool(t.indexer > t.sparse),
+      ]
+    }
+    var layerJSON: [(String, JSONValue)] = []
+    var memoryJSON: [(String, JSONValue)] = []
+    for variant in variants {
+      var perConvention: [(String, JSONValue)] = []
+      for c in conventions {
+        let terms = model.layer(variant, c)
+        var buckets: [(String, JSONValue)] = FlopBucket.allCases.map { ($0.rawValue, .number(terms[$0])) }
+        buckets.append(("total", .number(terms.total)))
+        perConvention.append(
+          (c.rawValue, ["flops": .object(buckets), "speedup_over_dense": .number(model.layerSpeedup(variant, c))]))
+      }
+      let exact = model.exactLedger(variant)
+      perConvention.append(
+        ("exact", [
+          "source": "CostModel useful counts (ledger units: multiply-add = 2 FLOPs; transcendentals and comparisons apart)",
+          "buckets": bucketCountsJSON(exact), "speedup_over_dense": .number(model.exactLayerSpeedup(variant)),
+        ]))
+      layerJSON.append((variant.rawValue, .object(perConvention)))
+      let memory = model.memory(variant)
+      let toolkit = Sweep.predictedBytes(model.config.configured(for: variant), variant, length: model.length, threads: MachineInfo.current.cores)
+      memoryJSON.append(
+        (variant.rawValue, [
+          "streaming_bytes": .number(memory.streamingBytes), "toolkit_layer_bytes": .number(toolkit),
+          "reference_code_bytes": .number(memory.referenceBytes),
+        ]))
+    }
+    let json: JSONValue = [
+      "schema_version": 1,
+      "configuration": LayerOptions.json(model.config),
+      "length": .int(model.length),
+      "k": .number(model.k),
+      "conventions": [
+        "o-ratio": "[fig][3p] O-terms with coefficient 1: dense L^2*D, GSA L^2*d_I*H_I + L*k*D",
+        "causal": "[rec] multiply-add = 2 FLOPs; dense core and indexer halved by the causal mask, sparse core not",
+      ],
+      "attention_core": .object(conventions.map { ($0.rawValue, coreJSON($0)) }),
+      "whole_layer": .object(layerJSON),
+      "memory": .object(memoryJSON),
+    ]
+
+    var text = "Cost model for \(LayerOptions.summary(model.config)), L \(model.length)\n\n"
+    text += "Attention core (GSA or sparse-only vs dense):\n"
+    let core = TextTable(
+      headers: ["convention", "dense", "indexer", "sparse core", "speedup", "cap (L→∞)", "break-even L", "indexer = sparse at L"],
+      rows: conventions.map { c in
+        let t = model.core(c)
+        return [
+          c.rawValue, formatNumber(t.dense), formatNumber(t.indexer), formatNumber(t.sparse), formatNumber(t.speedup),
+          formatNumber(model.cap(c)), formatNumber(model.breakEven(c)), formatNumber(model.indexerCrossover(c)),
+        ]
+      })
+    text += core.rendered() + "\n"
+    text += "Whole layer (projections Q/K/V/O, gates G1/G2, indexer projections + scores, attention core), causal FLOPs:\n"
+    var layerRows: [[String]] = []
+    var csvRows: [[String]] = []
+    for variant in variants {
+      let t = model.layer(variant, .causal)
+      layerRows.append(
+        [variant.rawValue] + [FlopBucket.projections, .gates, .indexer, .attention].map { formatNumber(t[$0]) }
+          + [formatNumber(t.total), formatNumber(model.layerSpeedup(variant, .causal)), formatNumber(model.layerSpeedup(variant, .oRatio))])
+      for c in conventions {
+        let terms = model.layer(variant, c)
+        csvRows.append(
+          [variant.rawValue, c.rawValue] + FlopBucket.allCases.map { String(terms[$0]) }
+            + [String(terms.total), String(model.layerSpeedup(variant, c))])
+      }
+    }
+    text += TextTable(
+      headers: ["variant", "projections", "gates", "indexer", "attention", "total", "speedup causal", "speedup o-ratio"],
+      rows: layerRows
+    ).rendered() + "\n"
+    text += "Exact counts (CostModel, useful, causal pairs only): FLOPs / transcendentals / comparisons per bucket:\n"
+    text += TextTable(
+      headers: ["variant"] + FlopBucket.allCases.map(\.rawValue) + ["total FLOPs", "speedup (exact)"],
+      rows: variants.map { v in
+        let exact = model.exactLedger(v)
+        return [v.rawValue]
+          + FlopBucket.allCases.map { b in
+            let c = exact.useful[b]
+            return c.flops == 0 && c.transcendentals == 0 && c.comparisons == 0
+              ? "0" : [c.flops, c.transcendentals, c.comparisons].map { String(format: "%.3g", Double($0)) }.joined(separator: " / ")
+          } + [formatNumber(Double(exact.usefulTotal.flops)), formatNumber(model.exactLayerSpeedup(v))]
+      }
+    ).rendered() + "\n"
+    text += "Memory (float32, batch 1; 'this toolkit's layer' = CostModel peak allocations + input + weights):\n"
+    text += TextTable(
+      headers: ["variant", "streaming O(L·(D+k))", "this toolkit's layer", "reference code O(L²)"],
+      rows: variants.map { v in
+        let m = model.memory(v)
+        let toolkit = Sweep.predictedBytes(model.config.configured(for: v), v, length: model.length, threads: MachineInfo.current.cores)
+        return [v.rawValue, formatBytes(m.streamingBytes), formatBytes(toolkit), formatBytes(m.referenceBytes)]
+      }
+    ).rendered()
+    let csv = TextTable(
+      headers: ["variant", "convention"] + FlopBucket.allCases.map(\.rawValue) + ["total", "speedup_over_dense"], rows: csvRows
+    ).csv()
+    return Report(json: json, table: text, csv: csv)
+  }
+
+  /// Useful counts by bucket: {bucket: {flops, transcendentals, comparisons}}.
+  static func bucketCountsJSON(_ ledger: FlopLedger) -> JSONValue {
+    var members: [(String, JSONValue)] = FlopBucket.allCases.map { b in
+      let c = ledger.useful[b]
+      return (b.rawValue, ["flops": .int(c.flops), "transcendentals": .int(c.transcendentals), "comparisons": .int(c.comparisons)])
+    }
+    let t = ledger.usefulTotal
+    members.append(("total", ["flops": .int(t.flops), "transcendentals": .int(t.transcendentals), "comparisons": .int(t.comparisons)]))
+    return .object(members)
+  }
+
+  /// "1.23 GiB" style sizes.
+  static func formatBytes(_ bytes: Double) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var value = bytes
+    var unit = 0
+    while value >= 1024, unit + 1 < units.count {
+      value /= 1024
+      unit += 1
+    }
+    return unit == 0 ? "\(Int(value)) B" : String(format: "%.2f %@", value, units[unit])
+  }
+}

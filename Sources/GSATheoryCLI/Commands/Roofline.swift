@@ -1,0 +1,75 @@
+import Foundation
+import GSATheory
+
+extension Commands {
+  /// `gsa-theory roofline`: this machine's peak float32 FLOP/s and memory bandwidth.
+  static let roofline = Command(
+    name: "roofline",
+    abstract: "Measure this machine's peak float32 FLOP/s (FMA) and memory bandwidth (STREAM triad).",
+    discussion: """
+      Peak: independent chains of 8-wide float32 fused multiply-adds on every thread (16 FLOPs each).
+      Bandwidth: the STREAM triad a = b + s·c over arrays far larger than the caches (12 bytes per element).
+      The best repeat is the roof; median, worst and standard deviation show the spread. Build with
+      '-c release -Xswiftc -target-cpu -Xswiftc x86-64-v3' for AVX2/FMA code. Sweeps divide their GFLOP/s by this peak.
+      """,
+    options: [
+      OptionSpec("--repeats", value: "N", default: "5", help: "Repeats of each measurement (1...100)."),
+      OptionSpec("--threads", value: "N", default: "all cores", help: "Threads to run on (1...1024)."),
+      OptionSpec("--fma-per-thread", value: "N", default: "640000000", help: "Vector FMAs per thread per repeat (>= 12)."),
+      OptionSpec("--triad-elements", value: "N", default: "33554432", help: "Floats per triad array (>= 1024; 3 arrays)."),
+    ],
+    examples: ["gsa-theory roofline", "gsa-theory roofline --repeats 10 --format json"]
+  ) { invocation in
+    let options = invocation.options
+    let repeats = try options.int("--repeats", default: 5, in: 1...100)
+    let threads = try options.int("--threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+    let fma = try options.int("--fma-per-thread", default: 640_000_000, in: 12...1_000_000_000_000)
+    let elements = try options.int("--triad-elements", default: 1 << 25, in: 1024...(1 << 32))
+    // Three float32 arrays of max(n, 64·threads) elements (Roofline.streamTriad).
+    try MemoryGuard.check(lengths: [max(elements, 64 * threads)], flag: "--triad-elements", what: "the triad", symbol: "n") { 12 * Double($0) }
+    invocation.progress.update(0, of: 1, "measuring")
+    let measurement = Roofline.measure(threads: threads, repeats: repeats, fmaPerThread: fma, triadElements: elements)
+    invocation.progress.update(1, of: 1, "done")
+    return CommandResult(report: rooflineReport(measurement, machine: MachineInfo.current))
+  }
+
+  static func rooflineJSON(_ m: Roofline.Measurement) -> JSONValue {
+    func stats(_ s: Roofline.Statistics, scale: Double) -> JSONValue {
+      [
+        "best": .number(s.best / scale), "median": .number(s.median / scale), "worst": .number(s.worst / scale),
+        "stddev": .number(s.standardDeviation / scale), "repeats": .array(s.values.map { .number($0 / scale) }),
+      ]
+    }
+    return [
+      "peak_gflops": .number(m.peakFlopsPerSecond / 1e9),
+      "bandwidth_gbytes_per_s": .number(m.peakBytesPerSecond / 1e9),
+      "ridge_flops_per_byte": .number(m.ridgeIntensity),
+      "threads": .int(m.threads),
+      "gflops": stats(m.flopsPerSecond, scale: 1e9),
+      "gbytes_per_s": stats(m.bytesPerSecond, scale: 1e9),
+      "method": [
+        "flops": .string("\(Roofline.chains) independent chains of 8-wide float32 FMA per thread, \(m.fmaPerThread) vector FMAs per thread"),
+        "bandwidth": .string("STREAM triad a = b + s*c, \(m.triadElements) floats per array, 12 bytes per element"),
+      ],
+    ]
+  }
+
+  static func rooflineReport(_ m: Roofline.Measurement, machine: MachineInfo) -> Report {
+    let json: JSONValue = [
+      "schema_version": 1, "machine": machine.json, "roofline": rooflineJSON(m),
+    ]
+    let g = m.flopsPerSecond
+    let b = m.bytesPerSecond
+    let table = TextTable(
+      headers: ["quantity", "best", "median", "worst", "stddev", "unit"],
+      rows: [
+        ["peak float32", formatNumber(g.best / 1e9), formatNumber(g.median / 1e9), formatNumber(g.worst / 1e9),
+         formatNumber(g.standardDeviation / 1e9), "GFLOP/s"],
+        ["triad bandwidth", formatNumber(b.best / 1e9), formatNumber(b.median / 1e9), formatNumber(b.worst / 1e9),
+         formatNumber(b.standardDeviation / 1e9), "GB/s"],
+        ["ridge point", formatNumber(m.ridgeIntensity), "", "", "", "FLOP/byte"],
+      ])
+    let header = "Roofline of \(machine.cpuModel), \(m.threads) thread(s), \(g.values.count) repeat(s)\n"
+    return Report(json: json, table: header + table.rendered(), csv: table.csv())
+  }
+}
