@@ -94,7 +94,7 @@ public enum KernelProbe {
     let tiling = KernelTiling.standard
     let rng = GSLRandom(seed: seed)
     let HI = config.indexerHeads, dI = config.indexerDim
-    let rows = roundUp(L, 4), keyStride = roundUp(L, 16)
+    let rows = roundUp(L, indexerRows), keyStride = roundUp(L, 16)
     let q = random(rows * HI * dI, rng, scale: 1 / Double(dI).squareRoot())
     let kT = random(dI * keyStride, rng)
     let w = random(rows * HI, rng)
@@ -129,7 +129,7 @@ public enum KernelProbe {
             let t0 = task * block
             let t1 = min(L, t0 + block)
             let pairs = scoreQueryBlock(
-              box.value, t0: t0, rows: roundUp(t1 - t0, 4), length: L, causal: config.causal,
+              box.value, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal,
               into: pBuffers.base + worker * block * keyStride)
             ledger.addExecuted(.indexer, pair.times(pairs))
             var useful = 0
@@ -141,6 +141,30 @@ public enum KernelProbe {
       times.append(m.wall)
       cpu.append(m.cpu)
       if r == 0 { ledger = l }
+    }
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+  }
+
+  /// The projection GEMM alone: (rows × inner)·(inner × cols), counted in the projections bucket.
+  public static func gemm(rows m: Int, inner k: Int, cols n: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
+    let rng = GSLRandom(seed: seed)
+    let a = random(m * k, rng), b = random(k * n, rng)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    defer {
+      a.deallocate()
+      b.deallocate()
+      c.deallocate()
+    }
+    var ledger = FlopLedger()
+    var times: [Double] = []
+    var cpu: [Double] = []
+    for _ in 0..<max(1, repeats) {
+      var counts = FlopCounts()
+      let t = measure { counts = GSAModel.gemm(a, rows: m, inner: k, b, cols: n, into: c) }
+      times.append(t.wall)
+      cpu.append(t.cpu)
+      ledger = FlopLedger()
+      ledger.add(.projections, counts)
     }
     return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
