@@ -116,8 +116,8 @@ import Testing
   private func runProcessCase(_ fuzzCase: ProcessCase, index: Int, binary: String, state: FuzzState) throws {
     let scratch = try ScratchDirectory("fuzz")
     defer { scratch.remove() }
-    let result = try TimedRunner.run(
-      binary, fuzzCase.arguments, environment: ["GSA_THEORY_MEMORY_AVAILABLE": "512m"], directory: scratch.path,
+    let result = try ToolRunner.run(
+      fuzzCase.arguments, environment: ["GSA_THEORY_MEMORY_AVAILABLE": "512m"], currentDirectory: scratch.path, binary: binary,
       deadline: fuzzCase.deadline)
     let label = "case \(index) [\(fuzzCase.mode)] \(FuzzArguments.literal(fuzzCase.arguments))"
     let stderr = result.stderr
@@ -147,7 +147,7 @@ import Testing
         if !(lines.count == 2 && lines[1].isEmpty && lines[0].hasPrefix("error: ") && lines[0].count > 8) {
           state.fail("\(label): exit 2 must print exactly one 'error: ...' line, got \(FuzzArguments.literal([stderr]))")
         }
-        if !result.stdout.isEmpty { state.fail("\(label): exit 2 but wrote \(result.stdout.count) bytes to stdout") }
+        if !result.stdout.isEmpty { state.fail("\(label): exit 2 but wrote \(result.stdoutData.count) bytes to stdout") }
         if !scratch.files().isEmpty { state.fail("\(label): exit 2 but created \(scratch.files())") }
       default:
         state.fail("\(label): exit code \(result.exitCode) outside {0, 1, 2}; stderr: \(stderr.prefix(300))")

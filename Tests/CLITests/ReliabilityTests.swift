@@ -166,7 +166,7 @@ import Testing
   func hostileValuesGiveOneLineUsageErrors(arguments: [String], flag: String) throws {
     let scratch = try ScratchDirectory("validation")
     defer { scratch.remove() }
-    let process = try TimedRunner.run(ToolRunner.binaryPath, arguments, environment: [:], directory: scratch.path, deadline: 30)
+    let process = try ToolRunner.run(arguments, currentDirectory: scratch.path, deadline: 30)
     #expect(process.exitCode == 2, "\(arguments): \(process.stderr)")
     #expect(process.stderr.hasPrefix("error: ") && process.stderr.contains(flag), "\(arguments): \(process.stderr)")
     #expect(process.stderr.filter(\.isNewline).count == 1, "\(arguments): \(process.stderr)")
