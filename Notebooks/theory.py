@@ -179,8 +179,8 @@ if dense_limit or strict or null:
         ax.set_title("EX-dense-limit")
         ax.legend(fontsize=8)
     ax = axes[1]
-    labels = [("relative residual, ungated", "ungated"), ("relative residual, GSA at reference init", "GSA\nref. init"),
-              ("relative residual, GSA with gate gain 1", "GSA\ngate gain 1"), ("relative residual, scalar x·σ(x)", "scalar\nx·σ(x)")]
+    labels = [("relative residual, ungated", "ungated"), ("relative residual, GSA at reference init", "GSA\ninit"),
+              ("relative residual, GSA with gate gain 1", "GSA\ngain 1"), ("relative residual, scalar x·σ(x)", "scalar\nx·σ(x)")]
     present = [(short, strict[k]) for k, short in labels if k in strict]
     if present:
         ax.bar([p[0] for p in present], [p[1] for p in present], color=["#1f77b4", "#d62728", "#d62728", "#9467bd"][: len(present)],
