@@ -24,14 +24,18 @@ let package = Package(
     // Argument parsing, subcommands and output formatting; the library never prints.
     .target(name: "GSATheoryCLI", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
     .executableTarget(name: "gsa-theory", dependencies: ["GSATheoryCLI"]),
+    // The performance benchmark: writes docs/performance.md (run with -c release).
+    .executableTarget(name: "gsa-bench", dependencies: ["GSATheory", "GSAModel"]),
+    // Hand-run kernel timing (GFLOP/s of the dense and indexer kernels against the FMA peak).
+    .executableTarget(name: "kernel-bench", dependencies: ["GSAModel"], path: "Benchmarks/KernelBench"),
     // Shared test support: seeded generators, properties, shrinking.
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
-    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "PropertyTesting"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheoryCLI", "PropertyTesting"]),
     .testTarget(name: "GSAModelTests", dependencies: ["GSAModel", "GSLKit", "PropertyTesting"]),
     .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "PropertyTesting"]),
-    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "gsa-theory", "PropertyTesting"]),
+    .testTarget(name: "ConvergenceTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "GSATheoryCLI", "gsa-theory", "PropertyTesting"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -30,8 +30,8 @@ public struct ForwardResult: Sendable {
 /// gated-only) dense causal attention; the gates G1/G2 run when the variant is gated *and* the
 /// config's flags are on. Use `config.configured(for:)` for the paper's baselines.
 ///
-/// Forward pass (GSA-THEORY.md §2): Q, K, V projections; RoPE (half-split pairs x_i, x_{i+d/2},
-/// frequencies θ^{−2i/d_h}) on Q and K; G2 V' = V ⊙ σ(h W_V^g + b_V^g); indexer
+/// Forward pass (GSA-THEORY.md §2): Q, K, V projections; RoPE (half-split pairs x_i, x_{i+⌊d/2⌋},
+/// frequencies θ^{−2i/d_h}, i < ⌊d_h/2⌋; an odd d_h leaves the last component unrotated) on Q and K; G2 V' = V ⊙ σ(h W_V^g + b_V^g); indexer
 /// I_{t,s} = Σ_j σ(h_t W^{Iw}_j + c_j)·act(q^I_{t,j}·k^I_s·[1/√d_I] + b_j) with act = sigmoid or
 /// ReLU ([code] keeps the sigmoid head weights for ReLU too); adaptive top-k; softmax attention
 /// with 1/√d_h; G1 O ⊙ σ(h W_O^g + b_O); output projection.
@@ -55,8 +55,11 @@ public struct AttentionLayer: Sendable {
   /// A layer with given weights (their config must equal `config`).
   public init(config: LayerConfig, variant: Variant, weights: LayerWeights) throws(ConfigError) {
     let valid = try config.validated()
-    guard weights.config.modelDim == valid.modelDim, LayerWeights.shapes(for: weights.config).description
-      == LayerWeights.shapes(for: valid).description
+    // Compare shapes as values: a Dictionary's description depends on its iteration order,
+    // which differs between equal dictionaries (per-instance hash seeds).
+    guard weights.config.modelDim == valid.modelDim,
+      LayerWeights.shapes(for: weights.config).mapValues({ [$0.rows, $0.cols] })
+        == LayerWeights.shapes(for: valid).mapValues({ [$0.rows, $0.cols] })
     else { throw ConfigError(field: "weights", message: "weight shapes do not match the configuration; rebuild the weights") }
     self.config = valid
     self.variant = variant
@@ -158,7 +161,7 @@ public struct AttentionLayer: Sendable {
     counts += matmul(x, rows: L, weights.wIK, bias: nil, into: k)
     let kT = UnsafeMutablePointer<Float>.allocate(capacity: dI * keyStride)
     kT.initialize(repeating: 0, count: dI * keyStride)
-    for s in 0..<L { for j in 0..<dI { kT[j * keyStride + s] = k[s * dI + j] } }
+    for s in 0..<L { for j in 0..<dI { kT[(s / 16) * dI * 16 + j * 16 + s % 16] = k[s * dI + j] } }
     let w = UnsafeMutablePointer<Float>.allocate(capacity: rows * HI)
     w.initialize(repeating: 0, count: rows * HI)
     counts += matmul(x, rows: L, weights.wIW, bias: weights.bIW, into: w)
@@ -264,7 +267,8 @@ public struct AttentionLayer: Sendable {
       let selection = indexAndSelect(prepared.inputs, length: L, config: c, tiling: tiling, ledger: &ledger)
       prepared.deallocate()
       let inputs = AttentionInputs(
-        queries: q, keysT: k, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
+        queries: q, keysT: k, valuesByHead: v, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv,
+        headDim: d)
       sparseAttention(inputs, selection: selection, length: L, output: o, ledger: &ledger)
       kPerQuery = selection.counts
       variances = selection.variances
@@ -274,14 +278,27 @@ public struct AttentionLayer: Sendable {
         }
       }
     } else {
+      // Pack Kᵀ in 64-key tiles and V per kv head (see `AttentionInputs`).
+      let tile = tiling.denseKeyTile
       let kT = UnsafeMutablePointer<Float>.allocate(capacity: Hkv * d * keyStride)
-      defer { kT.deallocate() }
+      let vh = UnsafeMutablePointer<Float>.allocate(capacity: Hkv * d * keyStride)
+      defer {
+        kT.deallocate()
+        vh.deallocate()
+      }
       kT.initialize(repeating: 0, count: Hkv * d * keyStride)
+      vh.initialize(repeating: 0, count: Hkv * d * keyStride)
       for s in 0..<L {
-        for g in 0..<Hkv { for x in 0..<d { kT[(g * d + x) * keyStride + s] = k[s * nkv + g * d + x] } }
+        for g in 0..<Hkv {
+          for x in 0..<d {
+            kT[g * d * keyStride + (s / tile) * d * tile + x * tile + s % tile] = k[s * nkv + g * d + x]
+            vh[g * d * keyStride + s * d + x] = v[s * nkv + g * d + x]
+          }
+        }
       }
       let inputs = AttentionInputs(
-        queries: q, keysT: kT, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
+        queries: q, keysT: kT, valuesByHead: vh, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv,
+        headDim: d)
       denseAttention(inputs, length: L, causal: c.causal, tiling: tiling, output: o, ledger: &ledger)
       kPerQuery = (0..<L).map { c.candidateCount(query: $0, length: L) }
     }

@@ -21,8 +21,8 @@ extension LayerConfig {
 
   /// Checks every field and returns `self` unchanged when valid.
   ///
-  /// Rules: all sizes positive and ≤ `maximumDimension`; H a multiple of H_kv (GQA); d_h even
-  /// (RoPE rotates pairs); 1 ≤ k_min ≤ k_base ≤ k_max; the code-rule temperature finite and ≥ 0;
+  /// Rules: all sizes positive and ≤ `maximumDimension`; H a multiple of H_kv (GQA) (an odd d_h
+  /// is allowed: RoPE then leaves the last component unrotated); 1 ≤ k_min ≤ k_base ≤ k_max; the code-rule temperature finite and ≥ 0;
   /// the RoPE base finite and > 1.
   public func validated() throws(ConfigError) -> LayerConfig {
     func positive(_ value: Int, _ field: String, _ fix: String) throws(ConfigError) {
@@ -34,15 +34,12 @@ extension LayerConfig {
     try positive(modelDim, "modelDim", "set D (--model-dim) to a positive width, e.g. 512")
     try positive(heads, "heads", "set H (--heads) to a positive count, e.g. 8")
     try positive(kvHeads, "kvHeads", "set H_kv (--kv-heads) to a positive divisor of H")
-    try positive(headDim, "headDim", "set d_h (--head-dim) to a positive even size, e.g. 64")
+    try positive(headDim, "headDim", "set d_h (--head-dim) to a positive size, e.g. 64")
     try positive(indexerHeads, "indexerHeads", "set H_I (--indexer-heads) to a positive count, e.g. 4")
     try positive(indexerDim, "indexerDim", "set d_I (--indexer-dim) to a positive size, e.g. 64")
     guard heads % kvHeads == 0 else {
       throw ConfigError(
         field: "kvHeads", message: "H = \(heads) is not a multiple of H_kv = \(kvHeads); choose H_kv dividing H")
-    }
-    guard headDim % 2 == 0 else {
-      throw ConfigError(field: "headDim", message: "d_h = \(headDim) is odd; RoPE needs an even head dimension")
     }
     guard kMin >= 1, kMin <= Self.maximumLength else {
       throw ConfigError(field: "kMin", message: "k_min = \(kMin) is outside 1...\(Self.maximumLength); use k_min ≥ 1")

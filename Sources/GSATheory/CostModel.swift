@@ -22,9 +22,9 @@ import GSAModel
 ///   c_t = min(k_max, n_t): Σ_t [c_t < n_t](4n_t + 5120), stage 2: Σ_t [k_t < c_t](4c_t + 5120).
 /// - attention: L·n_q flops (1/√d scaling) plus, per (query, head) over m keys (m = n_t dense
 ///   useful, m = k_t sparse), 4d·m + 2m + d flops, m + 1 transcendentals, m comparisons.
-///   Dense executed: per head, per 8-row group g, ⌈min(8g+8, L)/64⌉ tiles (⌈L/64⌉ when not causal)
-///   of 4d·8·64 + 2·8·64 + 8(d + 3) flops, 8·64 + 8 exps, 8·64 + 8 comparisons, plus 8 reciprocals
-///   and 8d flops per group.
+///   Dense executed, with R = `denseRowGroup` (12) and C = `denseKeyTile` (64): per head, per R-row
+///   group g, ⌈min(Rg+R, L)/C⌉ tiles (⌈L/C⌉ when not causal) of 4d·R·C + 2RC + R(d + 3) flops,
+///   RC + R exps, RC + R comparisons, plus R reciprocals and R·d flops per group.
 public struct CostModel: Sendable {
   public let config: LayerConfig
   public let variant: Variant
@@ -94,7 +94,9 @@ public struct CostModel: Sendable {
       } else {
         selection.flops += 3 * causalPairs + 3 * L + (L + 1)
         selection.transcendentals += 2 * L + 1
-        selection += (c.kRule == .code ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
+        selection +=
+          (c.kRule == .code
+          ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
           : FlopCounts(flops: 1, transcendentals: 1, comparisons: 3)).times(L)
         for t in 0..<L {
           let n = candidates(t, L)
@@ -120,7 +122,7 @@ public struct CostModel: Sendable {
 
   /// Predicted peak bytes allocated by the forward pass beyond its input and weights: the
   /// maximum over its phases of the live activation buffers (Q/K/V with their tile padding, RoPE
-  /// tables, gate buffers, attention output, Kᵀ or the indexer tensors, the selection arrays and
+  /// tables, gate buffers, attention output, packed Kᵀ and V or the indexer tensors, the selection arrays and
   /// `workers` score buffers of `indexerQueryBlock × ⌈L⌉₁₆` floats, the result). Scratch below
   /// 64 KiB per task and allocator overhead are not included.
   public func peakMemoryBytes(length L: Int, workers: Int) -> Int {
@@ -144,7 +146,7 @@ public struct CostModel: Sendable {
       core = indexerTensors + selection + scoreBuffers + L * dI * f
       carried = selection
     } else {
-      core = Hkv * d * keyStride * f
+      core = 2 * Hkv * d * keyStride * f  // packed Kᵀ and per-head V
     }
     let gate1 = variant.isGated && c.outputGate ? L * nq * f : 0
     let result = L * D * f + L * i

@@ -56,7 +56,7 @@ public struct CostLawFit: Sendable, Hashable {
   public let alphaStandardError: Double
   public let betaStandardError: Double
   public let gammaStandardError: Double
-  /// R² of the (weighted) fit.
+  /// R² on the original (unweighted) scale.
   public let rSquared: Double
   /// Effective rank of the design (3, or 2 for the two-column dense law when it is full rank).
   public let rank: Int
@@ -116,9 +116,19 @@ public struct CostLawFit: Sendable, Hashable {
       c.insert(0, at: 1)
       se.insert(0, at: 1)
     }
+    // R² on the original scale, 1 − Σ(y − ŷ)²/Σ(y − ȳ)² (the weighted problem's own R² is meaningless
+    // under relative weighting, whose weighted responses are all ±1).
+    let mean = points.reduce(0) { $0 + $1.value } / Double(points.count)
+    var residual = 0.0
+    var total = 0.0
+    for point in points {
+      let fitted = c[0] * point.length * point.length + c[1] * point.selectedPairs + c[2] * point.length
+      residual += (point.value - fitted) * (point.value - fitted)
+      total += (point.value - mean) * (point.value - mean)
+    }
     return CostLawFit(
       alpha: c[0], beta: c[1], gamma: c[2], alphaStandardError: se[0], betaStandardError: se[1], gammaStandardError: se[2],
-      rSquared: result.rSquared, rank: result.rank, points: points.count)
+      rSquared: total > 0 ? 1 - residual / total : .nan, rank: result.rank, points: points.count)
   }
 
   /// α·L² + β·K + γ·L.

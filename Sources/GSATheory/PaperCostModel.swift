@@ -151,6 +151,21 @@ public struct PaperCostModel: Sendable, Hashable {
     layer(.dense, convention).total / layer(variant, convention).total
   }
 
+  // MARK: Exact counts
+
+  /// The exact useful and executed counts of `variant` at this length from the bucketed `CostModel`
+  /// (the variant's baseline switches via `configured(for:)`; nominal budgets min(k_base, t + 1) per query).
+  /// Units are the ledger's: multiply/add FLOPs (multiply-add = 2), transcendentals and comparisons apart.
+  public func exactLedger(_ variant: Variant) -> FlopLedger {
+    CostModel(config: config.configured(for: variant), variant: variant).ledger(length: length)
+  }
+
+  /// Whole-layer speedup of `variant` over dense from the exact useful multiply/add FLOPs
+  /// (everything the layer computes, causal pairs only): the exact counterpart of `layerSpeedup(_:.causal)`.
+  public func exactLayerSpeedup(_ variant: Variant) -> Double {
+    Double(exactLedger(.dense).usefulTotal.flops) / Double(exactLedger(variant).usefulTotal.flops)
+  }
+
   // MARK: Memory
 
   /// Bytes of float32 storage a forward pass needs.

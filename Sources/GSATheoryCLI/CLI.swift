@@ -1,4 +1,5 @@
 import Foundation
+import GSAModel
 import GSLKit
 
 /// The `gsa-theory` command-line tool: parses, dispatches to a subcommand, formats, and maps
@@ -18,6 +19,11 @@ public enum CLI {
     } catch let error as UsageError {
       printError("error: \(error.message)")
       return 2
+    } catch let error as ConfigError {
+      // An invalid layer configuration that escaped a command's own flag mapping: still a
+      // usage error (the flags describe an impossible layer).
+      printError("error: \(error.description)")
+      return 2
     } catch let error as CommandFailure {
       printError("error: \(error.message)")
       return 1
@@ -30,11 +36,22 @@ public enum CLI {
     }
   }
 
-  static func run(_ arguments: [String]) throws -> Int32 {
-    guard let first = arguments.first else {
-      FileHandle.standardOutput.write(Data(toolHelp.utf8))
-      return 0
-    }
+  /// What an argument list asks for, decided without side effects (no output, no work):
+  /// the pure parse-and-validate step, which the in-process fuzz test calls directly.
+  public enum Plan: Sendable {
+    /// Print this text on stdout and exit 0 (help, version).
+    case show(String)
+    /// Run `command` with `invocation`; then write the report to `output` (or stdout) and
+    /// the JSON report to `jsonOutput` if given.
+    case run(Command, Invocation, output: String?, jsonOutput: String?)
+  }
+
+  /// Parses `arguments` (without the program name) and validates everything that does not
+  /// depend on the command's own options: the command name, the option syntax, `--seed`,
+  /// `--format` and the `--output`/`--json` paths (their directories must exist and be
+  /// writable, so a long run never fails only at the end). Never prints, never exits.
+  public static func prepare(_ arguments: [String]) throws(UsageError) -> Plan {
+    guard let first = arguments.first else { return .show(toolHelp) }
     switch first {
     case "--help", "-h", "help":
       if arguments.count > 1, first == "help" {
@@ -43,14 +60,11 @@ public enum CLI {
             "unknown command '\(arguments[1])'\(suggestion(for: arguments[1], among: commands.map(\.name))); run 'gsa-theory --help' for the list"
           )
         }
-        FileHandle.standardOutput.write(Data(command.help.utf8))
-        return 0
+        return .show(command.help)
       }
-      FileHandle.standardOutput.write(Data(toolHelp.utf8))
-      return 0
+      return .show(toolHelp)
     case "--version":
-      FileHandle.standardOutput.write(Data("gsa-theory \(version) (GSL \(GSLInfo.version))\n".utf8))
-      return 0
+      return .show("gsa-theory \(version) (GSL \(GSLInfo.version))\n")
     default:
       break
     }
@@ -65,29 +79,39 @@ public enum CLI {
     }
     let options = try ParsedOptions.parse(
       Array(arguments.dropFirst()), specs: command.allOptions, allowsPositionals: command.positionals != nil, command: command.name)
-    if options.flag("--help") {
-      FileHandle.standardOutput.write(Data(command.help.utf8))
-      return 0
-    }
+    if options.flag("--help") { return .show(command.help) }
     let seed = try parseSeed(options.string("--seed"))
     let format = OutputFormat(rawValue: try options.choice("--format", OutputFormat.allCases.map(\.rawValue), default: "table"))!
     let output = options.string("--output")
     let jsonOutput = options.string("--json")
-    for (flag, path) in [("--output", output), ("--json", jsonOutput)] where path?.isEmpty == true {
-      throw UsageError("\(flag): empty file name; give a path such as results.json")
+    for (flag, path) in [("--output", output), ("--json", jsonOutput)] {
+      if let path { try OutputPath.validate(path, flag: flag) }
+    }
+    if let output, let jsonOutput, OutputPath.same(output, jsonOutput) {
+      throw UsageError("--json: '\(jsonOutput)' is also the --output file; give the JSON report its own file")
     }
     let invocation = Invocation(
       command: command.name, options: options, seed: seed, format: format,
       progress: Progress(enabled: isatty(STDERR_FILENO) == 1))
-    let result = try command.run(invocation)
-    let text = try result.report.rendered(as: format, command: command.name)
-    if let jsonOutput { try writeAtomically(result.report.json.serialized() + "\n", to: jsonOutput) }
-    if let output {
-      try writeAtomically(text, to: output)
-    } else {
+    return .run(command, invocation, output: output, jsonOutput: jsonOutput)
+  }
+
+  static func run(_ arguments: [String]) throws -> Int32 {
+    switch try prepare(arguments) {
+    case .show(let text):
       FileHandle.standardOutput.write(Data(text.utf8))
+      return 0
+    case .run(let command, let invocation, let output, let jsonOutput):
+      let result = try command.run(invocation)
+      let text = try result.report.rendered(as: invocation.format, command: command.name)
+      if let jsonOutput { try writeAtomically(result.report.json.serialized() + "\n", to: jsonOutput) }
+      if let output {
+        try writeAtomically(text, to: output)
+      } else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+      }
+      return result.exitCode
     }
-    return result.exitCode
   }
 
   static func parseSeed(_ raw: String?) throws(UsageError) -> UInt64 {
@@ -120,21 +144,41 @@ public enum CLI {
   }
 
   static func printError(_ line: String) {
-    let oneLine = line.replacingOccurrences(of: "\n", with: " ")
-    FileHandle.standardError.write(Data((oneLine + "\n").utf8))
+    FileHandle.standardError.write(Data((oneLine(line) + "\n").utf8))
+  }
+
+  /// `text` as a single terminal line: line breaks (\n, \r, U+2028, ...) become spaces and
+  /// other control characters are escaped as `\u{..}`, so an echoed argument can neither
+  /// split an error message nor move the cursor.
+  public static func oneLine(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029: out.append(" ")
+      case 0x00..<0x20, 0x7F, 0x80..<0xA0: out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+      default: out.append(scalar)
+      }
+    }
+    return String(out)
   }
 
   /// SIGINT/SIGTERM: remove any half-written output file, then exit with 128 + signal.
+  ///
+  /// The handler runs on its own serial queue: such a queue may start a new thread even when
+  /// a long computation keeps every worker of the global pool busy (concurrentPerform), so
+  /// an interrupt is honoured promptly mid-run. Installed once per process.
   private static func installSignalHandlers() {
-    for signalNumber in [SIGINT, SIGTERM] {
-      signal(signalNumber, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-      source.setEventHandler {
-        TemporaryFiles.removeAll()
-        _exit(128 + signalNumber)
+    SignalSources.installOnce {
+      for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: SignalSources.queue)
+        source.setEventHandler {
+          TemporaryFiles.removeAll()
+          _exit(128 + signalNumber)
+        }
+        source.resume()
+        SignalSources.keep(source)
       }
-      source.resume()
-      SignalSources.keep(source)
     }
   }
 }
@@ -143,5 +187,14 @@ public enum CLI {
 private enum SignalSources {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+  nonisolated(unsafe) private static var installed = false
+  static let queue = DispatchQueue(label: "gsa-theory.signals", qos: .userInteractive)
   static func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+  static func installOnce(_ install: () -> Void) {
+    let first = lock.withLock {
+      defer { installed = true }
+      return !installed
+    }
+    if first { install() }
+  }
 }

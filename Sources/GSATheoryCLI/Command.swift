@@ -47,7 +47,8 @@ public struct Command: Sendable {
     self.run = run
   }
 
-  var allOptions: [OptionSpec] { options + CommonOptions.all }
+  /// The command's own options followed by the common ones (--seed, --format, --output, --json, --help).
+  public var allOptions: [OptionSpec] { options + CommonOptions.all }
 
   var help: String {
     var lines = ["OVERVIEW: \(abstract)", ""]

@@ -181,8 +181,40 @@ public enum OutputFormat: String, Sendable, CaseIterable {
   case table, json, csv
 }
 
+/// Checks on `--output`/`--json` paths made before a command starts its work.
+public enum OutputPath {
+  /// Throws unless `path` names a file that can be created: non-empty, not a directory, in
+  /// an existing, writable directory.
+  public static func validate(_ path: String, flag: String) throws(UsageError) {
+    guard !path.isEmpty else { throw UsageError("\(flag): empty file name; give a path such as results.json") }
+    guard !path.contains("\u{0}") else { throw UsageError("\(flag): the file name contains a NUL character") }
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    if path.hasSuffix("/") || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue {
+      throw UsageError("\(flag): '\(path)' is a directory; give a file name such as \(path.hasSuffix("/") ? path : path + "/")results.json")
+    }
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw UsageError("\(flag): directory '\(directory)' does not exist; create it first")
+    }
+    guard access(directory, W_OK) == 0 else {
+      throw UsageError("\(flag): directory '\(directory)' is not writable; choose another location")
+    }
+  }
+
+  /// True when both paths name the same file (after standardising `.`/`..`).
+  static func same(_ a: String, _ b: String) -> Bool {
+    URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
+  }
+}
+
 /// Writes `contents` to `path` whole or not at all: a temporary file in the same directory,
-/// then rename(2), which is atomic on POSIX file systems.
+/// then rename(2), which is atomic on POSIX file systems. The temporary file,
+/// `.<name>.tmp-<pid>`, is removed on failure and by the SIGINT/SIGTERM handler.
+///
+/// Test hook (documented in docs/reliability.md): with `GSA_THEORY_TEST_DELAY_MS=N` set, the
+/// writer stops after the first half of the bytes and keeps all cores busy for N ms before
+/// writing the rest, so a test can deterministically interrupt a write in flight.
 public func writeAtomically(_ contents: String, to path: String) throws(CommandFailure) {
   let url = URL(fileURLWithPath: path)
   let directory = url.deletingLastPathComponent().path
@@ -193,19 +225,61 @@ public func writeAtomically(_ contents: String, to path: String) throws(CommandF
   let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
   TemporaryFiles.register(temporary)
   defer { TemporaryFiles.unregister(temporary) }
-  do {
-    try Data(contents.utf8).write(to: URL(fileURLWithPath: temporary))
-    guard rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw CommandFailure("--output: cannot write '\(path)': \(reason)")
-    }
-  } catch let failure as CommandFailure {
-    throw failure
-  } catch {
-    unlink(temporary)
-    throw CommandFailure("--output: cannot write '\(path)': \(error.localizedDescription)")
+  let bytes = Array(contents.utf8)
+  let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+  guard descriptor >= 0 else {
+    throw CommandFailure("--output: cannot write '\(path)': \(String(cString: strerror(errno)))")
   }
+  func fail(_ reason: String) -> CommandFailure {
+    close(descriptor)
+    unlink(temporary)
+    return CommandFailure("--output: cannot write '\(path)': \(reason)")
+  }
+  let half = bytes.count / 2
+  guard writeAll(descriptor, bytes[0..<half]) else { throw fail(String(cString: strerror(errno))) }
+  TestHooks.delayMidWrite()
+  guard writeAll(descriptor, bytes[half...]) else { throw fail(String(cString: strerror(errno))) }
+  guard fsync(descriptor) == 0 || errno == EINVAL else { throw fail(String(cString: strerror(errno))) }
+  close(descriptor)
+  guard rename(temporary, path) == 0 else {
+    let reason = String(cString: strerror(errno))
+    unlink(temporary)
+    throw CommandFailure("--output: cannot write '\(path)': \(reason)")
+  }
+}
+
+/// write(2) until every byte is out (retrying short writes and EINTR).
+private func writeAll(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
+  bytes.withUnsafeBytes { buffer in
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        return false
+      }
+      offset += written
+    }
+    return true
+  }
+}
+
+/// Hidden hooks that make failure paths testable; each is an environment variable documented
+/// in docs/reliability.md and has no effect unless set.
+enum TestHooks {
+  /// `GSA_THEORY_TEST_DELAY_MS`: busy-wait on every core for that many ms in the middle of an
+  /// atomic write (simulates a long computation while a temporary file is in flight).
+  static func delayMidWrite() {
+    guard let raw = ProcessInfo.processInfo.environment["GSA_THEORY_TEST_DELAY_MS"], let ms = Int(raw), ms > 0 else { return }
+    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(min(ms, 600_000)) * 1_000_000
+    DispatchQueue.concurrentPerform(iterations: max(1, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+      var spin = 0.0
+      while DispatchTime.now().uptimeNanoseconds < deadline { spin += 1 }
+      blackHole(spin)
+    }
+  }
+
+  @inline(never) static func blackHole(_ value: Double) { if value.isNaN { print("") } }
 }
 
 /// Temporary files in flight, removed by the signal handler if the process is interrupted.

@@ -116,6 +116,9 @@ public struct LinearLeastSquares: Sendable, Equatable {
   }
 
   /// Straight-line fit y ≈ intercept + slope·x (the log-log exponent fit uses this).
+  ///
+  /// Throws `GSL_ESING` when the slope is undetermined (fewer than two distinct x: the design
+  /// has rank < 2), rather than returning GSL's minimum-norm solution as if it were a slope.
   public static func line(x: [Double], y: [Double]) throws(GSLError) -> LinearLeastSquares {
     guard x.count == y.count else {
       throw GSLError.invalidArgument("gsl_multifit_linear", "x and y differ in length (\(x.count) vs \(y.count))")
@@ -123,6 +126,12 @@ public struct LinearLeastSquares: Sendable, Equatable {
     var design = [Double]()
     design.reserveCapacity(2 * x.count)
     for xi in x { design.append(1); design.append(xi) }
-    return try fit(design: design, observations: x.count, parameters: 2, response: y)
+    let result = try fit(design: design, observations: x.count, parameters: 2, response: y)
+    guard result.rank == 2 else {
+      throw GSLError(
+        routine: "gsl_multifit_linear", status: Int32(GSL_ESING),
+        reason: "singular straight-line fit: all \(x.count) x values are equal, so the slope is undetermined; use at least two distinct x")
+    }
+    return result
   }
 }

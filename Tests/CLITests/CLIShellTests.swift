@@ -89,7 +89,7 @@ import Testing
     #expect(written.contains("\"schema_version\": 1"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["doctor.json"])
     let missing = try ToolRunner.run(["doctor", "--output", directory.path + "/no/such/dir/x.json"])
-    #expect(missing.exitCode == 1)
+    #expect(missing.exitCode == 2)  // refused before any work starts
     #expect(missing.stderr.contains("does not exist"))
   }
 }

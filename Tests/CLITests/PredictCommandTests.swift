@@ -192,10 +192,11 @@ func jsonObject(_ text: String) throws -> [String: Any] {
   }
 
   @Test func refusesLengthsThatDoNotFitInMemory() throws {
-    // The paper configuration at L = 2^24 needs far more than any test machine has: refused up front, exit 1.
+    // The paper configuration at L = 2^24 needs far more than any test machine has: refused up front
+    // by the shared memory guard, exit 2 (docs/reliability.md).
     let run = try runGSATheory(["sweep", "--preset", "paper", "--lengths", "16777216", "--variants", "gsa", "--peak-gflops", "1"])
-    #expect(run.status == 1)
-    #expect(run.stderr.contains("needs about"))
+    #expect(run.status == 2)
+    #expect(run.stderr.contains("needs") && run.stderr.contains("the largest length that fits is L = "))
     #expect(run.stderr.contains("bytes"))
   }
 }

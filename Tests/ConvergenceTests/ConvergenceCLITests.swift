@@ -52,7 +52,9 @@ struct ConvergenceCLITests {
     #expect(ok.exitCode == 0, "\(ok)")
     #expect(ok.stdout.contains(good.path))
     // Wrong configuration for the file: a one-line shape error, exit 2.
-    let wrong = try ToolRunner.run(["check-convergence", "--weights", good.path, "--dim", "6", "--heads", "2", "--kv-heads", "1", "--head-dim", "2"])
+    let wrong = try ToolRunner.run([
+      "check-convergence", "--weights", good.path, "--dim", "6", "--heads", "2", "--kv-heads", "1", "--head-dim", "2",
+    ])
     #expect(wrong.exitCode == 2)
     #expect(wrong.stderr.contains("has shape"))
     // A dense file read as GSA: missing gate tensors named.

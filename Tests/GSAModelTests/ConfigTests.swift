@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GSAModel
 
 @Suite struct ConfigTests {
@@ -25,9 +26,13 @@ import Testing
       } catch { return error.field }
     }
     #expect(field { $0.modelDim = 0 } == "modelDim")
-    #expect(field { $0.heads = 3; $0.kvHeads = 2 } == "kvHeads")
+    #expect(
+      field {
+        $0.heads = 3; $0.kvHeads = 2
+      } == "kvHeads")
     #expect(field { $0.kvHeads = -1 } == "kvHeads")
-    #expect(field { $0.headDim = 7 } == "headDim")
+    #expect(field { $0.headDim = 0 } == "headDim")
+    #expect(field { $0.headDim = 7 } == nil)
     #expect(field { $0.kMin = 0 } == "kMin")
     #expect(field { $0.kBase = 1 } == "kBase")
     #expect(field { $0.kMax = 3 } == "kBase")

@@ -1,6 +1,7 @@
 import Foundation
 import GSLKit
 import Testing
+
 @testable import GSAModel
 
 @Suite struct KernelTests {

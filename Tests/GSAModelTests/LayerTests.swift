@@ -1,5 +1,6 @@
 import GSLKit
 import Testing
+
 @testable import GSAModel
 
 @Suite struct LayerTests {

@@ -1,4 +1,5 @@
 import GSLKit
+
 @testable import GSAModel
 
 /// A seeded random L × D input with N(0, scale²) entries.

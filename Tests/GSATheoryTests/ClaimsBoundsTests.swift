@@ -50,3 +50,16 @@ struct ClaimsBoundsTests {
     #expect(try BoundsChecks.layerLipschitz(context: context, includeSoftmaxTerm: true, boundScale: 1e-3).verdict == .refuted)
   }
 }
+
+@Suite("Claims: selection continuity")
+struct ClaimsSelectionTests {
+  @Test("BD-selection-continuity: top-k makes the layer jump; k ≥ L removes the jump")
+  func selectionContinuity() throws {
+    let context = ClaimContext(seed: 17, quick: true)
+    let paper = try Claim.bdSelectionContinuity.check(context)
+    #expect(paper.verdict == .refuted)
+    #expect(paper.value("output jump ‖Δu_t‖ at the tie")! > 1e-3)
+    #expect(paper.value("ε = 1.000e-08: quotient with S_t fixed")! < 1e3)
+    #expect(try BoundsChecks.selectionContinuity(context: context, k: 12).verdict == .holds)
+  }
+}

@@ -48,7 +48,8 @@ struct ClaimsComplexityTests {
     let paper = try Claim.cxBreakeven.check(context)
     #expect(paper.verdict == .holdsWithCorrection)
     #expect(abs(paper.value("break-even, core, every query attends k keys")! - 4228.1) < 5)
-    #expect(try ComplexityChecks.breakeven(context: context, claimed: paper.value("break-even, attention core (counted)")!).verdict == .holds)
+    #expect(
+      try ComplexityChecks.breakeven(context: context, claimed: paper.value("break-even, attention core (counted)")!).verdict == .holds)
     #expect(try ComplexityChecks.breakeven(context: context, claimed: 50_000).verdict == .refuted)
   }
 

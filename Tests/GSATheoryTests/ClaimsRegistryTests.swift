@@ -36,3 +36,29 @@ struct ClaimsRegistryTests {
     #expect(a != ClaimContext.claimSeed(root: 42, id: "BD-gate-slopf"))
   }
 }
+
+@Suite("Claims registry: running")
+struct ClaimsRunTests {
+  @Test("a check that throws is reported as could-not-run; the others still run, in order")
+  func runReportsFailures() {
+    let failing = Claim(
+      id: "XX-throws", group: .bounds, statement: "s", sources: [.reconstruction], assumptions: "a"
+    ) { _ in throw CheckError("deliberate") }
+    let runs = ClaimRegistry.run([failing, .bdGateSlope], rootSeed: 42, quick: true)
+    #expect(runs.map(\.claim.id) == ["XX-throws", "BD-gate-slope"])
+    if case .failure(let error) = runs[0].result {
+      #expect(error.message.contains("deliberate"))
+    } else {
+      Issue.record("the throwing check did not fail")
+    }
+    if case .success(let outcome) = runs[1].result { #expect(outcome.verdict == .holds) } else { Issue.record("BD-gate-slope failed") }
+    #expect(runs[1].seed == ClaimContext.claimSeed(root: 42, id: "BD-gate-slope"))
+  }
+
+  @Test("every registered claim's group is one of the listed groups, and every group but convergence is populated")
+  func groups() {
+    for group in ClaimGroup.allCases where group != .convergence {
+      #expect(ClaimRegistry.all.contains { $0.group == group })
+    }
+  }
+}

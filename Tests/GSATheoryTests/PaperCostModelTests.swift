@@ -136,4 +136,14 @@ import Testing
     #expect(b.memory(.gsa).referenceBytes == 4 * ((h + 1) * l * l + 2 * l * 2048 * 4096))
     #expect(b.memory(.gsa).referenceBytes > 100 * b.memory(.gsa).streamingBytes)
   }
+
+  @Test func exactCostModelAgreesWithTheLeadingOrderLayerRatio() {
+    // The exact ledger adds RoPE, softmax, gate products and the causal ramp min(k, t + 1): within 3%.
+    let exact = paper.exactLayerSpeedup(.gsa)
+    #expect(abs(exact / paper.layerSpeedup(.gsa, .causal) - 1) < 0.03)
+    #expect(exact > 5.5 && exact < 6.5)
+    // Dense attention bucket: 2·L²·D leading order, exact 2·L(L+1)·D plus the softmax terms.
+    let dense = Double(paper.exactLedger(.dense).useful[.attention].flops)
+    #expect(abs(dense / paper.core(.causal).dense - 1) < 0.01)
+  }
 }

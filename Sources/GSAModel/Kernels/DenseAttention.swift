@@ -4,8 +4,12 @@ import Foundation
 struct AttentionInputs {
   /// Queries after RoPE, multiplied by 1/√d_h: `paddedRows × (H·d_h)`; rows ≥ L are zero.
   var queries: UnsafePointer<Float>
-  /// Keys after RoPE, transposed per kv head: head g's d × keyStride block at g·d_h·keyStride.
+  /// Keys after RoPE, transposed and packed in key tiles (dense kernel): kv head g, tile τ of
+  /// 64 keys is a contiguous d × 64 block at (g·keyStride/64 + τ)·d·64; element (x, c) at x·64 + c.
+  /// (Packing avoids the L1 set conflicts of a d × L layout whose row stride is a large power of 2.)
   var keysT: UnsafePointer<Float>
+  /// Values packed per kv head (dense kernel): head g's keyStride × d block at g·keyStride·d.
+  var valuesByHead: UnsafePointer<Float>
   /// Keys after RoPE, row-major `keyStride × (H_kv·d_h)` (sparse kernel).
   var keys: UnsafePointer<Float>
   /// Values (after G2 when on), row-major `keyStride × (H_kv·d_h)`; rows ≥ L are zero.
@@ -29,7 +33,7 @@ struct AttentionInputs {
 }
 
 /// Dense causal softmax attention, tiled online softmax (flash-style): for each head and group of
-/// `denseRowGroup` (8) query rows, key tiles of `denseKeyTile` (64): S = Q·Kᵀ (4×16 register
+/// `denseRowGroup` (12) query rows, key tiles of `denseKeyTile` (64): S = Q·Kᵀ (6×16 register
 /// micro-kernels over Kᵀ), masked entries → −∞, running max m, α = exp(m_old − m_new),
 /// P = exp(S − m_new), l ← l·α + ΣP, O ← O·α + P·V; finally O/l. Memory O(L·d) (no L×L).
 ///
@@ -43,13 +47,13 @@ func denseAttention(
   _ inputs: AttentionInputs, length L: Int, causal: Bool, tiling: KernelTiling, output: UnsafeMutablePointer<Float>,
   ledger: inout FlopLedger
 ) {
-  let R = 8, C = 64
-  precondition(tiling.denseRowGroup == R && tiling.denseKeyTile == C, "dense kernel is compiled for 8×64 tiles")
+  let R = tiling.denseRowGroup, C = tiling.denseKeyTile
+  precondition(R % 6 == 0 && C % 16 == 0, "dense tiles need 6 | rows and 16 | keys")
   let d = inputs.headDim
   let H = inputs.heads
   let group = H / inputs.kvHeads
   let ldq = H * d
-  let ldv = inputs.kvHeads * d
+  let ldv = d
   let groups = (L + R - 1) / R
   let perTask = tiling.denseGroupsPerTask
   let blocks = (groups + perTask - 1) / perTask
@@ -61,7 +65,7 @@ func denseAttention(
     let blockIndex = task / H
     let g = h / group
     let kT = inputs.keysT + g * d * inputs.keyStride
-    let vBase = inputs.values + g * d
+    let vBase = inputs.valuesByHead + g * d * inputs.keyStride
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: R * C)
     let acc = UnsafeMutablePointer<Float>.allocate(capacity: R * d)
     defer {
@@ -81,10 +85,10 @@ func denseAttention(
       var c0 = 0
       while c0 < keyEnd {
         // S = Q·Kᵀ for the 8×64 tile.
-        for half in 0..<2 {
-          let q = inputs.queries + (r0 + 4 * half) * ldq + h * d
+        for block in 0..<(R / 6) {
+          let q = inputs.queries + (r0 + 6 * block) * ldq + h * d
           for chunk in 0..<(C / 16) {
-            dot4x16(q, ldq: ldq, kT + c0 + 16 * chunk, ldk: inputs.keyStride, depth: d, scores + 4 * half * C + 16 * chunk, ldo: C)
+            dot6x16(q, ldq: ldq, kT + c0 * d + 16 * chunk, ldk: C, depth: d, scores + 6 * block * C + 16 * chunk, ldo: C)
           }
         }
         // Mask future keys and padding keys.
@@ -149,6 +153,44 @@ func denseAttention(
   ledger.addUseful(.attention, useful.times(H))
 }
 
+/// out[r][c] = Σ_x q[r][x]·kT[x][c] for 6 rows × 16 columns (12 independent FMA chains: enough
+/// to cover FMA latency × throughput).
+@inline(__always)
+func dot6x16(
+  _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, depth: Int, _ out: UnsafeMutablePointer<Float>,
+  ldo: Int
+) {
+  var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+  var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+  var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
+  var kp = kT
+  // Row pointers advanced in step with x (no index arithmetic or overflow checks in the loop).
+  var q0 = q, q1 = q + ldq, q2 = q + 2 * ldq, q3 = q + 3 * ldq, q4 = q + 4 * ldq, q5 = q + 5 * ldq
+  for _ in 0..<depth {
+    let b0 = loadV(kp), b1 = loadV(kp + 8)
+    var v = SIMD8<Float>(repeating: q0.pointee)
+    a00 = a00.addingProduct(v, b0); a01 = a01.addingProduct(v, b1)
+    v = SIMD8<Float>(repeating: q1.pointee)
+    a10 = a10.addingProduct(v, b0); a11 = a11.addingProduct(v, b1)
+    v = SIMD8<Float>(repeating: q2.pointee)
+    a20 = a20.addingProduct(v, b0); a21 = a21.addingProduct(v, b1)
+    v = SIMD8<Float>(repeating: q3.pointee)
+    a30 = a30.addingProduct(v, b0); a31 = a31.addingProduct(v, b1)
+    v = SIMD8<Float>(repeating: q4.pointee)
+    a40 = a40.addingProduct(v, b0); a41 = a41.addingProduct(v, b1)
+    v = SIMD8<Float>(repeating: q5.pointee)
+    a50 = a50.addingProduct(v, b0); a51 = a51.addingProduct(v, b1)
+    q0 += 1; q1 += 1; q2 += 1; q3 += 1; q4 += 1; q5 += 1
+    kp += ldk
+  }
+  storeV(a00, out); storeV(a01, out + 8)
+  storeV(a10, out + ldo); storeV(a11, out + ldo + 8)
+  storeV(a20, out + 2 * ldo); storeV(a21, out + 2 * ldo + 8)
+  storeV(a30, out + 3 * ldo); storeV(a31, out + 3 * ldo + 8)
+  storeV(a40, out + 4 * ldo); storeV(a41, out + 4 * ldo + 8)
+  storeV(a50, out + 5 * ldo); storeV(a51, out + 5 * ldo + 8)
+}
+
 /// out[r][c] = Σ_x q[r][x]·kT[x][c] for 4 rows × 16 columns.
 @inline(__always)
 func dot4x16(
@@ -177,13 +219,50 @@ func dot4x16(
   storeV(a30, out + 3 * ldo); storeV(a31, out + 3 * ldo + 8)
 }
 
-/// acc[r][x] += Σ_c p[r][c]·v[c][x]: 2 rows × 32 columns register tiles, then 8-wide and scalar tails.
+/// acc[r][x] += Σ_c p[r][c]·v[c][x]: 6 rows × 16 columns register tiles (12 FMA chains), then
+/// 2 × 32, 8-wide and scalar tails.
 @inline(__always)
 func accumulatePV(
   _ p: UnsafePointer<Float>, ldp: Int, rows: Int, keys: Int, _ v: UnsafePointer<Float>, ldv: Int, depth d: Int,
   _ acc: UnsafeMutablePointer<Float>
 ) {
   var r = 0
+  if d % 16 == 0 {
+    while r + 6 <= rows {
+      var x = 0
+      while x + 16 <= d {
+        let o = acc + r * d + x
+        var a00 = loadV(o), a01 = loadV(o + 8), a10 = loadV(o + d), a11 = loadV(o + d + 8)
+        var a20 = loadV(o + 2 * d), a21 = loadV(o + 2 * d + 8), a30 = loadV(o + 3 * d), a31 = loadV(o + 3 * d + 8)
+        var a40 = loadV(o + 4 * d), a41 = loadV(o + 4 * d + 8), a50 = loadV(o + 5 * d), a51 = loadV(o + 5 * d + 8)
+        var p0 = p + r * ldp
+        var p1 = p0 + ldp, p2 = p0 + 2 * ldp, p3 = p0 + 3 * ldp, p4 = p0 + 4 * ldp, p5 = p0 + 5 * ldp
+        var vp = v + x
+        for _ in 0..<keys {
+          let v0 = loadV(vp), v1 = loadV(vp + 8)
+          var s = SIMD8<Float>(repeating: p0.pointee)
+          a00 = a00.addingProduct(s, v0); a01 = a01.addingProduct(s, v1)
+          s = SIMD8<Float>(repeating: p1.pointee)
+          a10 = a10.addingProduct(s, v0); a11 = a11.addingProduct(s, v1)
+          s = SIMD8<Float>(repeating: p2.pointee)
+          a20 = a20.addingProduct(s, v0); a21 = a21.addingProduct(s, v1)
+          s = SIMD8<Float>(repeating: p3.pointee)
+          a30 = a30.addingProduct(s, v0); a31 = a31.addingProduct(s, v1)
+          s = SIMD8<Float>(repeating: p4.pointee)
+          a40 = a40.addingProduct(s, v0); a41 = a41.addingProduct(s, v1)
+          s = SIMD8<Float>(repeating: p5.pointee)
+          a50 = a50.addingProduct(s, v0); a51 = a51.addingProduct(s, v1)
+          p0 += 1; p1 += 1; p2 += 1; p3 += 1; p4 += 1; p5 += 1
+          vp += ldv
+        }
+        storeV(a00, o); storeV(a01, o + 8); storeV(a10, o + d); storeV(a11, o + d + 8)
+        storeV(a20, o + 2 * d); storeV(a21, o + 2 * d + 8); storeV(a30, o + 3 * d); storeV(a31, o + 3 * d + 8)
+        storeV(a40, o + 4 * d); storeV(a41, o + 4 * d + 8); storeV(a50, o + 5 * d); storeV(a51, o + 5 * d + 8)
+        x += 16
+      }
+      r += 6
+    }
+  }
   while r + 2 <= rows {
     var x = 0
     while x + 32 <= d {

@@ -5,7 +5,8 @@ struct IndexerInputs {
   /// Indexer queries, `paddedRows × (H_I·d_I)`, already multiplied by 1/√d_I when that scale is on;
   /// rows ≥ L are zero.
   var queries: UnsafePointer<Float>
-  /// Indexer keys transposed, `d_I × keyStride`; columns ≥ L are zero.
+  /// Indexer keys transposed and packed in chunks of 16 keys: chunk τ is a contiguous d_I × 16
+  /// block at τ·d_I·16, element (x, c) at x·16 + c; keys ≥ L are zero.
   var keysT: UnsafePointer<Float>
   var keyStride: Int
   /// Head weights w_{t,j} = σ(h_t W^{Iw}_j + c_j), `paddedRows × H_I`.
@@ -96,7 +97,7 @@ func scoreQueryBlock(
     for g in 0..<groups where s0 < keyLimit(g) {
       let row = t0 + 4 * g
       indexerMicro(
-        inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0, ldk: inputs.keyStride, inputs.weights + row * inputs.heads,
+        inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * inputs.dim, ldk: 16, inputs.weights + row * inputs.heads,
         inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + 4 * g * inputs.keyStride + s0,
         ldo: inputs.keyStride)
       pairs += 64

@@ -12,16 +12,16 @@ public struct KernelTiling: Sendable, Hashable, Codable {
   /// Indexer: queries per task (multiple of `indexerRowGroup`); each worker keeps a
   /// `indexerQueryBlock × L` float32 score buffer.
   public var indexerQueryBlock: Int
-  /// Dense attention: query rows per online-softmax group.
+  /// Dense attention: query rows per online-softmax group (a multiple of 6).
   public var denseRowGroup: Int
-  /// Dense attention: keys per online-softmax tile.
+  /// Dense attention: keys per online-softmax tile (a multiple of 16).
   public var denseKeyTile: Int
   /// Dense attention: row groups per task.
   public var denseGroupsPerTask: Int
 
   public init(
     indexerRowGroup: Int = 4, indexerKeyChunk: Int = 16, indexerQueryBlock: Int = 32,
-    denseRowGroup: Int = 8, denseKeyTile: Int = 64, denseGroupsPerTask: Int = 8
+    denseRowGroup: Int = 12, denseKeyTile: Int = 64, denseGroupsPerTask: Int = 8
   ) {
     self.indexerRowGroup = indexerRowGroup
     self.indexerKeyChunk = indexerKeyChunk
@@ -60,8 +60,12 @@ final class TaskCounter: Sendable {
   func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
-/// Number of worker threads the kernels use (all active cores).
-public var kernelWorkerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+/// Number of worker threads the kernels use: all active cores, or the `GSA_THREADS`
+/// environment variable when it is a positive integer (for single-core measurements).
+public let kernelWorkerCount: Int = {
+  if let text = ProcessInfo.processInfo.environment["GSA_THREADS"], let n = Int(text), n >= 1 { return n }
+  return max(1, ProcessInfo.processInfo.activeProcessorCount)
+}()
 
 /// Runs `taskCount` tasks on up to `kernelWorkerCount` workers (dynamic scheduling); each worker
 /// gets its index (for private scratch) and accumulates a private ledger; the ledgers are summed

@@ -3,8 +3,9 @@ import Foundation
 /// Sparse softmax attention over each query's selected keys S_t (shared by all heads):
 /// A_{t,s} = softmax_{s∈S_t}(q_t·k_s) (q already scaled by 1/√d_h), O_t = Σ A_{t,s} v'_s.
 /// Exact two-pass softmax per (query, head): scores into a k_t buffer, max, exp, sum, weighted
-/// values, one reciprocal. Gathers key/value rows by index (ascending). float32 storage and
-/// accumulation (dot products in 8-lane partial sums, reduced at the end).
+/// values, one reciprocal. Gathers key/value rows by index (ascending); the H/H_kv query heads
+/// of a kv head share each gathered row. float32 storage and accumulation (dot products in
+/// 8-lane partial sums, reduced at the end).
 ///
 /// Counts per (query, head) with k = k_t: `softmaxRowCounts(keys: k, headDim: d)`;
 /// useful = executed (no padding).
@@ -27,70 +28,90 @@ func sparseAttention(
     let counts = selection.counts
     return parallelTasks(taskCount: (L + block - 1) / block) { _, task, ledger in
       let inputs = box.value
-      let scores = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(max(maxK, 1), 8))
-      let acc = UnsafeMutablePointer<Float>.allocate(capacity: d)
+      let stride = roundUp(max(maxK, 1), 8)
+      let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * stride)
+      let acc = UnsafeMutablePointer<Float>.allocate(capacity: group * d)
+      let sums = UnsafeMutablePointer<Float>.allocate(capacity: group)
       defer {
         scores.deallocate()
         acc.deallocate()
+        sums.deallocate()
       }
       var flopCounts = FlopCounts()
       for t in (task * block)..<min(L, task * block + block) {
         let k = counts[t]
         let sel = pIdx.base + offsets[t]
-        for h in 0..<H {
-          let g = h / group
-          let q = inputs.queries + t * ldq + h * d
-          var mx = -Float.infinity
+        for g in 0..<inputs.kvHeads {
+          // The `group` query heads of kv head g share each gathered key/value row.
+          let h0 = g * group
+          let qBase = inputs.queries + t * ldq + h0 * d
+          // Scores s[hh][i] = q_{h0+hh} · k_{sel[i]}.
           for i in 0..<k {
             let key = inputs.keys + Int(sel[i]) * ldv + g * d
-            var partial = SIMD8<Float>()
-            var x = 0
-            while x + 8 <= d {
-              partial = partial.addingProduct(loadV(q + x), loadV(key + x))
-              x += 8
+            for hh in 0..<group {
+              let q = qBase + hh * d
+              var partial = SIMD8<Float>()
+              var x = 0
+              while x + 8 <= d {
+                partial = partial.addingProduct(loadV(q + x), loadV(key + x))
+                x += 8
+              }
+              var s = partial.sum()
+              while x < d {
+                s = s.addingProduct(q[x], key[x])
+                x += 1
+              }
+              scores[hh * stride + i] = s
             }
-            var s = partial.sum()
-            while x < d {
-              s = s.addingProduct(q[x], key[x])
-              x += 1
+          }
+          // Softmax per head: max, exp, sum.
+          for hh in 0..<group {
+            let row = scores + hh * stride
+            var mx = -Float.infinity
+            for i in 0..<k { mx = Swift.max(mx, row[i]) }
+            let shift = SIMD8<Float>(repeating: mx)
+            var sumV = SIMD8<Float>()
+            var i = 0
+            while i + 8 <= k {
+              let p = expV(loadV(row + i) - shift)
+              storeV(p, row + i)
+              sumV += p
+              i += 8
             }
-            scores[i] = s
-            mx = Swift.max(mx, s)
+            var sum = sumV.sum()
+            while i < k {
+              let p = Foundation.exp(row[i] - mx)
+              row[i] = p
+              sum += p
+              i += 1
+            }
+            sums[hh] = sum
           }
-          let shift = SIMD8<Float>(repeating: mx)
-          var sumV = SIMD8<Float>()
-          var i = 0
-          while i + 8 <= k {
-            let p = expV(loadV(scores + i) - shift)
-            storeV(p, scores + i)
-            sumV += p
-            i += 8
-          }
-          var sum = sumV.sum()
-          while i < k {
-            let p = Foundation.exp(scores[i] - mx)
-            scores[i] = p
-            sum += p
-            i += 1
-          }
-          acc.initialize(repeating: 0, count: d)
+          // acc[hh] = Σ_i p[hh][i]·v_{sel[i]}.
+          acc.initialize(repeating: 0, count: group * d)
           for i in 0..<k {
             let value = inputs.values + Int(sel[i]) * ldv + g * d
-            let p = SIMD8<Float>(repeating: scores[i])
-            var x = 0
-            while x + 8 <= d {
-              storeV(loadV(acc + x).addingProduct(p, loadV(value + x)), acc + x)
-              x += 8
-            }
-            while x < d {
-              acc[x] = acc[x].addingProduct(scores[i], value[x])
-              x += 1
+            for hh in 0..<group {
+              let p = scores[hh * stride + i]
+              let pv = SIMD8<Float>(repeating: p)
+              let a = acc + hh * d
+              var x = 0
+              while x + 8 <= d {
+                storeV(loadV(a + x).addingProduct(pv, loadV(value + x)), a + x)
+                x += 8
+              }
+              while x < d {
+                a[x] = a[x].addingProduct(p, value[x])
+                x += 1
+              }
             }
           }
-          let inv = 1 / sum
-          let out = pOut.base + t * ldq + h * d
-          for x in 0..<d { out[x] = acc[x] * inv }
-          flopCounts += softmaxRowCounts(keys: k, headDim: d)
+          for hh in 0..<group {
+            let inv = 1 / sums[hh]
+            let out = pOut.base + t * ldq + (h0 + hh) * d
+            for x in 0..<d { out[x] = acc[hh * d + x] * inv }
+            flopCounts += softmaxRowCounts(keys: k, headDim: d)
+          }
         }
       }
       ledger.add(.attention, flopCounts)

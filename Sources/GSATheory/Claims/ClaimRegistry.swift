@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GSLKit
 
 /// Every claim of the paper as an executable check, in report order.
 ///
@@ -62,7 +63,9 @@ public enum ClaimRegistry {
   /// Runs `claims` on all cores; results in the order given. Each claim's seed is
   /// `ClaimContext.claimSeed(root:id:)`, so a claim's verdict does not depend on which
   /// other claims run with it.
-  public static func run(_ claims: [Claim], rootSeed: UInt64, quick: Bool = false, progress: (@Sendable (String) -> Void)? = nil)
+  public static func run(
+    _ claims: [Claim], rootSeed: UInt64, quick: Bool = false, progress: (@Sendable (String) -> Void)? = nil
+  )
     -> [Run]
   {
     let box = RunBox(count: claims.count)
@@ -72,6 +75,10 @@ public enum ClaimRegistry {
       let result: Result<ClaimOutcome, RunError>
       do {
         result = .success(try claim.check(ClaimContext(seed: seed, quick: quick)))
+      } catch let failure as GSLError {
+        // A numerical method failed (non-convergent integral, singular fit, bad tolerance):
+        // the claim is undecided, not the run broken (docs/reliability.md).
+        result = .success(.inconclusive(numericalFailure: failure))
       } catch {
         result = .failure(RunError(message: "\(claim.id): \(error)"))
       }

@@ -74,6 +74,11 @@ public enum ConvergenceCheck {
     public let selectionChanges: Int
     public let initialSelectionMargin: Double
     public let maxNormRatio: Double
+    /// Gradient-difference ratios at θ₀ (GSL-sampled nearby points, S_t fixed) and power
+    /// iteration: how tight β is.
+    public let probe: SmoothnessProbe
+    /// Largest observed ratio / β (β of the slack norm set; ≤ 1 when the bound holds).
+    public var tightness: Double { probe.maxRatio / bound.beta }
 
     /// All theorem conditions hold.
     public var conditionsSatisfied: Bool { conditions.allSatisfy(\.satisfied) }
@@ -124,6 +129,7 @@ public enum ConvergenceCheck {
       targetNorm: batch.maxRowNorm(of: batch.targets, width: d), norms: norms)
     let eta = s.learningRate ?? bound.stepSize
 
+    let probe = try SmoothnessProbe.run(start, batch: batch, rng: rng.split(), samples: 6, radii: [1e-3, 1e-2, 1e-1], powerSteps: 10)
     var layer = DifferentiableLayer(parameters: start)
     let initialSelection = batch.inputs.map { layer.selection($0, length: s.length) }
     let margin = batch.inputs.map { layer.selectionMargin($0, length: s.length) }.min() ?? .infinity
@@ -164,7 +170,8 @@ public enum ConvergenceCheck {
     let conditions = [
       Condition(
         name: "step size η ≤ 1/β", value: eta, bound: bound.stepSize, margin: bound.stepSize - eta, satisfied: eta <= bound.stepSize,
-        detail: "β = J² + ρ·H₂ = \(bound.beta) (S_t fixed, norms ≤ \(s.normSlack)× initial, R = \(bound.inputNorm), R_y = \(bound.targetNorm))"),
+        detail:
+          "β = J² + ρ·H₂ = \(bound.beta) (S_t fixed, norms ≤ \(s.normSlack)× initial, R = \(bound.inputNorm), R_y = \(bound.targetNorm))"),
       Condition(
         name: "loss bounded below", value: losses.min() ?? .nan, bound: 0, margin: losses.min() ?? .nan,
         satisfied: losses.allSatisfy { $0.isFinite && $0 >= 0 }, detail: "squared error ≥ ℒ* = 0; value = smallest loss seen"),
@@ -172,13 +179,15 @@ public enum ConvergenceCheck {
         name: "selection stable (S_t fixed)", value: Double(selectionChanges), bound: 0, margin: margin, satisfied: selectionChanges == 0,
         detail: "value = steps at which some S_t differed from step 0; margin = smallest top-k score gap at θ_0 (∞ for dense)"),
       Condition(
-        name: "iterates stay in the norm set", value: maxNormRatio, bound: 1, margin: 1 - maxNormRatio, satisfied: maxNormRatio <= 1 + 1e-12,
+        name: "iterates stay in the norm set", value: maxNormRatio, bound: 1, margin: 1 - maxNormRatio,
+        satisfied: maxNormRatio <= 1 + 1e-12,
         detail: "value = max over steps and matrices of ‖W_t‖₂ / (slack·‖W_0‖₂)"),
     ]
     return Result(
       settings: s, bound: bound, learningRate: eta, conditions: conditions, losses: losses, gradientNormsSquared: gradSquares,
       increases: increases, descentLemmaViolations: lemmaViolations, minGradientNormSquared: minGrad, rateBound: rate,
-      telescopedRateBound: telescoped, selectionChanges: selectionChanges, initialSelectionMargin: margin, maxNormRatio: maxNormRatio)
+      telescopedRateBound: telescoped, selectionChanges: selectionChanges, initialSelectionMargin: margin, maxNormRatio: maxNormRatio,
+      probe: probe)
   }
 
   /// max over matrices of actual/bound (0/0 counts as 0, x/0 as ∞).

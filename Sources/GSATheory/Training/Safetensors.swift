@@ -45,7 +45,8 @@ public enum Safetensors {
     var headerLength: UInt64 = 0
     for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
     guard headerLength <= UInt64(bytes.count - 8) else {
-      throw SafetensorsError("\(source): header length \(headerLength) exceeds the file size \(bytes.count); the file is truncated or not safetensors")
+      throw SafetensorsError(
+        "\(source): header length \(headerLength) exceeds the file size \(bytes.count); the file is truncated or not safetensors")
     }
     let headerData = Data(bytes[8..<(8 + Int(headerLength))])
     let parsed: Any
@@ -77,12 +78,14 @@ public enum Safetensors {
         throw SafetensorsError("\(source): tensor '\(name)' has a malformed shape or data_offsets")
       }
       guard offsets[1] <= dataLength else {
-        throw SafetensorsError("\(source): tensor '\(name)' ends at byte \(offsets[1]) of a \(dataLength)-byte data section; the file is truncated")
+        throw SafetensorsError(
+          "\(source): tensor '\(name)' ends at byte \(offsets[1]) of a \(dataLength)-byte data section; the file is truncated")
       }
       let count = shape.reduce(1, *)
       guard offsets[1] - offsets[0] == count * dtype.size else {
         throw SafetensorsError(
-          "\(source): tensor '\(name)' has \(offsets[1] - offsets[0]) bytes but shape \(shape) in \(dtype.rawValue) needs \(count * dtype.size)")
+          "\(source): tensor '\(name)' has \(offsets[1] - offsets[0]) bytes but shape \(shape) in \(dtype.rawValue) needs \(count * dtype.size)"
+        )
       }
       var values = [Double](repeating: 0, count: count)
       let base = dataStart + offsets[0]
@@ -161,7 +164,8 @@ public enum Safetensors {
         for b in 0..<tensor.dtype.size { payload.append(UInt8((raw >> (8 * UInt64(b))) & 0xFF)) }
       }
       let shape = tensor.shape.map(String.init).joined(separator: ",")
-      entries.append("\"\(name)\":{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(payload.count)]}")
+      entries.append(
+        "\"\(name)\":{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(payload.count)]}")
     }
     var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
     while header.count % 8 != 0 { header.append(0x20) }
@@ -183,13 +187,15 @@ public enum Safetensors {
     for name in used {
       guard let tensor = tensors[name.rawValue] else {
         throw SafetensorsError(
-          "\(source): tensor '\(name.rawValue)' (shape \(name.shape(config))) is missing; variant \(variant.rawValue) needs \(used.map(\.rawValue).joined(separator: ", "))")
+          "\(source): tensor '\(name.rawValue)' (shape \(name.shape(config))) is missing; variant \(variant.rawValue) needs \(used.map(\.rawValue).joined(separator: ", "))"
+        )
       }
       // Biases may also be stored as 1 × n matrices (GSAModel.LayerWeights' convention).
       let accepted = name.isMatrix ? [name.shape(config)] : [name.shape(config), [1] + name.shape(config)]
       guard accepted.contains(tensor.shape) else {
         throw SafetensorsError(
-          "\(source): tensor '\(name.rawValue)' has shape \(tensor.shape), expected \(name.shape(config)) for the configuration given; fix the file or the --dim/--heads/--kv-heads/--head-dim/--indexer-heads/--indexer-dim flags")
+          "\(source): tensor '\(name.rawValue)' has shape \(tensor.shape), expected \(name.shape(config)) for the configuration given; fix the file or the --dim/--heads/--kv-heads/--head-dim/--indexer-heads/--indexer-dim flags"
+        )
       }
       result[name] = tensor.values
     }

@@ -138,7 +138,9 @@ public struct SmoothnessBound: Sendable {
   }
 
   /// β for the weights `parameters` themselves (norms × `slack`) on `batch`'s inputs/targets.
-  public static func evaluate(_ parameters: LayerParameters, batch: RegressionBatch, slack: Double = 1) throws(GSLError)
+  public static func evaluate(
+    _ parameters: LayerParameters, batch: RegressionBatch, slack: Double = 1
+  ) throws(GSLError)
     -> SmoothnessBound
   {
     let d = parameters.config.modelDim

@@ -307,6 +307,9 @@ public enum StabilitySimulation {
     public let spikeEvents: Int
     /// Spike events whose step (or the one before) had an S_t change.
     public let spikesAtSelectionChange: Int
+    /// Mean share of queries whose S_t changed going into a spike step (NaN without spikes);
+    /// compare with `selectionChangeRate`: a larger value means spikes follow larger selection changes.
+    public let selectionChangeAtSpikes: Double
     public let sharedRunDiverged: Bool
   }
 
@@ -359,11 +362,15 @@ public enum StabilitySimulation {
     DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
       let (variant, seedIndex) = jobs[index]
       let (dataSeed, modelSeed) = seeds[seedIndex]
-      let maxLR = parts.contains(.maxStableLR) ? maxStableLearningRate(variant, settings: s, dataSeed: dataSeed, modelSeed: modelSeed) : .nan
-      let shared = parts.contains(.shared)
-        ? train(variant, task: .teacher, lr: s.sharedLearningRate, steps: s.spikeSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
+      let maxLR =
+        parts.contains(.maxStableLR) ? maxStableLearningRate(variant, settings: s, dataSeed: dataSeed, modelSeed: modelSeed) : .nan
+      let shared =
+        parts.contains(.shared)
+        ? train(
+          variant, task: .teacher, lr: s.sharedLearningRate, steps: s.spikeSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
         : nil
-      let sink = parts.contains(.sink)
+      let sink =
+        parts.contains(.sink)
         ? train(variant, task: .sink, lr: s.sinkLearningRate, steps: s.sinkSteps, settings: s, dataSeed: dataSeed, modelSeed: modelSeed)
         : nil
       let changes = shared?.selectionChangeShare ?? []
@@ -373,6 +380,7 @@ public enum StabilitySimulation {
         (t - 1 >= 0 && t - 1 < changes.count && changes[t - 1] > 0) || (t - 2 >= 0 && t - 2 < changes.count && changes[t - 2] > 0)
       }
       let events = shared?.spikeEvents ?? []
+      let atSpikes = events.compactMap { t in t - 1 >= 0 && t - 1 < changes.count ? changes[t - 1] : nil }
       let sinkTail = sink.map { Array($0.losses.suffix(max(1, $0.losses.count / 10))) } ?? []
       results.set(
         index,
@@ -382,8 +390,11 @@ public enum StabilitySimulation {
           firstTokenShareAll: sink?.firstTokenShareAll ?? .nan,
           sinkFinalLoss: sinkTail.isEmpty ? .nan : sinkTail.reduce(0, +) / Double(sinkTail.count),
           selectionChangeRate: shared == nil ? .nan : (changes.isEmpty ? 0 : changes.reduce(0, +) / Double(changes.count)),
-          stepsWithSelectionChange: shared == nil ? .nan : (changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count)),
-          spikeEvents: events.count, spikesAtSelectionChange: events.filter(changedAt).count, sharedRunDiverged: shared?.diverged ?? false))
+          stepsWithSelectionChange: shared == nil
+            ? .nan : (changes.isEmpty ? 0 : Double(changes.filter { $0 > 0 }.count) / Double(changes.count)),
+          spikeEvents: events.count, spikesAtSelectionChange: events.filter(changedAt).count,
+          selectionChangeAtSpikes: atSpikes.isEmpty ? .nan : atSpikes.reduce(0, +) / Double(atSpikes.count),
+          sharedRunDiverged: shared?.diverged ?? false))
       progress?(results.done, jobs.count)
     }
     return Result(settings: s, cells: results.cells)

@@ -71,7 +71,8 @@ extension Commands {
       config: config, variant: variant, learningRate: try o.optionalDouble("--lr", in: 1e-300...1e300),
       steps: try o.int("--steps", default: 200, in: 1...1_000_000), sequences: try o.int("--sequences", default: 4, in: 1...4096),
       length: try o.int("--length", default: 12, in: 1...4096), inputNorm: try o.double("--input-norm", default: 1, in: 1e-12...1e6),
-      normSlack: try o.double("--norm-slack", default: 1.5, in: 1...1e6), teacherGain: try o.double("--teacher-gain", default: 1, in: 0...1e6),
+      normSlack: try o.double("--norm-slack", default: 1.5, in: 1...1e6),
+      teacherGain: try o.double("--teacher-gain", default: 1, in: 0...1e6),
       seed: invocation.seed)
     var initial: LayerParameters?
     var weightsSource = "random (Xavier, [code] init)"
@@ -114,6 +115,8 @@ extension Commands {
         "beta": .number(b.beta), "step_size": .number(b.stepSize), "jacobian_J": .number(b.jacobian),
         "curvature_H2": .number(b.curvature), "residual_rho": .number(b.residual), "input_norm_R": .number(b.inputNorm),
         "target_norm_Ry": .number(b.targetNorm),
+        "observed_max_gradient_ratio": .number(r.probe.maxRatio), "power_iteration_ratio": .number(r.probe.powerIterationRatio),
+        "tightness_observed_over_beta": .number(r.tightness), "probe_violations": .int(r.probe.violations),
         "norm_bounds": [
           "w_q": .number(b.norms.query), "w_k": .number(b.norms.key), "w_v": .number(b.norms.value), "w_o": .number(b.norms.output),
           "w_gate_v": .number(b.norms.valueGate), "w_gate_o": .number(b.norms.outputGate),
@@ -154,6 +157,7 @@ extension Commands {
       check-convergence: \(r.settings.variant.rawValue), weights \(weightsSource), seed \(r.settings.seed) [rec]
       assumption: \(fixedSelectionAssumption)
       β = J² + ρ·H₂ = \(formatNumber(b.jacobian))² + \(formatNumber(b.residual))·\(formatNumber(b.curvature)) = \(formatNumber(b.beta)); 1/β = \(formatNumber(b.stepSize)); η = \(formatNumber(r.learningRate))
+      tightness at θ₀: max ‖∇ℒ(θ) − ∇ℒ(θ')‖/‖θ − θ'‖ = \(formatNumber(r.probe.maxRatio)) (GSL-sampled θ', power iteration) = \(formatNumber(r.tightness))·β
 
       \(table.rendered())
       \(sim.rendered())

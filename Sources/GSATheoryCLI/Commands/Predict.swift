@@ -55,10 +55,20 @@ extension Commands {
         perConvention.append(
           (c.rawValue, ["flops": .object(buckets), "speedup_over_dense": .number(model.layerSpeedup(variant, c))]))
       }
+      let exact = model.exactLedger(variant)
+      perConvention.append(
+        ("exact", [
+          "source": "CostModel useful counts (ledger units: multiply-add = 2 FLOPs; transcendentals and comparisons apart)",
+          "buckets": bucketCountsJSON(exact), "speedup_over_dense": .number(model.exactLayerSpeedup(variant)),
+        ]))
       layerJSON.append((variant.rawValue, .object(perConvention)))
       let memory = model.memory(variant)
+      let toolkit = Sweep.predictedBytes(model.config.configured(for: variant), variant, length: model.length, threads: MachineInfo.current.cores)
       memoryJSON.append(
-        (variant.rawValue, ["streaming_bytes": .number(memory.streamingBytes), "reference_code_bytes": .number(memory.referenceBytes)]))
+        (variant.rawValue, [
+          "streaming_bytes": .number(memory.streamingBytes), "toolkit_layer_bytes": .number(toolkit),
+          "reference_code_bytes": .number(memory.referenceBytes),
+        ]))
     }
     let json: JSONValue = [
       "schema_version": 1,
@@ -105,18 +115,43 @@ extension Commands {
       headers: ["variant", "projections", "gates", "indexer", "attention", "total", "speedup causal", "speedup o-ratio"],
       rows: layerRows
     ).rendered() + "\n"
-    text += "Memory (bytes, float32, batch 1):\n"
+    text += "Exact counts (CostModel, useful, causal pairs only): FLOPs / transcendentals / comparisons per bucket:\n"
     text += TextTable(
-      headers: ["variant", "streaming O(L·(D+k))", "reference code O(L²)"],
+      headers: ["variant"] + FlopBucket.allCases.map(\.rawValue) + ["total FLOPs", "speedup (exact)"],
+      rows: variants.map { v in
+        let exact = model.exactLedger(v)
+        return [v.rawValue]
+          + FlopBucket.allCases.map { b in
+            let c = exact.useful[b]
+            return c.flops == 0 && c.transcendentals == 0 && c.comparisons == 0
+              ? "0" : [c.flops, c.transcendentals, c.comparisons].map { String(format: "%.3g", Double($0)) }.joined(separator: " / ")
+          } + [formatNumber(Double(exact.usefulTotal.flops)), formatNumber(model.exactLayerSpeedup(v))]
+      }
+    ).rendered() + "\n"
+    text += "Memory (float32, batch 1; 'this toolkit's layer' = CostModel peak allocations + input + weights):\n"
+    text += TextTable(
+      headers: ["variant", "streaming O(L·(D+k))", "this toolkit's layer", "reference code O(L²)"],
       rows: variants.map { v in
         let m = model.memory(v)
-        return [v.rawValue, formatBytes(m.streamingBytes), formatBytes(m.referenceBytes)]
+        let toolkit = Sweep.predictedBytes(model.config.configured(for: v), v, length: model.length, threads: MachineInfo.current.cores)
+        return [v.rawValue, formatBytes(m.streamingBytes), formatBytes(toolkit), formatBytes(m.referenceBytes)]
       }
     ).rendered()
     let csv = TextTable(
       headers: ["variant", "convention"] + FlopBucket.allCases.map(\.rawValue) + ["total", "speedup_over_dense"], rows: csvRows
     ).csv()
     return Report(json: json, table: text, csv: csv)
+  }
+
+  /// Useful counts by bucket: {bucket: {flops, transcendentals, comparisons}}.
+  static func bucketCountsJSON(_ ledger: FlopLedger) -> JSONValue {
+    var members: [(String, JSONValue)] = FlopBucket.allCases.map { b in
+      let c = ledger.useful[b]
+      return (b.rawValue, ["flops": .int(c.flops), "transcendentals": .int(c.transcendentals), "comparisons": .int(c.comparisons)])
+    }
+    let t = ledger.usefulTotal
+    members.append(("total", ["flops": .int(t.flops), "transcendentals": .int(t.transcendentals), "comparisons": .int(t.comparisons)]))
+    return .object(members)
   }
 
   /// "1.23 GiB" style sizes.

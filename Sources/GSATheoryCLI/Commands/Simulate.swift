@@ -33,7 +33,9 @@ extension Commands {
   ) { invocation in
     let o = invocation.options
     guard o.positionals == ["stability"] else {
-      throw UsageError("simulate: expected the simulation name 'stability', got '\(o.positionals.joined(separator: " "))'; run 'gsa-theory simulate stability'")
+      throw UsageError(
+        "simulate: expected the simulation name 'stability', got '\(o.positionals.joined(separator: " "))'; run 'gsa-theory simulate stability'"
+      )
     }
     var s = o.flag("--quick") ? StabilitySimulation.Settings.quick : .standard
     s.seed = invocation.seed
@@ -55,13 +57,20 @@ extension Commands {
   static func stabilityReport(_ r: StabilitySimulation.Result, seconds: Double) -> Report {
     let s = r.settings
     let definitions: JSONValue = [
-      "spike": .string("loss on a fixed evaluation batch; step t >= \(s.spikeWindow) with loss > \(s.spikeFactor) x median m of the previous \(s.spikeWindow) losses and loss - m > 0.01 x initial loss; consecutive spike steps are one event"),
-      "diverged": .string("non-finite loss, loss > \(s.divergenceFactor) x initial loss, or mean loss of the last 10% of steps > initial loss"),
+      "spike": .string(
+        "loss on a fixed evaluation batch; step t >= \(s.spikeWindow) with loss > \(s.spikeFactor) x median m of the previous \(s.spikeWindow) losses and loss - m > 0.01 x initial loss; consecutive spike steps are one event"
+      ),
+      "diverged": .string(
+        "non-finite loss, loss > \(s.divergenceFactor) x initial loss, or mean loss of the last 10% of steps > initial loss"),
       "stable": "not diverged and no spike event",
-      "max_stable_lr": .string("bisection in log lr over [\(s.lrRange.lowerBound), \(s.lrRange.upperBound)], \(s.bisectionIterations) halvings, \(s.bisectionSteps) steps per run"),
-      "assumption": .string(fixedSelectionAssumption + "; the indexer stays at its initialisation, S_t moves because the embedding is trained"),
+      "max_stable_lr": .string(
+        "bisection in log lr over [\(s.lrRange.lowerBound), \(s.lrRange.upperBound)], \(s.bisectionIterations) halvings, \(s.bisectionSteps) steps per run"
+      ),
+      "assumption": .string(
+        fixedSelectionAssumption + "; the indexer stays at its initialisation, S_t moves because the embedding is trained"),
       "optimizer": "Adam beta (0.9, 0.95), eps 1e-8, constant lr, no warm-up, no clipping, no weight decay",
-      "tasks": "teacher: targets from a fixed random dense teacher layer on random tokens; sink: BOS at position 0, null tokens must output 0, others the running mean of fixed codes",
+      "tasks":
+        "teacher: targets from a fixed random dense teacher layer on random tokens; sink: BOS at position 0, null tokens must output 0, others the running mean of fixed codes",
       "scale_note": "small-scale simulation (embedding + one attention layer), not the paper's 1.7B run",
     ]
     func summary(_ x: StabilitySimulation.Summary) -> JSONValue {
@@ -69,7 +78,8 @@ extension Commands {
     }
     var variants: [(String, JSONValue)] = []
     var table = TextTable(headers: [
-      "variant", "max stable lr", "spikes/1000", "max |u|", "sink share (null q)", "sink share (all q)", "S_t change rate", "spikes at S_t change",
+      "variant", "max stable lr", "spikes/1000", "max |u|", "sink share (null q)", "sink share (all q)", "S_t change rate",
+      "spikes at S_t change", "S_t change into spikes",
     ])
     func pm(_ x: StabilitySimulation.Summary, _ f: (Double) -> String = { formatNumber($0, digits: 3) }) -> String {
       x.mean.isNaN ? "n/a" : "\(f(x.mean)) ± \(f(x.std))"
@@ -93,12 +103,14 @@ extension Commands {
             "sink_task_final_loss": summary(r.summary(v, \.sinkFinalLoss)),
             "selection_change_rate": summary(change), "steps_with_selection_change": summary(r.summary(v, \.stepsWithSelectionChange)),
             "spike_events": .int(events), "spike_events_at_selection_change": .int(coincide),
+            "selection_change_share_going_into_spikes": summary(r.summary(v, \.selectionChangeAtSpikes)),
             "per_seed": .array(
               r.cells(v).map {
                 [
                   "seed": .int(Int(truncatingIfNeeded: $0.seed)), "max_stable_lr": .number($0.maxStableLR),
                   "spikes_per_1000": .number($0.spikesPerThousand), "max_activation": .number($0.maxActivation),
-                  "first_token_share_null_queries": .number($0.firstTokenShareNull), "selection_change_rate": .number($0.selectionChangeRate),
+                  "first_token_share_null_queries": .number($0.firstTokenShareNull),
+                  "selection_change_rate": .number($0.selectionChangeRate),
                   "shared_run_diverged": .bool($0.sharedRunDiverged),
                 ]
               }),
@@ -107,6 +119,7 @@ extension Commands {
       table.rows.append([
         v.rawValue, pm(lr), pm(spikes), pm(act), pm(sinkNull, percent), pm(sinkAll, percent),
         v.isSparse ? pm(change, percent) : "n/a", v.isSparse ? "\(coincide)/\(events)" : "n/a",
+        v.isSparse ? pm(r.summary(v, \.selectionChangeAtSpikes), percent) : "n/a",
       ])
     }
     let dense = r.summary(.dense, \.maxStableLR).mean, gsa = r.summary(.gsa, \.maxStableLR).mean
@@ -115,7 +128,8 @@ extension Commands {
       "command": "simulate stability",
       "definitions": definitions,
       "settings": [
-        "seed": .int(Int(truncatingIfNeeded: s.seed)), "seeds": .int(s.seeds), "dim": .int(s.config.modelDim), "heads": .int(s.config.heads),
+        "seed": .int(Int(truncatingIfNeeded: s.seed)), "seeds": .int(s.seeds), "dim": .int(s.config.modelDim),
+        "heads": .int(s.config.heads),
         "kv_heads": .int(s.config.kvHeads), "head_dim": .int(s.config.headDim), "k": .int(s.config.kBase), "length": .int(s.length),
         "batch": .int(s.batch), "vocabulary": .int(s.vocabulary), "shared_lr": .number(s.sharedLearningRate),
         "spike_steps": .int(s.spikeSteps), "sink_steps": .int(s.sinkSteps), "sink_lr": .number(s.sinkLearningRate),

@@ -44,11 +44,12 @@ extension Commands {
     let givenPeak = try options.optionalDouble("--peak-gflops", in: 0.001...1e9)
     let plan = SweepPlan(config: config, variants: variants, lengths: lengths, repeats: repeats, seed: invocation.seed)
     let threads = ProcessInfo.processInfo.activeProcessorCount
-    do {
-      try Sweep.checkMemory(plan, threads: threads, availableBytes: ProcessMemory.availableBytes())
-    } catch {
-      throw CommandFailure("sweep: \(error)")
-    }
+    // Shared memory guard (docs/reliability.md): refused before any allocation, exit 2, naming the
+    // bytes needed and the largest length that fits; the peak model is Sweep.predictedBytes.
+    try MemoryGuard.check(
+      lengths: lengths, flag: options.has("--max-length") ? "--max-length" : "--lengths",
+      what: "sweep of \(variants.map(\.rawValue).joined(separator: ", "))"
+    ) { length in variants.map { Sweep.predictedBytes(plan.config(for: $0), $0, length: length, threads: threads) }.max() ?? 0 }
     let peak: Double
     let peakSource: String
     if let givenPeak {

@@ -74,11 +74,14 @@ extension AdaptiveKChecks {
           \(kShift) k_t from the code rule (mean \(String.num(Numerics.mean(kEarly.masked))) vs \(String.num(Numerics.mean(kEarly.valid))) \
           with the candidates' variance).
           """,
-        counterexample: "in the middle of the sequence (t/L in 25–75%) the masked variance is \(String.num(median(buckets[2].2)))× the candidates' variance (median)",
+        counterexample:
+          "in the middle of the sequence (t/L in 25–75%) the masked variance is \(String.num(median(buckets[2].2)))× the candidates' variance (median)",
         evidence: evidence)
     }
     return ClaimOutcome(
-      verdict: .holds, summary: "in the checked positions the masked variance is within 10% of the candidates' (×\(String.num(best))–×\(String.num(worst))).",
+      verdict: .holds,
+      summary:
+        "in the checked positions the masked variance is within 10% of the candidates' (×\(String.num(best))–×\(String.num(worst))).",
       evidence: evidence)
   }
 

@@ -62,7 +62,8 @@ extension BoundsChecks {
     if gateLink > tolerance || valueLink > tolerance || perHeadAttentionLink > tolerance {
       return ClaimOutcome(
         verdict: .refuted,
-        summary: "a link of the chain fails: ‖O^g‖/‖O‖ ≤ \(String.num(gateLink)), max‖V'‖/max‖V‖ ≤ \(String.num(valueLink)), per-head ‖O_h‖/max‖V'_h‖ ≤ \(String.num(perHeadAttentionLink)).",
+        summary:
+          "a link of the chain fails: ‖O^g‖/‖O‖ ≤ \(String.num(gateLink)), max‖V'‖/max‖V‖ ≤ \(String.num(valueLink)), per-head ‖O_h‖/max‖V'_h‖ ≤ \(String.num(perHeadAttentionLink)).",
         counterexample: "gates scaled by \(String.num(gateScale)) exceed 1", evidence: evidence)
     }
     if middle > tolerance {
@@ -72,7 +73,8 @@ extension BoundsChecks {
           the gate links hold (≤ \(String.num(gateLink)), ≤ \(String.num(valueLink))) and ‖O_{t,h}‖ ≤ max_s ‖V'_{s,h}‖ holds per head, but \
           not for concatenated heads: two heads attending different tokens give ‖O_t‖/max_s‖V'_s‖ = \(String.num(constructed, 6)) = √2.
           """,
-        correctedStatement: "‖O^g_t‖ ≤ ‖O_t‖, ‖O_{t,h}‖ ≤ max_{s∈S_t} ‖V'_{s,h}‖ per head h, hence ‖O_t‖ ≤ √H·max_{s∈S_t} ‖V'_s‖; max ‖V'_s‖ ≤ max ‖V_s‖.",
+        correctedStatement:
+          "‖O^g_t‖ ≤ ‖O_t‖, ‖O_{t,h}‖ ≤ max_{s∈S_t} ‖V'_{s,h}‖ per head h, hence ‖O_t‖ ≤ √H·max_{s∈S_t} ‖V'_s‖; max ‖V'_s‖ ≤ max ‖V_s‖.",
         evidence: evidence)
     }
     return ClaimOutcome(

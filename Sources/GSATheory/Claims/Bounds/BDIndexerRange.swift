@@ -67,7 +67,8 @@ extension BoundsChecks {
     if sigmoidMin < 0 || sigmoidMax > claimedUpper || (sigmoidMax == claimedUpper && claimedUpper < headCount) {
       return ClaimOutcome(
         verdict: .refuted,
-        summary: "sigmoid indexer scores reach \(String.num(sigmoidMax, 8)) (min \(String.num(sigmoidMin))), outside (0, \(String.num(claimedUpper))).",
+        summary:
+          "sigmoid indexer scores reach \(String.num(sigmoidMax, 8)) (min \(String.num(sigmoidMin))), outside (0, \(String.num(claimedUpper))).",
         counterexample: "max I = \(String.num(sigmoidMax, 8)) > \(String.num(claimedUpper)) with saturated pre-activations",
         evidence: evidence)
     }

@@ -6,5 +6,6 @@ extension ClaimRegistry {
     .bdGateSlope,
     .bdGateContraction,
     .bdLayerLipschitz,
+    .bdSelectionContinuity,
   ]
 }

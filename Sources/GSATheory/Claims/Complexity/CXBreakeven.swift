@@ -25,10 +25,11 @@ extension ComplexityChecks {
       let layer = MeasuredCost.bisect(k, 1e7, { m.denseLayer(c, length: $0) - m.gsaLayer(c, length: $0, k: k) })
     else { throw CheckError("CX-breakeven: dense and GSA costs do not cross between L = 2048 and 1e7") }
     // The simplified accounting: every query attends k keys (K = k·L), as 4kD/(2D − d_I·H_I) assumes.
-    let idealised = MeasuredCost.bisect(1, 1e7) {
-      m.flops(.denseAttention, c, length: $0, k: 0) - m.indexerPairs(c, length: $0)
-        - m.flops(.sparseAttention, c, length: $0, selected: k * $0)
-    } ?? .nan
+    let idealised =
+      MeasuredCost.bisect(1, 1e7) {
+        m.flops(.denseAttention, c, length: $0, k: 0) - m.indexerPairs(c, length: $0)
+          - m.flops(.sparseAttention, c, length: $0, selected: k * $0)
+      } ?? .nan
     let evidence = [
       EvidenceItem("break-even, attention core (counted)", core, unit: "tokens"),
       EvidenceItem("break-even, whole layer (counted)", layer, unit: "tokens"),
@@ -52,11 +53,13 @@ extension ComplexityChecks {
           the kernels' exact causal counts, where the first k queries attend only their t + 1 ≤ k candidates, cross at \
           \(String.num(core, 5)) for the attention core and at \(String.num(layer, 5)) for the whole layer (gates and indexer projections).
           """,
-        correctedStatement: "Break-even ≈\(String.num(core / 1000, 2))K tokens for the attention core, ≈\(String.num(layer / 1000, 2))K for the whole layer (k = 2048).",
+        correctedStatement:
+          "Break-even ≈\(String.num(core / 1000, 2))K tokens for the attention core, ≈\(String.num(layer / 1000, 2))K for the whole layer (k = 2048).",
         evidence: evidence)
     }
     return ClaimOutcome(
-      verdict: .refuted, summary: "the counted break-even is \(String.num(core, 5)) (core), \(String.num(layer, 5)) (layer), not ≈ \(String.num(claimed)).",
+      verdict: .refuted,
+      summary: "the counted break-even is \(String.num(core, 5)) (core), \(String.num(layer, 5)) (layer), not ≈ \(String.num(claimed)).",
       counterexample: "core break-even \(String.num(core, 5)) tokens", evidence: evidence)
   }
 }

@@ -21,7 +21,9 @@ extension Claim {
 public enum ComplexityChecks {
   /// Holds when the ledger counts are fitted exactly by the monomials and the fitted terms
   /// grow with the claimed exponents in L (to ±0.05).
-  public static func cost(context: ClaimContext, claimedIndexerExponent: Double, claimedSparseExponent: Double) throws
+  public static func cost(
+    context: ClaimContext, claimedIndexerExponent: Double, claimedSparseExponent: Double
+  ) throws
     -> ClaimOutcome
   {
     let m = try MeasuredCostCache.get(quick: context.quick)
@@ -36,21 +38,22 @@ public enum ComplexityChecks {
     let indexerCoefficient = m.coefficient(.indexer, "P·H_I·d_I") / 2  // per L²·d_I·H_I (P ≈ L²/2)
     let sparseCoefficient = m.coefficient(.sparseAttention, "K·W_q")  // per L·k·D (K ≈ L·k, W_q = D)
     let denseCoefficient = m.coefficient(.denseAttention, "P·W_q") / 2  // per L²·D
-    let evidence = [
-      EvidenceItem("kernel runs", Double(m.runs)),
-      EvidenceItem("max relative residual of the bucket fits", worstResidual),
-    ] + MeasuredCost.Kind.allCases.map { EvidenceItem("fit residual, \($0.rawValue)", m.fits[$0]!.maxRelativeResidual) } + [
-      EvidenceItem("indexer FLOPs per L²·d_I·H_I", indexerCoefficient),
-      EvidenceItem("sparse-core FLOPs per L·k·D", sparseCoefficient),
-      EvidenceItem("dense-core FLOPs per L²·D", denseCoefficient),
-      EvidenceItem("projection FLOPs per L·D·W_q", m.coefficient(.projections, "L·D·W_q")),
-      EvidenceItem("projection FLOPs per L·D·W_kv", m.coefficient(.projections, "L·D·W_kv")),
-      EvidenceItem("gate FLOPs per L·D·W_q", m.coefficient(.gates, "L·D·W_q")),
-      EvidenceItem("selection comparisons per causal pair (largest sweep point)", m.selectionComparisonsPerPair),
-      EvidenceItem("fitted exponent of the indexer term", indexerFit.coefficients[1]),
-      EvidenceItem("fitted exponent of the sparse term", sparseFit.coefficients[1]),
-      EvidenceItem("fitted exponent of the dense core", denseFit.coefficients[1]),
-    ]
+    let evidence =
+      [
+        EvidenceItem("kernel runs", Double(m.runs)),
+        EvidenceItem("max relative residual of the bucket fits", worstResidual),
+      ] + MeasuredCost.Kind.allCases.map { EvidenceItem("fit residual, \($0.rawValue)", m.fits[$0]!.maxRelativeResidual) } + [
+        EvidenceItem("indexer FLOPs per L²·d_I·H_I", indexerCoefficient),
+        EvidenceItem("sparse-core FLOPs per L·k·D", sparseCoefficient),
+        EvidenceItem("dense-core FLOPs per L²·D", denseCoefficient),
+        EvidenceItem("projection FLOPs per L·D·W_q", m.coefficient(.projections, "L·D·W_q")),
+        EvidenceItem("projection FLOPs per L·D·W_kv", m.coefficient(.projections, "L·D·W_kv")),
+        EvidenceItem("gate FLOPs per L·D·W_q", m.coefficient(.gates, "L·D·W_q")),
+        EvidenceItem("selection comparisons per causal pair (largest sweep point)", m.selectionComparisonsPerPair),
+        EvidenceItem("fitted exponent of the indexer term", indexerFit.coefficients[1]),
+        EvidenceItem("fitted exponent of the sparse term", sparseFit.coefficients[1]),
+        EvidenceItem("fitted exponent of the dense core", denseFit.coefficients[1]),
+      ]
     let exponentsOK =
       abs(indexerFit.coefficients[1] - claimedIndexerExponent) < 0.05 && abs(sparseFit.coefficients[1] - claimedSparseExponent) < 0.05
     guard worstResidual < 1e-6, exponentsOK else {

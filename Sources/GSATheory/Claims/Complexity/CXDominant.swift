@@ -44,7 +44,8 @@ extension ComplexityChecks {
     let coreDominant = sparse > 1.5 * indexerPairs
     if coreDominant && largest.0.hasPrefix("sparse") {
       return ClaimOutcome(
-        verdict: .holds, summary: "at L = \(String.num(length)) the L·k·D term is the largest (\(String.num(100 * sparse / total, 3))% of the layer).",
+        verdict: .holds,
+        summary: "at L = \(String.num(length)) the L·k·D term is the largest (\(String.num(100 * sparse / total, 3))% of the layer).",
         evidence: evidence)
     }
     if coreDominant {

@@ -33,7 +33,8 @@ extension ComplexityChecks {
     ]
     let near = { (x: Double) in x >= claimed / 2 && x <= claimed * 2 }
     if near(vsCore) {
-      return ClaimOutcome(verdict: .holds, summary: "the indexer overtakes the sparse core at \(String.num(vsCore, 4)) tokens.", evidence: evidence)
+      return ClaimOutcome(
+        verdict: .holds, summary: "the indexer overtakes the sparse core at \(String.num(vsCore, 4)) tokens.", evidence: evidence)
     }
     if near(vsLayer) {
       return ClaimOutcome(
@@ -43,12 +44,14 @@ extension ComplexityChecks {
           \(String.num(oCross, 4)) with the O-ratio's terms), not near 1M; only the whole rest of the layer (projections, gates) \
           holds out until \(String.num(vsLayer, 4)) tokens.
           """,
-        correctedStatement: "The indexer exceeds the sparse attention core beyond ≈\(String.num(vsCore / 1024, 3))K tokens and the rest of the layer combined beyond ≈\(String.num(vsLayer / 1024, 3))K.",
+        correctedStatement:
+          "The indexer exceeds the sparse attention core beyond ≈\(String.num(vsCore / 1024, 3))K tokens and the rest of the layer combined beyond ≈\(String.num(vsLayer / 1024, 3))K.",
         evidence: evidence)
     }
     return ClaimOutcome(
       verdict: .refuted,
-      summary: "the indexer overtakes the sparse core at \(String.num(vsCore, 4)) and the rest of the layer at \(String.num(vsLayer, 4)) tokens, far from \(String.num(claimed)).",
+      summary:
+        "the indexer overtakes the sparse core at \(String.num(vsCore, 4)) and the rest of the layer at \(String.num(vsLayer, 4)) tokens, far from \(String.num(claimed)).",
       counterexample: "crossover at \(String.num(vsCore, 4)) tokens", evidence: evidence)
   }
 }

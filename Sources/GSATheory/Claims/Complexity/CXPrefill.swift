@@ -5,7 +5,8 @@ extension Claim {
   /// CX-prefill: the efficiency table (0.09× prefill, 0.13× decode) matches 12–16×.
   public static let cxPrefill = Claim(
     id: "CX-prefill", group: .complexity,
-    statement: "The efficiency table's 128K costs relative to dense (GSA prefill 0.09×, decode 0.13×; sparse-only 0.08× / 0.12×) agree with the abstract's 12–16× speedup.",
+    statement:
+      "The efficiency table's 128K costs relative to dense (GSA prefill 0.09×, decode 0.13×; sparse-only 0.08× / 0.12×) agree with the abstract's 12–16× speedup.",
     sources: [.code, .abstract],
     assumptions: """
       Speedup = 1/relative cost. Model values at the paper configuration (fixed k = 2048, L = 131072) from the \
@@ -22,9 +23,11 @@ extension ComplexityChecks {
     let (l, k) = (131_072.0, 2048.0)
     let prefillLayer = m.denseLayer(c, length: l) / m.gsaLayer(c, length: l, k: k)
     let prefillCore = m.flops(.denseAttention, c, length: l, k: 0) / m.gsaCore(c, length: l, k: k)
-    let decodeLayer = (m.denseLayer(c, length: l) - m.denseLayer(c, length: l - 1))
+    let decodeLayer =
+      (m.denseLayer(c, length: l) - m.denseLayer(c, length: l - 1))
       / (m.gsaLayer(c, length: l, k: k) - m.gsaLayer(c, length: l - 1, k: k))
-    let decodeCore = (m.flops(.denseAttention, c, length: l, k: 0) - m.flops(.denseAttention, c, length: l - 1, k: 0))
+    let decodeCore =
+      (m.flops(.denseAttention, c, length: l, k: 0) - m.flops(.denseAttention, c, length: l - 1, k: 0))
       / (m.gsaCore(c, length: l, k: k) - m.gsaCore(c, length: l - 1, k: k))
     let evidence = [
       EvidenceItem("table prefill speedup (1/0.09)", 1 / tablePrefill, unit: "×"),
@@ -36,7 +39,8 @@ extension ComplexityChecks {
     ]
     let prefillSpeedup = 1 / tablePrefill
     if prefillSpeedup >= 12 * 0.995 && prefillSpeedup <= 16 * 1.005 {
-      return ClaimOutcome(verdict: .holds, summary: "the table's prefill speedup \(String.num(prefillSpeedup, 3))× lies in 12–16×.", evidence: evidence)
+      return ClaimOutcome(
+        verdict: .holds, summary: "the table's prefill speedup \(String.num(prefillSpeedup, 3))× lies in 12–16×.", evidence: evidence)
     }
     return ClaimOutcome(
       verdict: .refuted,

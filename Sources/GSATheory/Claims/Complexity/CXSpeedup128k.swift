@@ -48,7 +48,8 @@ extension ComplexityChecks {
     }
     return ClaimOutcome(
       verdict: .refuted,
-      summary: "no convention gives \(String.num(claimedLow))–\(String.num(claimedHigh))×: O-ratio \(String.num(oRatio, 3))×, core \(String.num(core, 3))×, layer \(String.num(layer, 3))×.",
+      summary:
+        "no convention gives \(String.num(claimedLow))–\(String.num(claimedHigh))×: O-ratio \(String.num(oRatio, 3))×, core \(String.num(core, 3))×, layer \(String.num(layer, 3))×.",
       counterexample: "counted attention-core speedup \(String.num(core, 3))× at L = 131072", evidence: evidence)
   }
 }

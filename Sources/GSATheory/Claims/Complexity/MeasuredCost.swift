@@ -129,7 +129,8 @@ struct MeasuredCost: Sendable {
     for (kind, entry) in rows {
       let p = entry.names.count
       if entry.response.allSatisfy({ $0 == 0 }) {
-        fits[kind] = BucketFit(names: entry.names, coefficients: Array(repeating: 0, count: p), maxRelativeResidual: 0, observations: entry.count)
+        fits[kind] = BucketFit(
+          names: entry.names, coefficients: Array(repeating: 0, count: p), maxRelativeResidual: 0, observations: entry.count)
         continue
       }
       let fit = try LinearLeastSquares.fit(design: entry.design, observations: entry.count, parameters: p, response: entry.response)

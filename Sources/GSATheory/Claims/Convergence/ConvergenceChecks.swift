@@ -51,12 +51,14 @@ public enum ConvergenceChecks {
         probes += probe.samples.count + 1
         for sample in probe.samples where sample.ratio / (betaScale * sample.beta) > worst {
           worst = sample.ratio / (betaScale * sample.beta)
-          worstCase = "\(variant.rawValue), D \(config.modelDim), H \(config.heads), radius \(sample.radius): ratio \(String.num(sample.ratio)) vs β \(String.num(betaScale * sample.beta))"
+          worstCase =
+            "\(variant.rawValue), D \(config.modelDim), H \(config.heads), radius \(sample.radius): ratio \(String.num(sample.ratio)) vs β \(String.num(betaScale * sample.beta))"
         }
         let powerTightness = probe.powerIterationRatio / (betaScale * probe.betaAtBase)
         if powerTightness > worst {
           worst = powerTightness
-          worstCase = "\(variant.rawValue), power iteration: \(String.num(probe.powerIterationRatio)) vs β \(String.num(betaScale * probe.betaAtBase))"
+          worstCase =
+            "\(variant.rawValue), power iteration: \(String.num(probe.powerIterationRatio)) vs β \(String.num(betaScale * probe.betaAtBase))"
         }
         maxTightness = max(maxTightness, probe.maxTightness / betaScale)
         maxRatio = max(maxRatio, probe.maxRatio)
@@ -99,7 +101,8 @@ public enum ConvergenceChecks {
     var failures: [String] = []
     for (i, variant) in Variant.allCases.enumerated() {
       let settings = ConvergenceCheck.Settings(
-        config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30), sequences: context.scaled(full: 4, quick: 2),
+        config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30),
+        sequences: context.scaled(full: 4, quick: 2),
         length: context.scaled(full: 12, quick: 6), seed: context.seed &+ UInt64(i))
       let probe = try ConvergenceCheck.run(settings)
       var scaled = settings
@@ -112,7 +115,9 @@ public enum ConvergenceChecks {
         EvidenceItem("\(variant.rawValue): ℒ₀ − ℒ_T", r.losses.first! - r.losses.last!),
       ]
       if !r.monotone || r.descentLemmaViolations > 0 || !(r.losses.last!.isFinite) {
-        failures.append("\(variant.rawValue) at η = \(String.num(r.learningRate)) (η·β = \(String.num(r.learningRate * r.bound.beta))): \(r.increases) loss increases, \(r.descentLemmaViolations) descent-lemma violations")
+        failures.append(
+          "\(variant.rawValue) at η = \(String.num(r.learningRate)) (η·β = \(String.num(r.learningRate * r.bound.beta))): \(r.increases) loss increases, \(r.descentLemmaViolations) descent-lemma violations"
+        )
       }
     }
     // How loose 1/β is: the smallest multiple of 1/β (×10 steps) at which GSA's loss stops decreasing.
@@ -131,7 +136,8 @@ public enum ConvergenceChecks {
     evidence.append(EvidenceItem("gsa: smallest ×10 multiple of 1/β with a loss increase", breaking))
     guard failures.isEmpty else {
       return ClaimOutcome(
-        verdict: .refuted, summary: "gradient descent at η = \(String.num(stepMultiplier))/β failed to descend: \(failures[0]). \(scaleNote)",
+        verdict: .refuted,
+        summary: "gradient descent at η = \(String.num(stepMultiplier))/β failed to descend: \(failures[0]). \(scaleNote)",
         counterexample: failures.joined(separator: "; "), evidence: evidence)
     }
     return ClaimOutcome(
@@ -150,7 +156,8 @@ public enum ConvergenceChecks {
     var worst = 0.0
     for (i, variant) in Variant.allCases.enumerated() {
       let settings = ConvergenceCheck.Settings(
-        config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30), sequences: context.scaled(full: 4, quick: 2),
+        config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30),
+        sequences: context.scaled(full: 4, quick: 2),
         length: context.scaled(full: 12, quick: 6), seed: context.seed &+ UInt64(i))
       let r = try ConvergenceCheck.run(settings)
       let bound = rateConstant * r.losses[0] / (r.learningRate * Double(r.gradientNormsSquared.count))
@@ -162,7 +169,9 @@ public enum ConvergenceChecks {
         EvidenceItem("\(variant.rawValue): min ‖∇ℒ‖² / bound", ratio),
       ]
       if ratio > 1 {
-        failures.append("\(variant.rawValue): min ‖∇ℒ‖² = \(String.num(r.minGradientNormSquared)) > \(String.num(bound)) (T = \(r.gradientNormsSquared.count), η = \(String.num(r.learningRate)))")
+        failures.append(
+          "\(variant.rawValue): min ‖∇ℒ‖² = \(String.num(r.minGradientNormSquared)) > \(String.num(bound)) (T = \(r.gradientNormsSquared.count), η = \(String.num(r.learningRate)))"
+        )
       }
     }
     evidence.append(EvidenceItem("worst min ‖∇ℒ‖² / bound", worst))
@@ -205,27 +214,34 @@ public enum ConvergenceChecks {
     var evidence = Variant.allCases.map { EvidenceItem("\($0.rawValue): max stable lr (geometric mean)", geometricMean($0)) }
     let ratio = geometricMean(.dense) > 0 ? geometricMean(.gsa) / geometricMean(.dense) : .nan
     evidence += [
-      EvidenceItem("gsa / dense", ratio), EvidenceItem("claimed ratio", claimedRatio), EvidenceItem("bisection resolution factor", resolution),
+      EvidenceItem("gsa / dense", ratio), EvidenceItem("claimed ratio", claimedRatio),
+      EvidenceItem("bisection resolution factor", resolution),
       EvidenceItem("seeds", Double(s.seeds)),
     ]
-    let definition = "stable = no divergence (non-finite, > \(String.num(s.divergenceFactor))·ℒ₀, or final mean > ℒ₀) and no spike (eval loss > \(String.num(s.spikeFactor))× the running median)"
+    let definition =
+      "stable = no divergence (non-finite, > \(String.num(s.divergenceFactor))·ℒ₀, or final mean > ℒ₀) and no spike (eval loss > \(String.num(s.spikeFactor))× the running median)"
     guard ratio.isFinite else {
-      return ClaimOutcome(verdict: .inconclusive, summary: "dense had no stable learning rate in the range; \(definition). \(scaleNote)", evidence: evidence)
+      return ClaimOutcome(
+        verdict: .inconclusive, summary: "dense had no stable learning rate in the range; \(definition). \(scaleNote)", evidence: evidence)
     }
     if ratio * resolution >= claimedRatio {
       return ClaimOutcome(
-        verdict: .holds, summary: "GSA's max stable lr is \(String.num(ratio, 3))× dense's (claimed \(String.num(claimedRatio))×); \(definition). \(scaleNote)",
+        verdict: .holds,
+        summary:
+          "GSA's max stable lr is \(String.num(ratio, 3))× dense's (claimed \(String.num(claimedRatio))×); \(definition). \(scaleNote)",
         evidence: evidence)
     }
     if ratio * resolution <= 1 || ratio <= 1 {
       return ClaimOutcome(
         verdict: .refuted,
         summary: "GSA's max stable lr is \(String.num(ratio, 3))× dense's, not \(String.num(claimedRatio))×; \(definition). \(scaleNote)",
-        counterexample: "max stable lr: dense \(String.num(geometricMean(.dense))), GSA \(String.num(geometricMean(.gsa)))", evidence: evidence)
+        counterexample: "max stable lr: dense \(String.num(geometricMean(.dense))), GSA \(String.num(geometricMean(.gsa)))",
+        evidence: evidence)
     }
     return ClaimOutcome(
       verdict: .holdsWithCorrection,
-      summary: "GSA is more stable than dense, by \(String.num(ratio, 3))× rather than \(String.num(claimedRatio))×; \(definition). \(scaleNote)",
+      summary:
+        "GSA is more stable than dense, by \(String.num(ratio, 3))× rather than \(String.num(claimedRatio))×; \(definition). \(scaleNote)",
       correctedStatement: "GSA's maximum stable learning rate is about \(String.num(ratio, 3))× dense's at this scale", evidence: evidence)
   }
 
@@ -239,33 +255,43 @@ public enum ConvergenceChecks {
     let result = StabilitySimulation.run(s, parts: [.shared])
     let dense = result.summary(.dense, \.spikesPerThousand).mean
     let gsa = result.summary(.gsa, \.spikesPerThousand).mean
-    var evidence = Variant.allCases.map { EvidenceItem("\($0.rawValue): spikes per 1000 steps", result.summary($0, \.spikesPerThousand).mean) }
+    var evidence = Variant.allCases.map {
+      EvidenceItem("\($0.rawValue): spikes per 1000 steps", result.summary($0, \.spikesPerThousand).mean)
+    }
     evidence += Variant.allCases.map { EvidenceItem("\($0.rawValue): max |u|", result.summary($0, \.maxActivation).mean) }
     let reduction = dense > 0 ? 1 - gsa / dense : .nan
     evidence += [
-      EvidenceItem("shared lr", s.sharedLearningRate), EvidenceItem("steps", Double(s.spikeSteps)), EvidenceItem("reduction dense → gsa", reduction),
+      EvidenceItem("shared lr", s.sharedLearningRate), EvidenceItem("steps", Double(s.spikeSteps)),
+      EvidenceItem("reduction dense → gsa", reduction),
       EvidenceItem("claimed reduction", claimedReduction),
     ]
-    let definition = "spike = eval loss > \(String.num(s.spikeFactor))× the median of the previous \(s.spikeWindow) and > median + 0.01·ℒ₀ (one event per run of spike steps), shared lr \(String.num(s.sharedLearningRate))"
+    let definition =
+      "spike = eval loss > \(String.num(s.spikeFactor))× the median of the previous \(s.spikeWindow) and > median + 0.01·ℒ₀ (one event per run of spike steps), shared lr \(String.num(s.sharedLearningRate))"
     guard dense > 0 else {
       return ClaimOutcome(
         verdict: .inconclusive,
-        summary: "dense had no loss spikes (GSA \(String.num(gsa)) per 1000 steps), so no reduction can be measured; \(definition). \(scaleNote)",
+        summary:
+          "dense had no loss spikes (GSA \(String.num(gsa)) per 1000 steps), so no reduction can be measured; \(definition). \(scaleNote)",
         evidence: evidence)
     }
     if reduction >= claimedReduction {
       return ClaimOutcome(
-        verdict: .holds, summary: "spikes fell \(String.num(100 * reduction, 3))% (dense \(String.num(dense)) → GSA \(String.num(gsa)) per 1000 steps); \(definition). \(scaleNote)",
+        verdict: .holds,
+        summary:
+          "spikes fell \(String.num(100 * reduction, 3))% (dense \(String.num(dense)) → GSA \(String.num(gsa)) per 1000 steps); \(definition). \(scaleNote)",
         evidence: evidence)
     }
     if reduction <= 0 {
       return ClaimOutcome(
-        verdict: .refuted, summary: "GSA spiked as often or more than dense (\(String.num(dense)) → \(String.num(gsa)) per 1000 steps); \(definition). \(scaleNote)",
+        verdict: .refuted,
+        summary:
+          "GSA spiked as often or more than dense (\(String.num(dense)) → \(String.num(gsa)) per 1000 steps); \(definition). \(scaleNote)",
         counterexample: "dense \(String.num(dense)), GSA \(String.num(gsa)) spikes per 1000 steps", evidence: evidence)
     }
     return ClaimOutcome(
       verdict: .holdsWithCorrection,
-      summary: "spikes fell by \(String.num(100 * reduction, 3))%, less than the claimed \(String.num(100 * claimedReduction, 3))%; \(definition). \(scaleNote)",
+      summary:
+        "spikes fell by \(String.num(100 * reduction, 3))%, less than the claimed \(String.num(100 * claimedReduction, 3))%; \(definition). \(scaleNote)",
       correctedStatement: "GSA reduces loss spikes by about \(String.num(100 * reduction, 3))% at this scale", evidence: evidence)
   }
 
@@ -293,20 +319,25 @@ public enum ConvergenceChecks {
     if factor >= claimedFactor {
       return ClaimOutcome(
         verdict: .holds,
-        summary: "first-token attention of null queries: ungated \(String.num(100 * ungated, 3))% → gated \(String.num(100 * gated, 3))% (\(String.num(factor, 3))×); \(task). \(scaleNote)",
+        summary:
+          "first-token attention of null queries: ungated \(String.num(100 * ungated, 3))% → gated \(String.num(100 * gated, 3))% (\(String.num(factor, 3))×); \(task). \(scaleNote)",
         evidence: evidence)
     }
     if factor <= 1.1 {
       return ClaimOutcome(
         verdict: .refuted,
-        summary: "gating did not remove the sink: null queries put \(String.num(100 * ungated, 3))% (ungated) vs \(String.num(100 * gated, 3))% (gated) of attention on the first token; \(task). \(scaleNote)",
-        counterexample: "dense \(String.num(100 * ungated, 3))%, gated-only \(String.num(100 * gated, 3))% first-token attention on null queries",
+        summary:
+          "gating did not remove the sink: null queries put \(String.num(100 * ungated, 3))% (ungated) vs \(String.num(100 * gated, 3))% (gated) of attention on the first token; \(task). \(scaleNote)",
+        counterexample:
+          "dense \(String.num(100 * ungated, 3))%, gated-only \(String.num(100 * gated, 3))% first-token attention on null queries",
         evidence: evidence)
     }
     return ClaimOutcome(
       verdict: .holdsWithCorrection,
-      summary: "gating lowers first-token attention by \(String.num(factor, 3))×, less than the claimed \(String.num(claimedFactor, 3))×; \(task). \(scaleNote)",
-      correctedStatement: "gating reduces the first-token share from \(String.num(100 * ungated, 3))% to \(String.num(100 * gated, 3))% at this scale",
+      summary:
+        "gating lowers first-token attention by \(String.num(factor, 3))×, less than the claimed \(String.num(claimedFactor, 3))×; \(task). \(scaleNote)",
+      correctedStatement:
+        "gating reduces the first-token share from \(String.num(100 * ungated, 3))% to \(String.num(100 * gated, 3))% at this scale",
       evidence: evidence)
   }
 
@@ -334,14 +365,18 @@ public enum ConvergenceChecks {
         EvidenceItem("\(v.rawValue): queries with changed S_t per step", r, unit: "fraction"),
         EvidenceItem("\(v.rawValue): steps with any S_t change", result.summary(v, \.stepsWithSelectionChange).mean, unit: "fraction"),
         EvidenceItem("\(v.rawValue): spike events", Double(events)), EvidenceItem("\(v.rawValue): spikes at an S_t change", Double(at)),
+        EvidenceItem(
+          "\(v.rawValue): changed-query share going into spikes", result.summary(v, \.selectionChangeAtSpikes).mean, unit: "fraction"),
       ]
     }
     evidence.append(EvidenceItem("claimed max change rate", maxChangeRate))
-    let spikeText = spikes == 0 ? "no spikes occurred, so coincidence is untested" : "\(coincide) of \(spikes) spikes coincided with an S_t change"
+    let spikeText =
+      spikes == 0 ? "no spikes occurred, so coincidence is untested" : "\(coincide) of \(spikes) spikes coincided with an S_t change"
     if rate <= maxChangeRate {
       return ClaimOutcome(
         verdict: .holds,
-        summary: "S_t changed for at most \(String.num(100 * rate, 3))% of queries per step (≤ \(String.num(100 * maxChangeRate))%); \(spikeText). \(scaleNote)",
+        summary:
+          "S_t changed for at most \(String.num(100 * rate, 3))% of queries per step (≤ \(String.num(100 * maxChangeRate))%); \(spikeText). \(scaleNote)",
         evidence: evidence)
     }
     return ClaimOutcome(

@@ -50,7 +50,9 @@ extension ExpressivenessChecks {
     ]
     guard sameDiff == 0 else {
       return ClaimOutcome(
-        verdict: .refuted, summary: "with gates σ(\(String.num(gateBias))) = \(String.num(Numerics.sigmoid(gateBias), 8)) the outputs differ by \(String.num(sameDiff)) even over the same S_t.",
+        verdict: .refuted,
+        summary:
+          "with gates σ(\(String.num(gateBias))) = \(String.num(Numerics.sigmoid(gateBias), 8)) the outputs differ by \(String.num(sameDiff)) even over the same S_t.",
         counterexample: "max |Δu| = \(String.num(sameDiff)) at b = \(String.num(gateBias))", evidence: evidence)
     }
     if differing > 0 {
@@ -61,9 +63,11 @@ extension ExpressivenessChecks {
           indexer: the baseline's ReLU indexer selects different sets for \(differing) of \(candidates) queries with more than k \
           candidates, and the outputs then differ by up to \(String.num(ownDiff)).
           """,
-        correctedStatement: "Gates ≡ 1 give sparse attention over the gated sigmoid indexer's S_t; this is the sparse-only baseline only if its indexer is swapped too.",
+        correctedStatement:
+          "Gates ≡ 1 give sparse attention over the gated sigmoid indexer's S_t; this is the sparse-only baseline only if its indexer is swapped too.",
         evidence: evidence)
     }
-    return ClaimOutcome(verdict: .holds, summary: "gates ≡ 1 reproduce sparse-only exactly (same selections and outputs).", evidence: evidence)
+    return ClaimOutcome(
+      verdict: .holds, summary: "gates ≡ 1 reproduce sparse-only exactly (same selections and outputs).", evidence: evidence)
   }
 }

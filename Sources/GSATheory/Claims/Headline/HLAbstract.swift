@@ -76,7 +76,8 @@ public enum HeadlineChecks {
           \(String.num(prefill, 3))× prefill and \(String.num(decode, 2))× decode, below 12–16×, and GSA costs \
           \(String.num(t.prefillGSA / t.prefillSparseOnly, 3))× sparse-only's prefill (\(String.num(sparsePrefill, 3))×) rather than matching it.
           """,
-        correctedStatement: "≈11× prefill and ≈8× decode speedup at 128K (sparse-only: 12.5× / 8.3×); perplexity −5.4%, RULER ×1.96, first token 3.9%, spikes −97.6%.",
+        correctedStatement:
+          "≈11× prefill and ≈8× decode speedup at 128K (sparse-only: 12.5× / 8.3×); perplexity −5.4%, RULER ×1.96, first token 3.9%, spikes −97.6%.",
         evidence: evidence)
     }
     return ClaimOutcome(verdict: .holds, summary: "every rounded number of the abstract matches the tables.", evidence: evidence)

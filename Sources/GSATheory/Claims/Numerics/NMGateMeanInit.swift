@@ -66,7 +66,9 @@ public enum NumericsChecks {
       guard abs(monteCarlo - integral.value) < 5 * standardError + 1e-12, abs(sampled - integral.value) < 0.01 else {
         throw CheckError("NM-gate-mean-init: integration \(integral.value), Monte Carlo \(monteCarlo) and layer \(sampled) disagree")
       }
-      summaries.append("\(name): QAGI \(String.num(integral.value, 6)), MC \(String.num(monteCarlo, 6)) ± \(String.num(standardError, 2)), layer \(String.num(sampled, 5))")
+      summaries.append(
+        "\(name): QAGI \(String.num(integral.value, 6)), MC \(String.num(monteCarlo, 6)) ± \(String.num(standardError, 2)), layer \(String.num(sampled, 5))"
+      )
     }
     evidence += [
       EvidenceItem("σ(0.5)", Numerics.sigmoid(0.5)), EvidenceItem("claimed", claimedMean),

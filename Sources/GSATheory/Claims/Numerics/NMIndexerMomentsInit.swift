@@ -88,7 +88,8 @@ extension NumericsChecks {
     }
     return ClaimOutcome(
       verdict: .refuted,
-      summary: "prediction and sampled layer disagree: mean \(String.num(predictedMean, 4)) vs \(String.num(sampledMean, 4)), row variance \(String.num(predictedVariance, 4)) vs \(String.num(sampledVariance, 4)).",
+      summary:
+        "prediction and sampled layer disagree: mean \(String.num(predictedMean, 4)) vs \(String.num(sampledMean, 4)), row variance \(String.num(predictedVariance, 4)) vs \(String.num(sampledVariance, 4)).",
       counterexample: "row variance off by \(String.num(100 * varianceError, 3))%", evidence: evidence)
   }
 }

@@ -5,7 +5,8 @@ extension Claim {
   /// NM-indexer-scale: the figure's indexer (no 1/√d_I) and the code's (with it) are the same model.
   public static let nmIndexerScale = Claim(
     id: "NM-indexer-scale", group: .numerics,
-    statement: "The figure's indexer σ(q·k + b) and the reference code's σ(q·k/√d_I + b) are the same indexer (the 1/√d_I factor is immaterial).",
+    statement:
+      "The figure's indexer σ(q·k + b) and the reference code's σ(q·k/√d_I + b) are the same indexer (the 1/√d_I factor is immaterial).",
     sources: [.figure, .code],
     assumptions: """
       Inconsistency 5. Same GSL-sampled weights and sequence (D = 4096, H_I = 4, d_I = 64, L = 256; D = 512, L = 96 at \
@@ -41,14 +42,21 @@ extension NumericsChecks {
     let vk = 2 * Double(d) / Double(d + di)
     func tail(_ variance: Double) throws -> Double {
       let sd = variance.squareRoot()
-      return try 2 * GSLIntegration.integrate(.upperHalf(from: 5), absoluteTolerance: 1e-14, relativeTolerance: 1e-10) {
-        exp(-0.5 * $0 * $0 / variance) / (sd * (2 * Double.pi).squareRoot())
-      }.value
+      return try 2
+        * GSLIntegration.integrate(.upperHalf(from: 5), absoluteTolerance: 1e-14, relativeTolerance: 1e-10) {
+          exp(-0.5 * $0 * $0 / variance) / (sd * (2 * Double.pi).squareRoot())
+        }.value
     }
     let predictedScaled = try tail(vq * vk)
     let predictedUnscaled = try tail(vq * vk * Double(di))
-    let slopeScaled = Numerics.mean(dots.map { let s = Numerics.sigmoid($0 * c); return s * (1 - s) })
-    let slopeUnscaled = Numerics.mean(dots.map { let s = Numerics.sigmoid($0); return s * (1 - s) })
+    let slopeScaled = Numerics.mean(
+      dots.map {
+        let s = Numerics.sigmoid($0 * c); return s * (1 - s)
+      })
+    let slopeUnscaled = Numerics.mean(
+      dots.map {
+        let s = Numerics.sigmoid($0); return s * (1 - s)
+      })
     let k = length / 8
     let a = ClaimLayer.topK(scaled.indexerScores(x), k: k)
     let b = ClaimLayer.topK(unscaled.indexerScores(x), k: k)
@@ -68,7 +76,9 @@ extension NumericsChecks {
     ]
     if abs(saturatedScaled - saturatedUnscaled) <= 0.05 && overlap >= 0.95 {
       return ClaimOutcome(
-        verdict: .holds, summary: "with d_I = \(di) both indexers behave alike (saturation \(String.num(saturatedScaled, 3)) vs \(String.num(saturatedUnscaled, 3)), overlap \(String.num(overlap, 3))).",
+        verdict: .holds,
+        summary:
+          "with d_I = \(di) both indexers behave alike (saturation \(String.num(saturatedScaled, 3)) vs \(String.num(saturatedUnscaled, 3)), overlap \(String.num(overlap, 3))).",
         evidence: evidence)
     }
     return ClaimOutcome(

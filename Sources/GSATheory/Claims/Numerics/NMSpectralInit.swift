@@ -5,7 +5,8 @@ extension Claim {
   /// NM-spectral-init: spectral norms of Xavier weights follow Bai–Yin.
   public static let nmSpectralInit = Claim(
     id: "NM-spectral-init", group: .numerics,
-    statement: "The spectral norm of an m × n Xavier-initialised weight with entry s.d. s is ≈ (√m + √n)·s (Bai–Yin), the value Lipschitz and smoothness bounds use.",
+    statement:
+      "The spectral norm of an m × n Xavier-initialised weight with entry s.d. s is ≈ (√m + √n)·s (Bai–Yin), the value Lipschitz and smoothness bounds use.",
     sources: [.reconstruction, .code],
     assumptions: """
       GSL-sampled Xavier-uniform matrices of the reference init (entry s.d. s = a/√3): indexer W^{Ik} 4096 × 64, \
@@ -20,7 +21,8 @@ extension NumericsChecks {
   /// Observed/predicted σ_max for each matrix; `predictionScale` perturbs the prediction.
   public static func spectralInit(context: ClaimContext, predictionScale: Double) throws -> ClaimOutcome {
     let random = context.random()
-    let shapes: [(String, Int, Int, Double)] = context.quick
+    let shapes: [(String, Int, Int, Double)] =
+      context.quick
       ? [("W^Ik", 512, 16, 1), ("W^Iq", 512, 64, 1), ("W^Iw", 512, 4, 0.1), ("W_Q", 128, 128, 1), ("gate", 128, 128, 0.1)]
       : [
         ("W^Ik", 4096, 64, 1), ("W^Iq", 4096, 256, 1), ("W^Iw", 4096, 4, 0.1), ("W_Q", 512, 512, 1), ("W_K", 512, 128, 1),
@@ -44,7 +46,8 @@ extension NumericsChecks {
     if low >= 0.9 && high <= 1.05 {
       return ClaimOutcome(
         verdict: .holds,
-        summary: "σ_max/((√m + √n)s) ∈ [\(String.num(low, 4)), \(String.num(high, 4))] over \(ratios.count) reference-init matrices (GSL SVD).",
+        summary:
+          "σ_max/((√m + √n)s) ∈ [\(String.num(low, 4)), \(String.num(high, 4))] over \(ratios.count) reference-init matrices (GSL SVD).",
         evidence: evidence)
     }
     return ClaimOutcome(

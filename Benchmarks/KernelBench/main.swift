@@ -1,0 +1,67 @@
+// Kernel benchmark (run by hand, release build with the AVX2/FMA target):
+//   swift build -c release -Xswiftc -target-cpu -Xswiftc x86-64-v3 --product kernel-bench
+//   .build/release/kernel-bench [dense|indexer|select|peak|all] [L ...]
+import Foundation
+import GSAModel
+
+let args = Array(CommandLine.arguments.dropFirst())
+let mode = args.first ?? "all"
+let lengths = args.dropFirst().compactMap { Int($0) }
+let (peak, peakPerCore) = KernelProbe.fmaPeak()
+print(
+  String(
+    format: "FMA peak (all %d workers): %.1f GFLOP/s wall, %.1f GFLOP/s per busy core (CPU time)", kernelWorkerCount, peak,
+    peakPerCore))
+
+func report(_ name: String, _ L: Int, _ t: KernelProbe.Timing) {
+  print(
+    String(
+      format: "%-30@ L %6d  median %7.3f s  executed %6.2f GFLOP/s (%3.0f%% of peak), per core %6.2f (%3.0f%%)",
+      name as NSString, L, t.medianSeconds, t.executedGFLOPS, 100 * t.executedGFLOPS / peak, t.executedGFLOPSPerCore,
+      100 * t.executedGFLOPSPerCore / peakPerCore))
+}
+
+if mode == "dense" || mode == "all" {
+  for L in lengths.isEmpty ? [8192, 32768] : lengths {
+    report("dense core 8x64 (H_kv 2)", L, KernelProbe.denseCore(length: L, heads: 8, kvHeads: 2, headDim: 64, repeats: L > 16384 ? 1 : 3))
+  }
+}
+if mode == "indexer" || mode == "all" {
+  for L in lengths.isEmpty ? [8192, 32768] : lengths {
+    report("indexer paper-shape (2x16)", L, KernelProbe.indexer(length: L, config: .paperShape, repeats: L > 16384 ? 1 : 3))
+    var paperIndexer = LayerConfig.paperShape
+    paperIndexer.indexerHeads = 4
+    paperIndexer.indexerDim = 64
+    report("indexer paper heads (4x64)", L, KernelProbe.indexer(length: L, config: paperIndexer, repeats: L > 16384 ? 1 : 3))
+  }
+}
+if mode == "select" || mode == "all" {
+  for L in lengths.isEmpty ? [8192, 32768] : lengths {
+    var fixed = LayerConfig.paperShape
+    fixed.kRule = .fixed
+    report("indexer+top-k fixed k 256", L, KernelProbe.indexer(length: L, config: fixed, select: true, repeats: 1))
+    report("indexer+top-k code rule", L, KernelProbe.indexer(length: L, config: .paperShape, select: true, repeats: 1))
+  }
+}
+if mode == "layer" || mode == "all" {
+  for L in lengths.isEmpty ? [8192] : lengths {
+    let x = Matrix(rows: L, cols: LayerConfig.paperShape.modelDim) { r, c in Float(((r * 31 + c * 17) % 97)) / 97 - 0.5 }
+    var fixed = LayerConfig.paperShape
+    fixed.kRule = .fixed
+    var denseTime = 0.0
+    for variant in Variant.allCases {
+      let layer = try! AttentionLayer(config: fixed.configured(for: variant), variant: variant, seed: 1)
+      let start = DispatchTime.now().uptimeNanoseconds
+      let result = try! layer.forward(x)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      if variant == .dense { denseTime = seconds }
+      let e = result.ledger.executed
+      print(
+        String(
+          format: "layer %-11@ L %6d  %8.3f s  speedup %5.2f  GFLOP/s %6.2f  (proj %.2g gates %.2g idx %.2g sel-cmp %.2g attn %.2g)",
+          variant.rawValue as NSString, L, seconds, denseTime / seconds, Double(e.total.flops) / seconds / 1e9,
+          Double(e.projections.flops), Double(e.gates.flops), Double(e.indexer.flops), Double(e.selection.comparisons),
+          Double(e.attention.flops)))
+    }
+  }
+}

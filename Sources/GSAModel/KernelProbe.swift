@@ -1,0 +1,178 @@
+import Foundation
+import GSLKit
+
+/// Times the attention-core kernels in isolation on seeded random operands (for benchmarks and
+/// `sweep`-style measurements; nothing here is asserted in tests).
+public enum KernelProbe {
+  /// Counts of the probed kernel and the wall time of each repeat.
+  public struct Timing: Sendable {
+    public var ledger: FlopLedger
+    /// Wall time of each repeat.
+    public var seconds: [Double]
+    /// Process CPU time of each repeat (all workers): robust to other processes on the cores.
+    public var cpuSeconds: [Double] = []
+    /// Executed GFLOP/s per busy core (executed flops / median CPU seconds).
+    public var executedGFLOPSPerCore: Double {
+      let s = cpuSeconds.sorted()
+      return s.isEmpty ? .nan : Double(ledger.executed.total.flops) / s[s.count / 2] / 1e9
+    }
+    public var medianSeconds: Double {
+      let s = seconds.sorted()
+      return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+    }
+    /// Executed multiply/add GFLOP/s at the median time.
+    public var executedGFLOPS: Double { Double(ledger.executed.total.flops) / medianSeconds / 1e9 }
+    /// Useful multiply/add GFLOP/s at the median time.
+    public var usefulGFLOPS: Double { Double(ledger.useful.total.flops) / medianSeconds / 1e9 }
+  }
+
+  private static func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  }
+
+  /// CPU seconds used by the whole process so far.
+  public static func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+  }
+
+  /// Wall and CPU seconds of `body`.
+  private static func measure(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+    let cpu0 = processCPUSeconds()
+    let wall = seconds(body)
+    return (wall, processCPUSeconds() - cpu0)
+  }
+
+  private static func random(_ count: Int, _ rng: GSLRandom, scale: Double = 1) -> UnsafeMutablePointer<Float> {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    for i in 0..<count { p[i] = Float(rng.gaussian(sigma: scale)) }
+    return p
+  }
+
+  /// The dense (flash-style) attention core alone: H heads over H_kv kv heads of dimension d,
+  /// length L, random Q/K/V. The ledger holds the attention bucket (without the Q scaling).
+  public static func denseCore(
+    length L: Int, heads H: Int, kvHeads Hkv: Int, headDim d: Int, causal: Bool = true, seed: UInt64 = 1,
+    repeats: Int = 3
+  ) -> Timing {
+    let tiling = KernelTiling.standard
+    let rng = GSLRandom(seed: seed)
+    let qRows = roundUp(L, tiling.denseRowGroup), keyStride = roundUp(L, tiling.denseKeyTile)
+    let q = random(qRows * H * d, rng, scale: 1 / Double(d).squareRoot())
+    let kT = random(Hkv * d * keyStride, rng)
+    let v = random(keyStride * Hkv * d, rng)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: L * H * d)
+    defer {
+      q.deallocate()
+      kT.deallocate()
+      v.deallocate()
+      out.deallocate()
+    }
+    let inputs = AttentionInputs(
+      queries: q, keysT: kT, valuesByHead: v, keys: v, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
+    var ledger = FlopLedger()
+    var times: [Double] = []
+    var cpu: [Double] = []
+    for r in 0..<max(1, repeats) {
+      var l = FlopLedger()
+      let m = measure { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &l) }
+      times.append(m.wall)
+      cpu.append(m.cpu)
+      if r == 0 { ledger = l }
+    }
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+  }
+
+  /// The lightning-indexer score kernel alone (streaming over query blocks, scores discarded)
+  /// when `select` is false; the indexer plus top-k selection (`indexAndSelect`) when true.
+  public static func indexer(
+    length L: Int, config: LayerConfig, select: Bool = false, seed: UInt64 = 1, repeats: Int = 3
+  ) -> Timing {
+    let tiling = KernelTiling.standard
+    let rng = GSLRandom(seed: seed)
+    let HI = config.indexerHeads, dI = config.indexerDim
+    let rows = roundUp(L, 4), keyStride = roundUp(L, 16)
+    let q = random(rows * HI * dI, rng, scale: 1 / Double(dI).squareRoot())
+    let kT = random(dI * keyStride, rng)
+    let w = random(rows * HI, rng)
+    let bias = random(HI, rng)
+    defer {
+      q.deallocate()
+      kT.deallocate()
+      w.deallocate()
+      bias.deallocate()
+    }
+    let inputs = IndexerInputs(
+      queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
+      relu: config.indexerActivation == .relu)
+    var ledger = FlopLedger()
+    var times: [Double] = []
+    var cpu: [Double] = []
+    for r in 0..<max(1, repeats) {
+      var l = FlopLedger()
+      let m = measure {
+        if select {
+          _ = indexAndSelect(inputs, length: L, config: config, tiling: tiling, ledger: &l)
+        } else {
+          let block = tiling.indexerQueryBlock
+          let blocks = (L + block - 1) / block
+          let workers = min(kernelWorkerCount, blocks)
+          let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * keyStride)
+          defer { buffers.deallocate() }
+          let pBuffers = SharedPointer(buffers)
+          let box = UncheckedBox(inputs)
+          let pair = indexerPairCounts(heads: HI, dim: dI, relu: inputs.relu)
+          l += parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
+            let t0 = task * block
+            let t1 = min(L, t0 + block)
+            let pairs = scoreQueryBlock(
+              box.value, t0: t0, rows: roundUp(t1 - t0, 4), length: L, causal: config.causal,
+              into: pBuffers.base + worker * block * keyStride)
+            ledger.addExecuted(.indexer, pair.times(pairs))
+            var useful = 0
+            for t in t0..<t1 { useful += config.candidateCount(query: t, length: L) }
+            ledger.addUseful(.indexer, pair.times(useful))
+          }
+        }
+      }
+      times.append(m.wall)
+      cpu.append(m.cpu)
+      if r == 0 { ledger = l }
+    }
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+  }
+
+  /// Peak float32 FMA throughput of this machine (GFLOP/s, FMA = 2) on all workers: 12
+  /// independent SIMD8 accumulator chains per worker.
+  public static func fmaPeakGFLOPS(iterations: Int = 20_000_000) -> Double { fmaPeak(iterations: iterations).wall }
+
+  /// Peak FMA throughput: all-worker GFLOP/s by wall time and per-core GFLOP/s by CPU time.
+  public static func fmaPeak(iterations: Int = 20_000_000) -> (wall: Double, perCore: Double) {
+    let workers = kernelWorkerCount
+    let sink = UnsafeMutablePointer<Float>.allocate(capacity: workers)
+    defer { sink.deallocate() }
+    let pSink = SharedPointer(sink)
+    let (elapsed, cpu) = measure {
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var a0 = SIMD8<Float>(repeating: Float(w)), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
+        var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
+        let m = SIMD8<Float>(repeating: 0.999_999), c = SIMD8<Float>(repeating: 1e-7)
+        for _ in 0..<iterations {
+          a0 = a0.addingProduct(a0, m); a1 = a1.addingProduct(a1, m); a2 = a2.addingProduct(a2, m)
+          a3 = a3.addingProduct(a3, m); a4 = a4.addingProduct(a4, m); a5 = a5.addingProduct(a5, m)
+          a6 = a6.addingProduct(a6, m); a7 = a7.addingProduct(a7, m); a8 = a8.addingProduct(a8, m)
+          a9 = a9.addingProduct(a9, m); a10 = a10.addingProduct(a10, m); a11 = a11.addingProduct(a11, m)
+          a0 += c
+        }
+        let total = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
+        pSink[w] = total.sum()
+      }
+    }
+    _ = sink[0]
+    let flops = Double(workers) * Double(iterations) * 12 * 8 * 2
+    return (flops / elapsed / 1e9, flops / cpu / 1e9)
+  }
+}

@@ -1,0 +1,81 @@
+import GSAModel
+import Testing
+
+@testable import GSATheory
+
+/// The sweep runner, its analysis and the measurement helpers, at tiny sizes (no wall-clock assertions).
+@Suite struct SweepTests {
+  @Test func tinySweepCountsEqualTheCostModelAndFitsTheirExponents() throws {
+    let plan = SweepPlan(config: .tiny, variants: [.dense, .gsa], lengths: [32, 48, 64, 96, 128], repeats: 1, seed: 3)
+    var calls = 0
+    let points = try Sweep.run(plan) { _, _, _ in calls += 1 }
+    #expect(calls == 11)  // before each of the 10 points, and once at the end
+    #expect(points.count == 10)
+    for point in points {
+      #expect(point.predicted == point.counted)
+      #expect(point.seconds.count == 1)
+      #expect(point.predictedBytes > 0)
+    }
+    let analysis = SweepAnalysis(points: points, config: plan.config)
+    let dense = try #require(analysis.fits.first { $0.variant == .dense })
+    // Counted dense attention: 2·d·H·L(L+1) + lower-order terms; the α·L² + γ·L law fits it almost exactly.
+    let law = try #require(dense.buckets[.attention]?.costLaw)
+    #expect(law.rSquared > 0.999999)
+    for point in points where point.variant == .dense {
+      let counted = SweepAnalysis.operations(point.counted.useful[.attention])
+      let fitted = law(length: Double(point.length), selectedPairs: 0)
+      #expect(abs(fitted / counted - 1) < 1e-3)
+    }
+    // At least 4·d_h FLOPs per causal pair and head (Q·K and A·V), plus a few softmax operations.
+    let width = Double(plan.config.heads * plan.config.headDim)
+    #expect(law.alpha >= 2 * width && law.alpha < 2.5 * width)
+    let gsa = try #require(analysis.fits.first { $0.variant == .gsa })
+    let sparse = try #require(gsa.buckets[.attention]?.powerLaw)
+    #expect(sparse.exponent > 0.9 && sparse.exponent < 1.3)  // k_t ≤ k_max: linear once L ≫ k
+    #expect(analysis.breakEven.count == 1)
+  }
+
+  @Test func memoryRefusalNamesTheBytes() {
+    let plan = SweepPlan(config: .paper, variants: [.gsa], lengths: [1 << 20], repeats: 1, seed: 1)
+    #expect(throws: Sweep.MemoryRefusal.self) { try Sweep.checkMemory(plan, threads: 2, availableBytes: 24 << 30) }
+    do {
+      try Sweep.checkMemory(plan, threads: 2, availableBytes: 24 << 30)
+    } catch {
+      #expect(error.description.contains("bytes"))
+      #expect(error.neededBytes > Double(24 << 30))
+    }
+    // The paper-shape preset at 128K fits comfortably in 24 GB for every variant.
+    let shape = SweepPlan(config: .paperShape, variants: Variant.allCases, lengths: [131_072], repeats: 1, seed: 1)
+    #expect(throws: Never.self) { try Sweep.checkMemory(shape, threads: 2, availableBytes: 24 << 30) }
+  }
+
+  @Test func inputSeedsDifferPerLengthAndInputsAreReproducible() {
+    #expect(Sweep.inputSeed(42, length: 1024) != Sweep.inputSeed(42, length: 2048))
+    let a = Sweep.input(length: 8, modelDim: 4, seed: 9)
+    let b = Sweep.input(length: 8, modelDim: 4, seed: 9)
+    #expect(a == b)
+  }
+
+  @Test func procFieldsParseWithTabsAndSpaces() {
+    let status = "Name:\tx\nVmHWM:\t   2048 kB\nVmRSS:    1024 kB\n"
+    #expect(ProcessMemory.kibibyteField("VmHWM:", in: status) == 2048 * 1024)
+    #expect(ProcessMemory.kibibyteField("VmRSS:", in: status) == 1024 * 1024)
+    #expect(ProcessMemory.kibibyteField("VmPeak:", in: status) == nil)
+  }
+
+  @Test func statisticsOfRepeats() {
+    let s = Roofline.Statistics(values: [3, 1, 2, 10])
+    #expect(s.best == 10 && s.worst == 1 && s.median == 2.5 && s.mean == 4)
+    #expect(abs(s.standardDeviation - (50.0 / 3).squareRoot()) < 1e-12)
+    #expect(median([5]) == 5)
+    #expect(median([]).isNaN)
+  }
+
+  @Test func tinyRooflineRunsAndTriadChecksItsResult() {
+    let m = Roofline.measure(threads: 2, repeats: 2, fmaPerThread: 12_000, triadElements: 4096, triadPasses: 1)
+    #expect(m.flopsPerSecond.values.count == 2 && m.bytesPerSecond.values.count == 2)
+    #expect(m.peakFlopsPerSecond > 0 && m.peakBytesPerSecond > 0)
+    #expect(m.attainable(flopsPerByte: 0) == 0)
+    #expect(m.attainable(flopsPerByte: .infinity) == m.peakFlopsPerSecond)
+  }
+}
