@@ -48,7 +48,8 @@ extension Commands {
       "gflops": stats(m.flopsPerSecond, scale: 1e9),
       "gbytes_per_s": stats(m.bytesPerSecond, scale: 1e9),
       "method": [
-        "flops": .string("\(Roofline.chains) independent chains of 8-wide float32 FMA per thread, \(m.fmaPerThread) vector FMAs per thread"),
+        "flops": .string(
+          "\(Roofline.chains) independent chains of 8-wide float32 FMA per thread, \(m.fmaPerThread) vector FMAs per thread"),
         "bandwidth": .string("STREAM triad a = b + s*c, \(m.triadElements) floats per array, 12 bytes per element"),
       ],
     ]
@@ -63,10 +64,14 @@ extension Commands {
     let table = TextTable(
       headers: ["quantity", "best", "median", "worst", "stddev", "unit"],
       rows: [
-        ["peak float32", formatNumber(g.best / 1e9), formatNumber(g.median / 1e9), formatNumber(g.worst / 1e9),
-         formatNumber(g.standardDeviation / 1e9), "GFLOP/s"],
-        ["triad bandwidth", formatNumber(b.best / 1e9), formatNumber(b.median / 1e9), formatNumber(b.worst / 1e9),
-         formatNumber(b.standardDeviation / 1e9), "GB/s"],
+        [
+          "peak float32", formatNumber(g.best / 1e9), formatNumber(g.median / 1e9), formatNumber(g.worst / 1e9),
+          formatNumber(g.standardDeviation / 1e9), "GFLOP/s",
+        ],
+        [
+          "triad bandwidth", formatNumber(b.best / 1e9), formatNumber(b.median / 1e9), formatNumber(b.worst / 1e9),
+          formatNumber(b.standardDeviation / 1e9), "GB/s",
+        ],
         ["ridge point", formatNumber(m.ridgeIntensity), "", "", "", "FLOP/byte"],
       ])
     let header = "Roofline of \(machine.cpuModel), \(m.threads) thread(s), \(g.values.count) repeat(s)\n"

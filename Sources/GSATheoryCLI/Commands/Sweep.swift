@@ -20,11 +20,13 @@ extension Commands {
       Build with -c release for meaningful times.
       """,
     options: LayerOptions.specs(defaultPreset: "paper-shape") + [
-      OptionSpec("--lengths", value: "LIST", default: sweepDefaultLengths.map(String.init).joined(separator: ","),
-                 help: "Comma-separated lengths (each 16...16777216; accepts 32k)."),
+      OptionSpec(
+        "--lengths", value: "LIST", default: sweepDefaultLengths.map(String.init).joined(separator: ","),
+        help: "Comma-separated lengths (each 16...16777216; accepts 32k)."),
       OptionSpec("--min-length", value: "L", help: "Range start (with --max-length; geometric steps)."),
       OptionSpec("--max-length", value: "L", help: "Range end (inclusive)."),
-      OptionSpec("--steps", value: "N", default: "5", help: "Points in the range (2...64), geometrically spaced, rounded to multiples of 16."),
+      OptionSpec(
+        "--steps", value: "N", default: "5", help: "Points in the range (2...64), geometrically spaced, rounded to multiples of 16."),
       OptionSpec("--variants", value: "LIST", default: "all", help: "Comma-separated: dense, sparse-only, gated-only, gsa."),
       OptionSpec("--repeats", value: "N", default: "3", help: "Timed passes per point (1...100); the median is reported."),
       OptionSpec("--peak-gflops", value: "X", help: "This machine's peak GFLOP/s (skips the short FMA measurement)."),
@@ -112,21 +114,27 @@ extension Commands {
     var members: [(String, JSONValue)] = []
     if let p = fits.powerLaw {
       members.append(
-        ("log_log", [
-          "exponent": .number(p.exponent), "standard_error": .number(p.exponentStandardError),
-          "r_squared": .number(p.rSquared), "prefactor": .number(p.prefactor), "points": .int(p.points),
-        ]))
+        (
+          "log_log",
+          [
+            "exponent": .number(p.exponent), "standard_error": .number(p.exponentStandardError),
+            "r_squared": .number(p.rSquared), "prefactor": .number(p.prefactor), "points": .int(p.points),
+          ]
+        ))
     } else {
       members.append(("log_log", .null))
     }
     if let c = fits.costLaw {
       members.append(
-        ("cost_law", [
-          "alpha_L2": .number(c.alpha), "alpha_se": .number(c.alphaStandardError),
-          "beta_K": .number(c.beta), "beta_se": .number(c.betaStandardError),
-          "gamma_L": .number(c.gamma), "gamma_se": .number(c.gammaStandardError),
-          "r_squared": .number(c.rSquared), "rank": .int(c.rank), "points": .int(c.points),
-        ]))
+        (
+          "cost_law",
+          [
+            "alpha_L2": .number(c.alpha), "alpha_se": .number(c.alphaStandardError),
+            "beta_K": .number(c.beta), "beta_se": .number(c.betaStandardError),
+            "gamma_L": .number(c.gamma), "gamma_se": .number(c.gammaStandardError),
+            "r_squared": .number(c.rSquared), "rank": .int(c.rank), "points": .int(c.points),
+          ]
+        ))
     } else {
       members.append(("cost_law", .null))
     }
@@ -170,8 +178,10 @@ extension Commands {
         [p.variant.rawValue, String(p.length), String(p.totalSelected)]
           + FlopBucket.allCases.map { String(p.counted.useful[$0].flops) }
           + FlopBucket.allCases.map { bucket in p.predicted.map { String($0.useful[bucket].flops) } ?? "" }
-          + [String(p.medianSeconds), String(gflops), String(efficiency), speedup.map { String($0) } ?? "",
-             p.peakResidentBytes.map(String.init) ?? ""])
+          + [
+            String(p.medianSeconds), String(gflops), String(efficiency), speedup.map { String($0) } ?? "",
+            p.peakResidentBytes.map(String.init) ?? "",
+          ])
     }
     var fitJSON: [(String, JSONValue)] = []
     var fitRows = [[String]]()
@@ -183,7 +193,9 @@ extension Commands {
       members.append(("time", fitsJSON(fits.time)))
       fitJSON.append((fits.variant.rawValue, .object(members)))
       let series: [(String, SeriesFits)] =
-        FlopBucket.allCases.compactMap { b in fits.buckets[b].map { (b.rawValue, $0) } } + [("total ops", fits.totalCounted), ("time", fits.time)]
+        FlopBucket.allCases.compactMap { b in fits.buckets[b].map { (b.rawValue, $0) } } + [
+          ("total ops", fits.totalCounted), ("time", fits.time),
+        ]
       for (name, s) in series {
         guard let p = s.powerLaw else { continue }
         let c = s.costLaw
@@ -243,7 +255,9 @@ extension Commands {
     }
     let csv = TextTable(
       headers: ["variant", "length", "selected_pairs"] + FlopBucket.allCases.map { "counted_\($0.rawValue)" }
-        + FlopBucket.allCases.map { "predicted_\($0.rawValue)" } + ["median_seconds", "gflops", "fraction_of_peak", "speedup_over_dense", "peak_memory_bytes"],
+        + FlopBucket.allCases.map { "predicted_\($0.rawValue)" } + [
+          "median_seconds", "gflops", "fraction_of_peak", "speedup_over_dense", "peak_memory_bytes",
+        ],
       rows: csvRows
     ).csv()
     return Report(json: json, table: text, csv: csv)
