@@ -65,3 +65,9 @@ if mode == "layer" || mode == "all" {
     }
   }
 }
+if mode == "gemm" || mode == "all" {
+  for L in lengths.isEmpty ? [8192] : lengths {
+    let t = KernelProbe.gemm(rows: L, inner: 512, cols: 512, repeats: 3)
+    report("gemm L×512·512×512", L, t)
+  }
+}

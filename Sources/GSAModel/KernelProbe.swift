@@ -145,6 +145,30 @@ public enum KernelProbe {
     return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
 
+  /// The projection GEMM alone: (rows × inner)·(inner × cols), counted in the projections bucket.
+  public static func gemm(rows m: Int, inner k: Int, cols n: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
+    let rng = GSLRandom(seed: seed)
+    let a = random(m * k, rng), b = random(k * n, rng)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    defer {
+      a.deallocate()
+      b.deallocate()
+      c.deallocate()
+    }
+    var ledger = FlopLedger()
+    var times: [Double] = []
+    var cpu: [Double] = []
+    for _ in 0..<max(1, repeats) {
+      var counts = FlopCounts()
+      let t = measure { counts = GSAModel.gemm(a, rows: m, inner: k, b, cols: n, into: c) }
+      times.append(t.wall)
+      cpu.append(t.cpu)
+      ledger = FlopLedger()
+      ledger.add(.projections, counts)
+    }
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+  }
+
   /// Peak float32 FMA throughput of this machine (GFLOP/s, FMA = 2) on all workers: 12
   /// independent SIMD8 accumulator chains per worker.
   public static func fmaPeakGFLOPS(iterations: Int = 20_000_000) -> Double { fmaPeak(iterations: iterations).wall }

@@ -76,20 +76,23 @@ private func gemmMicro6x16(
     c50 = loadV(c + 5 * ldc); c51 = loadV(c + 5 * ldc + 8)
   }
   var bp = b
-  for kk in 0..<kLen {
+  // Row pointers stepped with k (no index arithmetic or overflow checks in the loop).
+  var a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+  for _ in 0..<kLen {
     let b0 = loadV(bp), b1 = loadV(bp + 8)
-    var av = SIMD8<Float>(repeating: a[kk])
+    var av = SIMD8<Float>(repeating: a0.pointee)
     c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a[lda + kk])
+    av = SIMD8<Float>(repeating: a1.pointee)
     c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a[2 * lda + kk])
+    av = SIMD8<Float>(repeating: a2.pointee)
     c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a[3 * lda + kk])
+    av = SIMD8<Float>(repeating: a3.pointee)
     c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a[4 * lda + kk])
+    av = SIMD8<Float>(repeating: a4.pointee)
     c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a[5 * lda + kk])
+    av = SIMD8<Float>(repeating: a5.pointee)
     c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+    a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1
     bp += ldb
   }
   storeV(c00, c); storeV(c01, c + 8)
@@ -108,8 +111,10 @@ private func gemmMicro1x16(
   var c0: SIMD8<Float> = first ? .zero : loadV(c)
   var c1: SIMD8<Float> = first ? .zero : loadV(c + 8)
   var bp = b
-  for kk in 0..<kLen {
-    let av = SIMD8<Float>(repeating: a[kk])
+  var ap = a
+  for _ in 0..<kLen {
+    let av = SIMD8<Float>(repeating: ap.pointee)
+    ap += 1
     c0 = c0.addingProduct(av, loadV(bp))
     c1 = c1.addingProduct(av, loadV(bp + 8))
     bp += ldb

@@ -32,7 +32,9 @@ func sparseAttention(
       let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * stride)
       let acc = UnsafeMutablePointer<Float>.allocate(capacity: group * d)
       let sums = UnsafeMutablePointer<Float>.allocate(capacity: group)
+      let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(maxK, 1) * d)
       defer {
+        packed.deallocate()
         scores.deallocate()
         acc.deallocate()
         sums.deallocate()
@@ -50,13 +52,19 @@ func sparseAttention(
             let key = inputs.keys + Int(sel[i]) * ldv + g * d
             for hh in 0..<group {
               let q = qBase + hh * d
-              var partial = SIMD8<Float>()
+              // Two accumulators (shorter FMA chains), then a log-depth horizontal sum.
+              var even = SIMD8<Float>(), odd = SIMD8<Float>()
               var x = 0
-              while x + 8 <= d {
-                partial = partial.addingProduct(loadV(q + x), loadV(key + x))
+              while x + 16 <= d {
+                even = even.addingProduct(loadV(q + x), loadV(key + x))
+                odd = odd.addingProduct(loadV(q + x + 8), loadV(key + x + 8))
+                x += 16
+              }
+              if x + 8 <= d {
+                even = even.addingProduct(loadV(q + x), loadV(key + x))
                 x += 8
               }
-              var s = partial.sum()
+              var s = horizontalSum(even + odd)
               while x < d {
                 s = s.addingProduct(q[x], key[x])
                 x += 1
@@ -87,25 +95,13 @@ func sparseAttention(
             }
             sums[hh] = sum
           }
-          // acc[hh] = Σ_i p[hh][i]·v_{sel[i]}.
-          acc.initialize(repeating: 0, count: group * d)
+          // acc[hh] = Σ_i p[hh][i]·v_{sel[i]}: gather the selected value rows into a packed k × d
+          // block, then the register-tiled P·V kernel (rows = the group's heads).
           for i in 0..<k {
-            let value = inputs.values + Int(sel[i]) * ldv + g * d
-            for hh in 0..<group {
-              let p = scores[hh * stride + i]
-              let pv = SIMD8<Float>(repeating: p)
-              let a = acc + hh * d
-              var x = 0
-              while x + 8 <= d {
-                storeV(loadV(a + x).addingProduct(pv, loadV(value + x)), a + x)
-                x += 8
-              }
-              while x < d {
-                a[x] = a[x].addingProduct(p, value[x])
-                x += 1
-              }
-            }
+            (packed + i * d).update(from: inputs.values + Int(sel[i]) * ldv + g * d, count: d)
           }
+          acc.initialize(repeating: 0, count: group * d)
+          accumulatePV(scores, ldp: stride, rows: group, keys: k, packed, ldv: d, depth: d, acc)
           for hh in 0..<group {
             let inv = 1 / sums[hh]
             let out = pOut.base + t * ldq + (h0 + hh) * d
@@ -118,4 +114,11 @@ func sparseAttention(
     }
   }
   ledger += partial
+}
+
+/// Σ of the 8 lanes by halving (3 dependent adds).
+@inline(__always) func horizontalSum(_ v: SIMD8<Float>) -> Float {
+  let four = v.lowHalf + v.highHalf
+  let two = four.lowHalf + four.highHalf
+  return two[0] + two[1]
 }
