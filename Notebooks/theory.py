@@ -53,13 +53,14 @@ if claims is not None:
     for c in claims["claims"]:
         if c["group"] not in groups:
             groups.append(c["group"])
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(groups) + 1.6))
+    fig, ax = plt.subplots(figsize=(12, 0.7 * len(groups) + 1.6))
     for row, group in enumerate(groups):
         members = [c for c in claims["claims"] if c["group"] == group]
         for col, c in enumerate(members):
             verdict = c["verdict"] or "could not run"
             ax.barh(row, 1, left=col, color=VERDICT_COLORS[verdict], edgecolor="white")
-            ax.text(col + 0.5, row, f"{c['id']}\n{c['source']}", ha="center", va="center", fontsize=7)
+            head, _, tail = c["id"].partition("-")
+            ax.text(col + 0.5, row, f"{head}-\n{tail}\n{c['source']}", ha="center", va="center", fontsize=7.5)
     ax.set_yticks(range(len(groups)), groups)
     ax.invert_yaxis()
     ax.set_xlabel("claims in the group (count)")
