@@ -42,6 +42,9 @@ def main() -> int:
         source = directory / f"{name}.py"
         paired = directory / f"{name}.ipynb"
         notebook = jupytext.read(source)
+        # Deterministic cell ids (nbformat would draw random ones), so the pair is byte-stable.
+        for index, cell in enumerate(notebook.cells):
+            cell["id"] = f"{name}-{index}"
         text = jupytext.writes(notebook, fmt="ipynb")
         if args.check:
             if not paired.exists() or paired.read_text() != text:
