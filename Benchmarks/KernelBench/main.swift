@@ -71,3 +71,26 @@ if mode == "gemm" || mode == "all" {
     report("gemm L×512·512×512", L, t)
   }
 }
+if mode == "speedup" {
+  // GSA (paper-shape, fixed k = k_base = 256) against dense: measured time ratio vs FLOP ratio.
+  for L in lengths.isEmpty ? [32768] : lengths {
+    let x = Matrix(rows: L, cols: LayerConfig.paperShape.modelDim) { r, c in Float(((r * 31 + c * 17) % 97)) / 97 - 0.5 }
+    var fixed = LayerConfig.paperShape
+    fixed.kRule = .fixed
+    var results: [(Double, Double, Double)] = []
+    for variant in [Variant.dense, .gsa] {
+      let layer = try! AttentionLayer(config: fixed.configured(for: variant), variant: variant, seed: 1)
+      let cpu0 = KernelProbe.processCPUSeconds()
+      let start = DispatchTime.now().uptimeNanoseconds
+      let result = try! layer.forward(x)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let cpu = KernelProbe.processCPUSeconds() - cpu0
+      results.append((seconds, cpu, Double(result.ledger.executed.total.flops)))
+      print(String(format: "%@ L %d: %.2f s wall, %.2f s CPU, %.3g executed flops", variant.rawValue, L, seconds, cpu, results.last!.2))
+    }
+    print(
+      String(
+        format: "speedup L %d: wall %.2f, CPU %.2f, FLOP-predicted (executed) %.2f", L, results[0].0 / results[1].0,
+        results[0].1 / results[1].1, results[0].2 / results[1].2))
+  }
+}

@@ -52,15 +52,19 @@ public struct AttentionLayer: Sendable {
     self.tiling = .standard
   }
 
-  /// A layer with given weights (their config must equal `config`).
+  /// A layer with given weights (e.g. loaded from safetensors): every tensor must have the shape
+  /// `config` implies; the switches (gates, rule, activation) come from `config`.
   public init(config: LayerConfig, variant: Variant, weights: LayerWeights) throws(ConfigError) {
     let valid = try config.validated()
-    // Compare shapes as values: a Dictionary's description depends on its iteration order,
-    // which differs between equal dictionaries (per-instance hash seeds).
-    guard weights.config.modelDim == valid.modelDim,
-      LayerWeights.shapes(for: weights.config).mapValues({ [$0.rows, $0.cols] })
-        == LayerWeights.shapes(for: valid).mapValues({ [$0.rows, $0.cols] })
-    else { throw ConfigError(field: "weights", message: "weight shapes do not match the configuration; rebuild the weights") }
+    let expected = LayerWeights.shapes(for: valid)
+    for name in LayerWeights.tensorNames {
+      guard let tensor = weights.tensor(named: name), let shape = expected[name], tensor.rows == shape.rows,
+        tensor.cols == shape.cols
+      else {
+        throw ConfigError(
+          field: "weights", message: "tensor '\(name)' does not match the configuration's shape; rebuild the weights")
+      }
+    }
     self.config = valid
     self.variant = variant
     self.weights = weights
@@ -94,7 +98,7 @@ public struct AttentionLayer: Sendable {
       var ledger = FlopLedger()
       let prepared = prepareIndexer(xb.baseAddress!, length: L, ledger: &ledger)
       defer { prepared.deallocate() }
-      let rows = roundUp(L, 4)
+      let rows = roundUp(L, indexerRows)
       let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * prepared.inputs.keyStride)
       defer { buffer.deallocate() }
       _ = scoreQueryBlock(prepared.inputs, t0: 0, rows: rows, length: L, causal: false, into: buffer)
@@ -146,7 +150,7 @@ public struct AttentionLayer: Sendable {
   func prepareIndexer(_ x: UnsafePointer<Float>, length L: Int, ledger: inout FlopLedger) -> PreparedIndexer {
     let c = config
     let HI = c.indexerHeads, dI = c.indexerDim
-    let rows = roundUp(L, 4)
+    let rows = roundUp(L, indexerRows)
     let keyStride = roundUp(L, 16)
     let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * HI * dI)
     q.initialize(repeating: 0, count: rows * HI * dI)

@@ -94,7 +94,7 @@ public enum KernelProbe {
     let tiling = KernelTiling.standard
     let rng = GSLRandom(seed: seed)
     let HI = config.indexerHeads, dI = config.indexerDim
-    let rows = roundUp(L, 4), keyStride = roundUp(L, 16)
+    let rows = roundUp(L, indexerRows), keyStride = roundUp(L, 16)
     let q = random(rows * HI * dI, rng, scale: 1 / Double(dI).squareRoot())
     let kT = random(dI * keyStride, rng)
     let w = random(rows * HI, rng)
@@ -129,7 +129,7 @@ public enum KernelProbe {
             let t0 = task * block
             let t1 = min(L, t0 + block)
             let pairs = scoreQueryBlock(
-              box.value, t0: t0, rows: roundUp(t1 - t0, 4), length: L, causal: config.causal,
+              box.value, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal,
               into: pBuffers.base + worker * block * keyStride)
             ledger.addExecuted(.indexer, pair.times(pairs))
             var useful = 0

@@ -13,8 +13,8 @@ import GSAModel
 ///   L·n sigmoids.
 /// - indexer (sparse variants): 2LD(H_I·d_I + d_I + H_I) + L·H_I (+ L·H_I·d_I with the 1/√d_I scale)
 ///   flops and L·H_I sigmoids for the projections; per scored pair H_I(2d_I + 3) flops and H_I
-///   sigmoids (or H_I ReLU comparisons). Useful pairs Σ_t n_t; executed pairs Σ_g 4·⌈min(4g+4, L)⌉₁₆
-///   over 4-row groups (⌈L⌉₁₆ when not causal).
+///   sigmoids (or H_I ReLU comparisons). Useful pairs Σ_t n_t; executed pairs Σ_g R_I·⌈min(R_I·g+R_I, L)⌉₁₆
+///   over R_I-row groups, R_I = `indexerRowGroup` (6) (⌈L⌉₁₆ when not causal).
 /// - selection (sparse variants): radix top-k, 4n + 5120 comparisons whenever the budget is below
 ///   the candidate count n. Fixed rule: L clamps + Σ_t [k_t < n_t](4n_t + 5120). Adaptive rules:
 ///   row statistics Σ_t (3n_t + 3) flops + 2L divisions, V̄: L + 1 flops + 1 division, per query
@@ -78,8 +78,9 @@ public struct CostModel: Sendable {
       ledger.add(.indexer, projections)
       let pair = FlopCounts(flops: HI * (2 * dI + 3), transcendentals: relu ? 0 : HI, comparisons: relu ? HI : 0)
       var executedPairs = 0
-      let groups = (L + 3) / 4
-      for g in 0..<groups { executedPairs += 4 * (c.causal ? Self.up(min(4 * g + 4, L), 16) : Self.up(L, 16)) }
+      let R = tiling.indexerRowGroup, C = tiling.indexerKeyChunk
+      let groups = (L + R - 1) / R
+      for g in 0..<groups { executedPairs += R * (c.causal ? Self.up(min(R * g + R, L), C) : Self.up(L, C)) }
       ledger.addUseful(.indexer, pair.times(causalPairs))
       ledger.addExecuted(.indexer, pair.times(executedPairs))
       projections = FlopCounts()
@@ -138,11 +139,11 @@ public struct CostModel: Sendable {
     var carried = 0
     if variant.isSparse {
       let HI = c.indexerHeads, dI = c.indexerDim
-      let rows = Self.up(L, 4), strideI = Self.up(L, 16)
+      let rows = Self.up(L, tiling.indexerRowGroup), strideI = Self.up(L, tiling.indexerKeyChunk)
       let indexerTensors = (rows * HI * dI + dI * strideI + rows * HI + HI) * f
       let keep = (0..<L).reduce(0) { $0 + min(c.kRule == .fixed ? c.kBase : c.kMax, candidates($1, L)) }
       let selection = keep * 4 * (c.kRule == .fixed ? 1 : 2) + (L + 1) * i + 2 * L * i + (c.kRule == .fixed ? 0 : L * i)
-      let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * 2048 * 4
+      let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * 4 * 2048 * 4
       core = indexerTensors + selection + scoreBuffers + L * dI * f
       carried = selection
     } else {

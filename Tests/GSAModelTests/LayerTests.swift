@@ -137,3 +137,17 @@ import Testing
     #expect(throws: ConfigError.self) { try layer.forward(Matrix(rows: 0, cols: 128)) }
   }
 }
+
+@Suite struct WeightsLayerTests {
+  @Test func layerFromWeightsMatchesSeededLayerAndChecksShapes() throws {
+    let config = LayerConfig.tiny
+    let seeded = try AttentionLayer(config: config, variant: .gsa, seed: 5)
+    let loaded = try AttentionLayer(
+      config: config, variant: .gsa, weights: LayerWeights(config: config, tensors: seeded.weights.tensors))
+    let x = randomInput(rows: 9, cols: config.modelDim, seed: 6)
+    #expect(try loaded.forward(x).output == seeded.forward(x).output)
+    var bigger = config
+    bigger.indexerDim += 1
+    #expect(throws: ConfigError.self) { try AttentionLayer(config: bigger, variant: .gsa, weights: seeded.weights) }
+  }
+}

@@ -66,25 +66,34 @@ func denseAttention(
     let g = h / group
     let kT = inputs.keysT + g * d * inputs.keyStride
     let vBase = inputs.valuesByHead + g * d * inputs.keyStride
+    // Tile-major within a task: each Kᵀ/V tile is streamed once for all of the task's row groups
+    // (their online-softmax states O, m, l stay resident), cutting L2/L3 traffic by
+    // `denseGroupsPerTask`. Each group still sees exactly its own tiles 0 ..< keyEnd(g).
+    let firstGroup = blockIndex * perTask
+    let taskGroups = min(groups, firstGroup + perTask) - firstGroup
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: R * C)
-    let acc = UnsafeMutablePointer<Float>.allocate(capacity: R * d)
+    let accAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R * d)
+    let mAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
+    let lAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
     defer {
       scores.deallocate()
-      acc.deallocate()
+      accAll.deallocate()
+      mAll.deallocate()
+      lAll.deallocate()
     }
-    var m = [Float](repeating: 0, count: R), l = [Float](repeating: 0, count: R)
+    accAll.initialize(repeating: 0, count: taskGroups * R * d)
+    mAll.initialize(repeating: -.infinity, count: taskGroups * R)
+    lAll.initialize(repeating: 0, count: taskGroups * R)
+    func keyEnd(_ gi: Int) -> Int { causal ? roundUp(min(gi * R + R, L), C) : roundUp(L, C) }
     var counts = FlopCounts()
-    for gi in (blockIndex * perTask)..<min(groups, blockIndex * perTask + perTask) {
-      let r0 = gi * R
-      let keyEnd = causal ? roundUp(min(r0 + R, L), C) : roundUp(L, C)
-      acc.initialize(repeating: 0, count: R * d)
-      for r in 0..<R {
-        m[r] = -.infinity
-        l[r] = 0
-      }
-      var c0 = 0
-      while c0 < keyEnd {
-        // S = Q·Kᵀ for the 8×64 tile.
+    let lastKey = keyEnd(firstGroup + taskGroups - 1)
+    var c0 = 0
+    while c0 < lastKey {
+      for local in 0..<taskGroups where c0 < keyEnd(firstGroup + local) {
+        let r0 = (firstGroup + local) * R
+        let acc = accAll + local * R * d
+        let m = mAll + local * R, l = lAll + local * R
+        // S = Q·Kᵀ for the R × C tile.
         for block in 0..<(R / 6) {
           let q = inputs.queries + (r0 + 6 * block) * ldq + h * d
           for chunk in 0..<(C / 16) {
@@ -136,11 +145,15 @@ func denseAttention(
         // O += P·V.
         accumulatePV(scores, ldp: C, rows: R, keys: C, vBase + c0 * ldv, ldv: ldv, depth: d, acc)
         counts += denseTileCounts(rows: R, keys: C, headDim: d)
-        c0 += C
       }
+      c0 += C
+    }
+    for local in 0..<taskGroups {
+      let r0 = (firstGroup + local) * R
       for r in 0..<R where r0 + r < L {
-        let inv = 1 / l[r]
+        let inv = 1 / lAll[local * R + r]
         let out = pOut.base + (r0 + r) * ldq + h * d
+        let acc = accAll + local * R * d
         for x in 0..<d { out[x] = acc[r * d + x] * inv }
       }
       counts += FlopCounts(flops: R * d, transcendentals: R)

@@ -79,28 +79,86 @@ func indexerMicro(
   storeV(o30, out + 3 * ldo); storeV(o31, out + 3 * ldo + 8)
 }
 
-/// Fills the score rows of queries `t0 ..< t0 + rows` (rows a multiple of 4) into `buffer`
-/// (row stride `inputs.keyStride`), only the key chunks each 4-row group needs; returns the
-/// number of executed pairs.
+/// Indexer row group: queries per register micro-tile (6 rows × 16 keys, 12 FMA chains).
+let indexerRows = 6
+
+/// Scores a 6-query × 16-key micro-tile into `out` (row stride `ldo`), head by head: the
+/// q·k dot products in 12 register accumulators, then out += w_j·act(dot + b_j) in memory.
+@inline(__always)
+func indexerMicro6(
+  _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, _ w: UnsafePointer<Float>,
+  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int
+) {
+  for r in 0..<6 {
+    storeV(SIMD8<Float>(), out + r * ldo)
+    storeV(SIMD8<Float>(), out + r * ldo + 8)
+  }
+  for j in 0..<heads {
+    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+    var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
+    var q0 = q + j * dim
+    var q1 = q0 + ldq, q2 = q0 + 2 * ldq, q3 = q0 + 3 * ldq, q4 = q0 + 4 * ldq, q5 = q0 + 5 * ldq
+    var kp = kT
+    for _ in 0..<dim {
+      let b0 = loadV(kp), b1 = loadV(kp + 8)
+      var x = SIMD8<Float>(repeating: q0.pointee)
+      a00 = a00.addingProduct(x, b0); a01 = a01.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q1.pointee)
+      a10 = a10.addingProduct(x, b0); a11 = a11.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q2.pointee)
+      a20 = a20.addingProduct(x, b0); a21 = a21.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q3.pointee)
+      a30 = a30.addingProduct(x, b0); a31 = a31.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q4.pointee)
+      a40 = a40.addingProduct(x, b0); a41 = a41.addingProduct(x, b1)
+      x = SIMD8<Float>(repeating: q5.pointee)
+      a50 = a50.addingProduct(x, b0); a51 = a51.addingProduct(x, b1)
+      q0 += 1; q1 += 1; q2 += 1; q3 += 1; q4 += 1; q5 += 1
+      kp += ldk
+    }
+    let bj = SIMD8<Float>(repeating: bias[j])
+    @inline(__always) func accumulate(_ r: Int, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
+      let wj = SIMD8<Float>(repeating: w[r * heads + j])
+      let o = out + r * ldo
+      let zl = lo + bj, zh = hi + bj
+      let al = relu ? zl.replacing(with: 0, where: zl .< 0) : sigmoidV(zl)
+      let ah = relu ? zh.replacing(with: 0, where: zh .< 0) : sigmoidV(zh)
+      storeV(loadV(o).addingProduct(wj, al), o)
+      storeV(loadV(o + 8).addingProduct(wj, ah), o + 8)
+    }
+    accumulate(0, a00, a01)
+    accumulate(1, a10, a11)
+    accumulate(2, a20, a21)
+    accumulate(3, a30, a31)
+    accumulate(4, a40, a41)
+    accumulate(5, a50, a51)
+  }
+}
+
+/// Fills the score rows of queries `t0 ..< t0 + rows` (rows a multiple of `indexerRows`) into
+/// `buffer` (row stride `inputs.keyStride`), only the key chunks each row group needs; returns
+/// the number of executed pairs.
 func scoreQueryBlock(
   _ inputs: IndexerInputs, t0: Int, rows: Int, length L: Int, causal: Bool, into buffer: UnsafeMutablePointer<Float>
 ) -> Int {
   let ldq = inputs.heads * inputs.dim
-  let groups = rows / 4
+  let R = indexerRows
+  let groups = rows / R
   func keyLimit(_ group: Int) -> Int {
-    causal ? roundUp(min(t0 + 4 * group + 4, L), 16) : inputs.keyStride
+    causal ? roundUp(min(t0 + R * group + R, L), 16) : inputs.keyStride
   }
   let maxKey = keyLimit(groups - 1)
   var pairs = 0
   var s0 = 0
   while s0 < maxKey {
     for g in 0..<groups where s0 < keyLimit(g) {
-      let row = t0 + 4 * g
-      indexerMicro(
+      let row = t0 + R * g
+      indexerMicro6(
         inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * inputs.dim, ldk: 16, inputs.weights + row * inputs.heads,
-        inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + 4 * g * inputs.keyStride + s0,
+        inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + R * g * inputs.keyStride + s0,
         ldo: inputs.keyStride)
-      pairs += 64
+      pairs += 16 * R
     }
     s0 += 16
   }
@@ -143,6 +201,9 @@ public func adaptiveBudget(
 func indexAndSelect(
   _ inputs: IndexerInputs, length L: Int, config c: LayerConfig, tiling: KernelTiling, ledger: inout FlopLedger
 ) -> SelectionSets {
+  precondition(
+    tiling.indexerRowGroup == indexerRows && tiling.indexerKeyChunk == 16 && tiling.indexerQueryBlock % indexerRows == 0,
+    "the indexer kernel is compiled for 6-row × 16-key micro-tiles")
   let adaptive = c.kRule != .fixed
   var caps = [Int](repeating: 0, count: L)
   var offsets = [Int](repeating: 0, count: L + 1)
@@ -176,7 +237,7 @@ func indexAndSelect(
         return parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
           let t0 = task * block
           let t1 = min(L, t0 + block)
-          let rows = roundUp(t1 - t0, 4)
+          let rows = roundUp(t1 - t0, indexerRows)
           let buffer = pBuffers.base + worker * block * stride
           let histogram = pHist.base + worker * TopK.histogramSize
           let executedPairs = scoreQueryBlock(inputsBox.value, t0: t0, rows: rows, length: L, causal: c.causal, into: buffer)

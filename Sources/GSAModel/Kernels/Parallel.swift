@@ -5,9 +5,10 @@ import Synchronization
 /// The tile sizes the kernels use; the executed FLOP counts depend on them (padding, masked
 /// entries), so the cost model takes the same values.
 public struct KernelTiling: Sendable, Hashable, Codable {
-  /// Indexer: queries per register micro-tile (the score buffer is padded to a multiple).
+  /// Indexer: queries per register micro-tile (the score buffer is padded to a multiple; the
+  /// micro-kernel is compiled for 6).
   public var indexerRowGroup: Int
-  /// Indexer: keys per register micro-tile (keys are padded to a multiple).
+  /// Indexer: keys per register micro-tile (keys are padded to a multiple; compiled for 16).
   public var indexerKeyChunk: Int
   /// Indexer: queries per task (multiple of `indexerRowGroup`); each worker keeps a
   /// `indexerQueryBlock × L` float32 score buffer.
@@ -20,7 +21,7 @@ public struct KernelTiling: Sendable, Hashable, Codable {
   public var denseGroupsPerTask: Int
 
   public init(
-    indexerRowGroup: Int = 4, indexerKeyChunk: Int = 16, indexerQueryBlock: Int = 32,
+    indexerRowGroup: Int = 6, indexerKeyChunk: Int = 16, indexerQueryBlock: Int = 48,
     denseRowGroup: Int = 12, denseKeyTile: Int = 64, denseGroupsPerTask: Int = 8
   ) {
     self.indexerRowGroup = indexerRowGroup

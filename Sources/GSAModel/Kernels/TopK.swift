@@ -10,7 +10,9 @@
 ///
 /// Counted comparisons: 0 when k ≥ n (all candidates taken), else 4·n + 5120.
 enum TopK {
-  static let histogramSize = 2048
+  /// Int32 entries of the histogram scratch: 4 interleaved copies of 2048 buckets (element i
+  /// counts into copy i mod 4, so runs of equal keys do not serialise on one counter).
+  static let histogramSize = 4 * 2048
   static let scanCost = 2048 + 2048 + 1024
 
   /// Comparisons `select` counts for n candidates and budget k.
@@ -38,22 +40,33 @@ enum TopK {
     var prefix: UInt32 = 0
     // Pass 1: bits 31..21.
     histogram.initialize(repeating: 0, count: histogramSize)
-    for i in 0..<n { histogram[Int(key(values[i]) >> 21)] += 1 }
+    var i = 0
+    while i + 4 <= n {
+      histogram[Int(key(values[i]) >> 21)] += 1
+      histogram[2048 + Int(key(values[i + 1]) >> 21)] += 1
+      histogram[4096 + Int(key(values[i + 2]) >> 21)] += 1
+      histogram[6144 + Int(key(values[i + 3]) >> 21)] += 1
+      i += 4
+    }
+    while i < n {
+      histogram[Int(key(values[i]) >> 21)] += 1
+      i += 1
+    }
     var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     prefix = UInt32(bucket)
     // Pass 2: bits 20..10 among keys with the 11-bit prefix.
     histogram.initialize(repeating: 0, count: histogramSize)
     for i in 0..<n {
       let kv = key(values[i])
-      if kv >> 21 == prefix { histogram[Int((kv >> 10) & 0x7FF)] += 1 }
+      if kv >> 21 == prefix { histogram[(i & 3) << 11 | Int((kv >> 10) & 0x7FF)] += 1 }
     }
     bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     prefix = (prefix << 11) | UInt32(bucket)
     // Pass 3: bits 9..0 among keys with the 22-bit prefix.
-    histogram.initialize(repeating: 0, count: 1024)
+    histogram.initialize(repeating: 0, count: histogramSize)
     for i in 0..<n {
       let kv = key(values[i])
-      if kv >> 10 == prefix { histogram[Int(kv & 0x3FF)] += 1 }
+      if kv >> 10 == prefix { histogram[(i & 3) << 11 | Int(kv & 0x3FF)] += 1 }
     }
     bucket = scan(histogram, buckets: 1024, remaining: &remaining)
     let threshold = (prefix << 10) | UInt32(bucket)
@@ -79,14 +92,25 @@ enum TopK {
   /// and reduces `remaining` by the count of keys in higher buckets.
   @inline(__always)
   private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, remaining: inout Int32) -> Int {
+    // Fold the 4 interleaved copies into copy 0 (SIMD), then test every bucket from the top.
+    var b = 0
+    while b < buckets {
+      let raw = UnsafeMutableRawPointer(histogram + b)
+      let sum =
+        raw.loadUnaligned(as: SIMD8<Int32>.self) &+ raw.loadUnaligned(fromByteOffset: 2048 * 4, as: SIMD8<Int32>.self)
+        &+ raw.loadUnaligned(fromByteOffset: 4096 * 4, as: SIMD8<Int32>.self)
+        &+ raw.loadUnaligned(fromByteOffset: 6144 * 4, as: SIMD8<Int32>.self)
+      raw.storeBytes(of: sum, as: SIMD8<Int32>.self)
+      b += 8
+    }
     var above: Int32 = 0
     var found = -1
-    var b = buckets - 1
+    b = buckets - 1
     while b >= 0 {
       let h = histogram[b]
-      if found < 0 {
-        if above + h >= remaining { found = b } else { above += h }
-      }
+      let hit = found < 0 && above &+ h >= remaining
+      found = hit ? b : found
+      above = found < 0 ? above &+ h : above
       b -= 1
     }
     remaining -= above
