@@ -184,6 +184,23 @@ import Testing
     #expect(result.stderr.filter(\.isNewline).count == 1)
   }
 
+  @Test(arguments: [["--help"], ["doctor"], ["check", "--list", "--format", "json"]])
+  func aFailingStdoutIsAnErrorNotACrash(arguments: [String]) throws {
+    // /dev/full: every write fails with ENOSPC. Foundation's FileHandle.write would trap.
+    guard let full = FileHandle(forWritingAtPath: "/dev/full") else { return }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ToolRunner.binaryPath)
+    process.arguments = arguments
+    process.standardOutput = full
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(arguments): \(message)")
+    #expect(message.hasPrefix("error: cannot write to stdout: ") && message.filter(\.isNewline).count == 1, "\(message)")
+  }
+
   @Test func oneLineEscapesControlCharactersAndLineBreaks() {
     #expect(CLI.oneLine("a\nb\r\nc\u{2028}d") == "a b  c d")
     #expect(CLI.oneLine("bell\u{7}esc\u{1B}[2J") == "bell\\u{7}esc\\u{1b}[2J")

@@ -76,12 +76,15 @@ extension Commands {
     let range = 16...(1 << 24)
     let lower = try options.optionalInt("--min-length", in: range)
     let upper = try options.optionalInt("--max-length", in: range)
+    let steps = try options.int("--steps", default: 5, in: 2...64)  // validated even when unused (docs/reliability.md)
+    if options.has("--steps"), lower == nil || upper == nil {
+      throw UsageError("--steps: only applies to a range; give --min-length and --max-length too, or drop --steps")
+    }
     if options.has("--lengths"), lower != nil || upper != nil {
       throw UsageError("--lengths: give either --lengths or --min-length/--max-length, not both")
     }
     if let lower, let upper {
       guard lower < upper else { throw UsageError("--max-length: \(upper) must exceed --min-length \(lower)") }
-      let steps = try options.int("--steps", default: 5, in: 2...64)
       let ratio = Double(upper) / Double(lower)
       let raw = (0..<steps).map { i in Double(lower) * pow(ratio, Double(i) / Double(steps - 1)) }
       let rounded = raw.map { max(16, Int(($0 / 16).rounded()) * 16) }
