@@ -86,11 +86,15 @@ BOUND_RATIOS = [
     ("BD-gate-contraction", "‖O‖/max‖V'‖, constructed two-head sequence", None, "‖O‖ / max‖V'‖ (constructed, H = 2)"),
     ("BD-layer-lipschitz", "max observed/bound", None, "finite-difference Jacobian / Lipschitz bound"),
 ]
-bars = []
+bars, missing = [], []
 for claim_id, numerator, denominator, label in BOUND_RATIOS:
     ev = evidence(claim_id)
     if numerator in ev and (denominator is None or denominator in ev):
         bars.append((f"{label}\n[{claim_id}]", ev[numerator] / (ev[denominator] if denominator else 1.0)))
+    else:
+        missing.append(f"{claim_id}: {numerator}")
+if claims is not None:
+    gp.report_missing("theory_bounds", missing)
 if bars:
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(bars) + 1.5))
     values = [b[1] for b in bars]
@@ -183,6 +187,7 @@ if dense_limit or strict or null:
     labels = [("relative residual, ungated", "ungated"), ("relative residual, GSA at reference init", "GSA\ninit"),
               ("relative residual, GSA with gate gain 1", "GSA\ngain 1"), ("relative residual, scalar x·σ(x)", "scalar\nx·σ(x)")]
     present = [(short, strict[k]) for k, short in labels if k in strict]
+    gp.report_missing("theory_expressiveness", [f"EX-strict: {k}" for k, _ in labels if k not in strict])
     if present:
         ax.bar([p[0] for p in present], [p[1] for p in present], color=["#1f77b4", "#d62728", "#d62728", "#9467bd"][: len(present)],
                label="relative residual of the best linear fit")
@@ -195,6 +200,7 @@ if dense_limit or strict or null:
     ax = axes[2]
     masses = [("sink mass for ‖u‖ ≤ 10%", "‖u‖ ≤ 10%"), ("sink mass for ‖u‖ ≤ 1%", "‖u‖ ≤ 1%")]
     present = [(short, 100 * null[k]) for k, short in masses if k in null]
+    gp.report_missing("theory_expressiveness", [f"EX-null-output: {k}" for k, _ in masses if k not in null])
     if present:
         ax.bar([p[0] for p in present], [p[1] for p in present], color="#1f77b4", label="ungated: mass needed on the sink")
         for i, (_, v) in enumerate(present):
