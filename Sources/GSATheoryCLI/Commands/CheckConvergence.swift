@@ -23,6 +23,10 @@ enum SmallLayerOptions {
       throw UsageError("--kv-heads: \(kvHeads) does not divide --heads \(heads); use a divisor of --heads")
     }
     let k = try o.int("--k", default: 4, in: 1...4096)
+    let length = try o.int("--length", default: 12, in: 1...4096)
+    guard k <= length else {
+      throw UsageError("--k: \(k) exceeds --length \(length); use k <= L (1...\(length)) or a longer --length")
+    }
     return LayerConfig(
       modelDim: try o.int("--dim", default: 8, in: 1...512), heads: heads, kvHeads: kvHeads,
       headDim: try o.int("--head-dim", default: 4, in: 1...256), indexerHeads: try o.int("--indexer-heads", default: 2, in: 1...64),
