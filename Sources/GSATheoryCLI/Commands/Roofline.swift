@@ -26,7 +26,9 @@ extension Commands {
     let fma = try options.int("--fma-per-thread", default: 640_000_000, in: 12...1_000_000_000_000)
     let elements = try options.int("--triad-elements", default: 1 << 25, in: 1024...(1 << 32))
     // Three float32 arrays of max(n, 64·threads) elements (Roofline.streamTriad).
-    try MemoryGuard.check(lengths: [max(elements, 64 * threads)], flag: "--triad-elements", what: "the triad", symbol: "n") { 12 * Double($0) }
+    try MemoryGuard.check(lengths: [max(elements, 64 * threads)], flag: "--triad-elements", what: "the triad", symbol: "n") {
+      12 * Double($0)
+    }
     invocation.progress.update(0, of: 1, "measuring")
     let measurement = Roofline.measure(threads: threads, repeats: repeats, fmaPerThread: fma, triadElements: elements)
     invocation.progress.update(1, of: 1, "done")
