@@ -75,8 +75,18 @@ func sparseAttention(
           // Softmax per head: max, exp, sum.
           for hh in 0..<group {
             let row = scores + hh * stride
-            var mx = -Float.infinity
-            for i in 0..<k { mx = Swift.max(mx, row[i]) }
+            var mxV = SIMD8<Float>(repeating: -.infinity)
+            var j = 0
+            while j + 8 <= k {
+              let x = loadV(row + j)
+              mxV = mxV.replacing(with: x, where: x .> mxV)
+              j += 8
+            }
+            var mx = horizontalMax(mxV)
+            while j < k {
+              mx = Swift.max(mx, row[j])
+              j += 1
+            }
             let shift = SIMD8<Float>(repeating: mx)
             var sumV = SIMD8<Float>()
             var i = 0
@@ -86,7 +96,7 @@ func sparseAttention(
               sumV += p
               i += 8
             }
-            var sum = sumV.sum()
+            var sum = horizontalSum(sumV)
             while i < k {
               let p = Foundation.exp(row[i] - mx)
               row[i] = p
