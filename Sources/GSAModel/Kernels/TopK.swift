@@ -156,15 +156,30 @@ enum TopK {
       raw.storeBytes(of: sum, as: SIMD8<Int32>.self)
       b += 8
     }
+    // From the top, 8 buckets per step: a block whose total keeps the running count below
+    // `remaining` is skipped whole; the block holding the boundary is resolved bucket by bucket.
+    // (`buckets` is a multiple of 8.)
     var above: Int32 = 0
     var found = -1
-    b = buckets - 1
-    while b >= 0 {
-      let h = histogram[b]
-      let hit = found < 0 && above &+ h >= remaining
-      found = hit ? b : found
-      above = found < 0 ? above &+ h : above
-      b -= 1
+    b = buckets - 8
+    while b >= 0 && found < 0 {
+      let block = UnsafeRawPointer(histogram + b).loadUnaligned(as: SIMD8<Int32>.self)
+      let total = block.wrappedSum()
+      if above &+ total < remaining {
+        above &+= total
+      } else {
+        var lane = 7
+        while lane >= 0 {
+          let h = block[lane]
+          if above &+ h >= remaining {
+            found = b + lane
+            break
+          }
+          above &+= h
+          lane -= 1
+        }
+      }
+      b -= 8
     }
     remaining -= above
     return max(found, 0)
