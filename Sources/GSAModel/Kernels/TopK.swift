@@ -31,6 +31,15 @@ enum TopK {
     return bits ^ (sign | SIMD8<UInt32>(repeating: 0x8000_0000))
   }
 
+  /// Whether any lane of the mask is set: OR-reduction by halves (the standard library's `any`
+  /// compiled to a scalar extract-and-cmov chain, the top-k's largest cost).
+  @inline(__always) static func anyLane(_ mask: SIMDMask<SIMD8<Int32>>) -> Bool {
+    let v = SIMD8<UInt32>(repeating: 0).replacing(with: 1, where: mask)
+    let four = v.lowHalf | v.highHalf
+    let two = four.lowHalf | four.highHalf
+    return (two[0] | two[1]) != 0
+  }
+
   /// Writes the indices of the top `k` of `values[0..<n]` in ascending order to `out`, returns
   /// the number written (min(k, n)) and adds the counted comparisons to `comparisons`.
   /// `histogram` must hold `histogramSize` Int32.
@@ -78,7 +87,7 @@ enum TopK {
     while i + 8 <= n {
       let kv = keys(values + i)
       let hit = (kv &>> 21) .== prefix1
-      if any(hit) {
+      if anyLane(hit) {
         for lane in 0..<8 where hit[lane] { histogram[Int((kv[lane] >> 10) & 0x7FF)] += 1 }
       }
       i += 8
@@ -97,7 +106,7 @@ enum TopK {
     while i + 8 <= n {
       let kv = keys(values + i)
       let hit = (kv &>> 10) .== prefix2
-      if any(hit) {
+      if anyLane(hit) {
         for lane in 0..<8 where hit[lane] { histogram[Int(kv[lane] & 0x3FF)] += 1 }
       }
       i += 8
@@ -127,7 +136,7 @@ enum TopK {
     while i + 8 <= n {
       let kv = keys(values + i)
       let hit = kv .>= thresholdV
-      if any(hit) {
+      if anyLane(hit) {
         for lane in 0..<8 where hit[lane] { take(kv[lane], i + lane) }
       }
       i += 8
