@@ -31,6 +31,21 @@ enum TopK {
     return bits ^ (sign | SIMD8<UInt32>(repeating: 0x8000_0000))
   }
 
+  /// histogram[copy(lane) · 2048 + bucket[lane]] += hit[lane] ? 1 : 0 for the 8 lanes (copy = lane mod 4).
+  @inline(__always) static func countHits(
+    _ histogram: UnsafeMutablePointer<Int32>, _ bucket: SIMD8<UInt32>, _ hit: SIMDMask<SIMD8<Int32>>
+  ) {
+    let add = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: hit)
+    histogram[Int(bucket[0])] &+= add[0]
+    histogram[2048 + Int(bucket[1])] &+= add[1]
+    histogram[4096 + Int(bucket[2])] &+= add[2]
+    histogram[6144 + Int(bucket[3])] &+= add[3]
+    histogram[Int(bucket[4])] &+= add[4]
+    histogram[2048 + Int(bucket[5])] &+= add[5]
+    histogram[4096 + Int(bucket[6])] &+= add[6]
+    histogram[6144 + Int(bucket[7])] &+= add[7]
+  }
+
   /// Whether any lane of the mask is set: OR-reduction by halves (the standard library's `any`
   /// compiled to a scalar extract-and-cmov chain, the top-k's largest cost).
   @inline(__always) static func anyLane(_ mask: SIMDMask<SIMD8<Int32>>) -> Bool {
@@ -80,16 +95,16 @@ enum TopK {
     // Passes 2, 3 and the gather test 8 keys at a time and touch memory only for the lanes that
     // match (few: the candidates sharing the k-th key's prefix, and the ≈ k selected ones), so
     // they run at vector speed on any data; the tests they count are unchanged (n each).
-    // Pass 2: bits 20..10 among keys with the 11-bit prefix (one histogram copy: few hits).
-    histogram.initialize(repeating: 0, count: 2048)
+    // Pass 2: bits 20..10 among keys with the 11-bit prefix. Clustered scores make most lanes
+    // match here, so a block with any match adds its 0/1 hit flags to all 8 buckets branch-free
+    // (4 interleaved copies, as in pass 1).
+    histogram.initialize(repeating: 0, count: histogramSize)
     let prefix1 = SIMD8<UInt32>(repeating: prefix)
     i = 0
     while i + 8 <= n {
       let kv = keys(values + i)
       let hit = (kv &>> 21) .== prefix1
-      if anyLane(hit) {
-        for lane in 0..<8 where hit[lane] { histogram[Int((kv[lane] >> 10) & 0x7FF)] += 1 }
-      }
+      if anyLane(hit) { countHits(histogram, (kv &>> 10) & 0x7FF, hit) }
       i += 8
     }
     while i < n {
@@ -97,18 +112,16 @@ enum TopK {
       if kv >> 21 == prefix { histogram[Int((kv >> 10) & 0x7FF)] += 1 }
       i += 1
     }
-    bucket = scan(histogram, buckets: 2048, copies: 1, remaining: &remaining)
+    bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
     prefix = (prefix << 11) | UInt32(bucket)
     // Pass 3: bits 9..0 among keys with the 22-bit prefix.
-    histogram.initialize(repeating: 0, count: 1024)
+    histogram.initialize(repeating: 0, count: histogramSize)
     let prefix2 = SIMD8<UInt32>(repeating: prefix)
     i = 0
     while i + 8 <= n {
       let kv = keys(values + i)
       let hit = (kv &>> 10) .== prefix2
-      if anyLane(hit) {
-        for lane in 0..<8 where hit[lane] { histogram[Int(kv[lane] & 0x3FF)] += 1 }
-      }
+      if anyLane(hit) { countHits(histogram, kv & 0x3FF, hit) }
       i += 8
     }
     while i < n {
@@ -116,7 +129,7 @@ enum TopK {
       if kv >> 10 == prefix { histogram[Int(kv & 0x3FF)] += 1 }
       i += 1
     }
-    bucket = scan(histogram, buckets: 1024, copies: 1, remaining: &remaining)
+    bucket = scan(histogram, buckets: 1024, copies: 4, remaining: &remaining)
     let threshold = (prefix << 10) | UInt32(bucket)
     // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
     var written = 0
@@ -150,8 +163,8 @@ enum TopK {
   }
 
   /// Scans all buckets from the top; returns the bucket holding the `remaining`-th largest key
-  /// and reduces `remaining` by the count of keys in higher buckets. `copies` interleaved
-  /// histogram copies (4 for pass 1, 1 for passes 2 and 3) are folded into copy 0 first.
+  /// and reduces `remaining` by the count of keys in higher buckets. The `copies` (4) interleaved
+  /// histogram copies are folded into copy 0 first.
   @inline(__always)
   private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, copies: Int, remaining: inout Int32) -> Int {
     // Fold the 4 interleaved copies into copy 0 (SIMD), then test every bucket from the top.
