@@ -58,7 +58,7 @@ docs-check: deps $(VENV)/.installed
 	swift build $(SWIFT_FLAGS) --product gsa-theory
 	@mkdir -p $(OUT)/docs-check
 	$(DEBUG_BIN) plot-data --small --out $(OUT)/docs-check/plot-data
-	GSA_PLOT_DATA=$(OUT)/docs-check/plot-data GSA_FIGURES=$(OUT)/docs-check/figures \
+	GSA_STRICT=1 GSA_PLOT_DATA=$(OUT)/docs-check/plot-data GSA_FIGURES=$(OUT)/docs-check/figures \
 	  $(VENV_PYTHON) scripts/run_notebooks.py --check --executed $(OUT)/docs-check/notebooks
 	$(VENV_PYTHON) scripts/check_docs.py --figures $(OUT)/docs-check/figures
 

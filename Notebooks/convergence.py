@@ -163,7 +163,7 @@ if stability is not None:
 if stability is not None:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
     for axis, key, ylabel in [(ax, "spikes_per_1000", "loss spikes per 1000 steps"),
-                              (ax2, "max_activation", "largest layer output |u| (activation units)")]:
+                              (ax2, "max_activation", "largest |u| over the run (layer-output units)")]:
         means = [stat(v, key)["mean"] for v in VARIANTS]
         stds = [stat(v, key)["std"] for v in VARIANTS]
         axis.bar(x, means, 0.6, yerr=stds, capsize=4, color=[gp.VARIANT_COLORS[v] for v in VARIANTS],
@@ -171,7 +171,9 @@ if stability is not None:
         axis.set_xticks(x, VARIANTS, rotation=15)
         axis.set_ylabel(ylabel)
         axis.legend(fontsize=8)
-    fig.suptitle(f"Adam at a shared learning rate: spikes ({stability['definitions']['spike'][:60]}…) and activations"
-                 f"{gp.scale_note()}", fontsize=10)
+    fig.suptitle(f"Adam at the shared learning rate {stability['settings']['shared_lr']:g}: loss spikes and the largest activation"
+                 f"{gp.scale_note()}")
+    import textwrap
+    fig.text(0.01, -0.06, "\n".join(textwrap.wrap("Spike: " + stability["definitions"]["spike"], 150)), fontsize=8, va="top")
     fig.tight_layout()
     gp.save(fig, "convergence_spikes_activations")

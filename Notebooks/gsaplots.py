@@ -120,3 +120,14 @@ def scale_note() -> str:
         return " (small CI scale)" if manifest().get("scale") == "small" else ""
     except FileNotFoundError:
         return ""
+
+
+def report_missing(figure: str, missing: list[str]) -> None:
+    """Names of evidence items a figure expected but the data lacks: printed, and an error under GSA_STRICT=1
+    (make docs-check), so a renamed evidence item cannot silently drop a bar."""
+    if not missing:
+        return
+    message = f"[{figure}] missing in the data: " + ", ".join(missing)
+    if os.environ.get("GSA_STRICT") == "1":
+        raise KeyError(message)
+    print(message)

@@ -11,6 +11,8 @@ declare -A EXAMPLE=(
   [check]="check --quick"
   [roofline]="roofline --repeats 2"
   [plot-data]="plot-data --list"
+  [sweep]="sweep --preset small --lengths 256,512,1024 --repeats 1"
+  [simulate]="simulate stability --quick"
 )
 tmp=$(mktemp "$(dirname "$out")/.cli.md.XXXXXX")
 trap 'rm -f "$tmp"' EXIT

@@ -10,6 +10,7 @@ Run it with the interpreter of the virtual environment `make docs` creates (.ven
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
     parser.add_argument("names", nargs="*", default=NOTEBOOKS, help="notebooks to run (default: all)")
     args = parser.parse_args()
+    # The kernels run in Notebooks/: make relative data/figure directories absolute first.
+    for variable in ("GSA_PLOT_DATA", "GSA_FIGURES"):
+        if variable in os.environ:
+            os.environ[variable] = str(Path(os.environ[variable]).resolve())
     directory = Path(args.notebooks).resolve()
     executed = Path(args.executed).resolve()
     executed.mkdir(parents=True, exist_ok=True)
@@ -37,6 +42,9 @@ def main() -> int:
         source = directory / f"{name}.py"
         paired = directory / f"{name}.ipynb"
         notebook = jupytext.read(source)
+        # Deterministic cell ids (nbformat would draw random ones), so the pair is byte-stable.
+        for index, cell in enumerate(notebook.cells):
+            cell["id"] = f"{name}-{index}"
         text = jupytext.writes(notebook, fmt="ipynb")
         if args.check:
             if not paired.exists() or paired.read_text() != text:

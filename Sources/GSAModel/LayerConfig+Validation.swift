@@ -31,7 +31,7 @@ extension LayerConfig {
           field: field, message: "\(value) is outside 1...\(Self.maximumDimension); \(fix)")
       }
     }
-    try positive(modelDim, "modelDim", "set D (--model-dim) to a positive width, e.g. 512")
+    try positive(modelDim, "modelDim", "set D (--d-model) to a positive width, e.g. 512")
     try positive(heads, "heads", "set H (--heads) to a positive count, e.g. 8")
     try positive(kvHeads, "kvHeads", "set H_kv (--kv-heads) to a positive divisor of H")
     try positive(headDim, "headDim", "set d_h (--head-dim) to a positive size, e.g. 64")

@@ -199,7 +199,8 @@ public struct SweepAnalysis: Sendable {
       let selected = series.map { variant.isSparse ? $0.totalSelected : 0 }
       var buckets = [FlopBucket: SeriesFits]()
       for bucket in FlopBucket.allCases {
-        buckets[bucket] = SeriesFits(lengths: lengths, selected: selected, values: series.map { Self.operations($0.counted.useful[bucket]) })
+        buckets[bucket] = SeriesFits(
+          lengths: lengths, selected: selected, values: series.map { Self.operations($0.counted.useful[bucket]) })
       }
       fits.append(
         VariantFits(

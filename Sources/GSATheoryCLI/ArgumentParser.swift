@@ -1,4 +1,5 @@
 import Foundation
+import GSATheory
 
 /// A command-line usage error: exit status 2, one line on stderr.
 public struct UsageError: Error, CustomStringConvertible, Sendable {
@@ -233,22 +234,4 @@ func suggestion(for word: String, among candidates: [String]) -> String {
   let threshold = max(2, best.0.count / 3)
   if best.1 <= threshold || best.0.hasPrefix(word) && word.count >= 3 { return " (did you mean '\(best.0)'?)" }
   return ""
-}
-
-/// Levenshtein distance.
-func editDistance(_ a: String, _ b: String) -> Int {
-  let a = Array(a.unicodeScalars)
-  let b = Array(b.unicodeScalars)
-  if a.isEmpty { return b.count }
-  if b.isEmpty { return a.count }
-  var previous = Array(0...b.count)
-  var current = [Int](repeating: 0, count: b.count + 1)
-  for i in 1...a.count {
-    current[0] = i
-    for j in 1...b.count {
-      current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-    }
-    swap(&previous, &current)
-  }
-  return previous[b.count]
 }

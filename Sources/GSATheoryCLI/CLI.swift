@@ -99,7 +99,7 @@ public enum CLI {
   static func run(_ arguments: [String]) throws -> Int32 {
     switch try prepare(arguments) {
     case .show(let text):
-      FileHandle.standardOutput.write(Data(text.utf8))
+      try StandardStreams.writeOutput(text)
       return 0
     case .run(let command, let invocation, let output, let jsonOutput):
       let result = try command.run(invocation)
@@ -108,7 +108,7 @@ public enum CLI {
       if let output {
         try writeAtomically(text, to: output)
       } else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try StandardStreams.writeOutput(text)
       }
       return result.exitCode
     }
@@ -144,7 +144,7 @@ public enum CLI {
   }
 
   static func printError(_ line: String) {
-    FileHandle.standardError.write(Data((oneLine(line) + "\n").utf8))
+    StandardStreams.writeError(oneLine(line) + "\n")
   }
 
   /// `text` as a single terminal line: line breaks (\n, \r, U+2028, ...) become spaces and
@@ -169,6 +169,9 @@ public enum CLI {
   /// an interrupt is honoured promptly mid-run. Installed once per process.
   private static func installSignalHandlers() {
     SignalSources.installOnce {
+      // A reader that goes away (`| head`) makes write(2) fail with EPIPE, reported as an error,
+      // instead of killing the process with SIGPIPE.
+      signal(SIGPIPE, SIG_IGN)
       for signalNumber in [SIGINT, SIGTERM] {
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: SignalSources.queue)

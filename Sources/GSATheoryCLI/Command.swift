@@ -81,7 +81,7 @@ public struct Progress: Sendable {
     let width = 30
     let filled = min(width, done * width / total)
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-    FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) \(label)\u{1B}[K".utf8))
-    if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+    StandardStreams.writeError("\r[\(bar)] \(done)/\(total) \(label)\u{1B}[K")
+    if done >= total { StandardStreams.writeError("\n") }
   }
 }

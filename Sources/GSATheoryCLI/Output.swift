@@ -248,6 +248,25 @@ public func writeAtomically(_ contents: String, to path: String) throws(CommandF
   }
 }
 
+/// stdout and stderr written with write(2): a failed write (a full disk, a closed descriptor,
+/// a reader that went away) is an error or ignored, never a trap (Foundation's
+/// `FileHandle.write` traps on such errors).
+public enum StandardStreams {
+  /// Writes `text` to stdout; throws (exit 1) when it cannot be written.
+  public static func writeOutput(_ text: String) throws(CommandFailure) {
+    let bytes = Array(text.utf8)
+    guard writeAll(STDOUT_FILENO, bytes[...]) else {
+      let reason = errno == EPIPE ? "the reader closed the pipe" : String(cString: strerror(errno))
+      throw CommandFailure("cannot write to stdout: \(reason); use --output FILE")
+    }
+  }
+
+  /// Writes `text` to stderr, best effort (there is nowhere left to report a failure).
+  public static func writeError(_ text: String) {
+    _ = writeAll(STDERR_FILENO, Array(text.utf8)[...])
+  }
+}
+
 /// write(2) until every byte is out (retrying short writes and EINTR).
 private func writeAll(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
   bytes.withUnsafeBytes { buffer in

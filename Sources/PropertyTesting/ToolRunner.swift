@@ -7,8 +7,12 @@ public enum ToolRunner {
     public let exitCode: Int32
     /// True when the process ended by a signal (a crash or trap), not by exit().
     public let killedBySignal: Bool
-    public let stdout: String
+    /// True when the deadline passed and the process was sent SIGTERM.
+    public let timedOut: Bool
+    /// Standard output as bytes (a usage error must leave it empty).
+    public let stdoutData: Data
     public let stderr: String
+    public var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
     public var description: String { "exit \(exitCode)\(killedBySignal ? " (signal)" : ""); stderr: \(stderr.prefix(300))" }
   }
 
@@ -23,10 +27,15 @@ public enum ToolRunner {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path ?? candidates[1].path
   }
 
-  /// Runs the tool with `arguments`, optional stdin and extra environment; waits for it.
-  public static func run(_ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil) throws -> Result {
+  /// Runs the tool (or `binary`) with `arguments` and extra environment; waits for it. With a
+  /// `deadline` (seconds), a process still running then gets SIGTERM and `timedOut` is set
+  /// (the tool's handler then exits with 143).
+  public static func run(
+    _ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil, binary: String? = nil,
+    deadline: Double? = nil
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binaryPath)
+    process.executableURL = URL(fileURLWithPath: binary ?? binaryPath)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
@@ -36,6 +45,14 @@ public enum ToolRunner {
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let timedOut = Flag()
+    let timer = DispatchWorkItem {
+      if process.isRunning {
+        timedOut.set()
+        process.terminate()
+      }
+    }
+    if let deadline { DispatchQueue.global().asyncAfter(deadline: .now() + deadline, execute: timer) }
     // Read both pipes concurrently so a large output cannot deadlock the child.
     let outBox = DataBox()
     let group = DispatchGroup()
@@ -47,12 +64,20 @@ public enum ToolRunner {
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
+    timer.cancel()
     return Result(
-      exitCode: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
-      stdout: String(decoding: outBox.data, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+      exitCode: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal, timedOut: timedOut.value,
+      stdoutData: outBox.data, stderr: String(decoding: errData, as: UTF8.self))
   }
 }
 
 private final class DataBox: @unchecked Sendable {
   var data = Data()
+}
+
+private final class Flag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var raised = false
+  func set() { lock.withLock { raised = true } }
+  var value: Bool { lock.withLock { raised } }
 }

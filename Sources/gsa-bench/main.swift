@@ -78,25 +78,31 @@ md.append("swift build -c release -Xswiftc -target-cpu -Xswiftc haswell   # AVX2
 md.append(".build/release/gsa-bench --output docs/performance.md")
 md.append("```")
 md.append("")
-md.append("Machine: \(cpu), \(cores) cores, \(String(format: "%.1f", Double(machine.physicalMemory) / 1_073_741_824)) GiB. "
-  + "Load average before / after: \(result.loadAverageBefore) / \(result.loadAverageAfter) "
-  + "(the cores are shared with other jobs; a load above the core count means the timings below include contention).")
+md.append(
+  "Machine: \(cpu), \(cores) cores, \(String(format: "%.1f", Double(machine.physicalMemory) / 1_073_741_824)) GiB. "
+    + "Load average before / after: \(result.loadAverageBefore) / \(result.loadAverageAfter) "
+    + "(the cores are shared with other jobs; a load above the core count means the timings below include contention).")
 md.append("")
 md.append("## Roofline (`gsa-theory roofline`)")
 md.append("")
 md.append("| quantity | best | median | worst | unit |")
 md.append("|---|---:|---:|---:|---|")
 let rf = result.roofline.flopsPerSecond, rb = result.roofline.bytesPerSecond
-md.append("| peak float32 (8-wide FMA, \(Roofline.chains) chains per thread, all cores) | \(g(rf.best / 1e9)) | \(g(rf.median / 1e9)) | \(g(rf.worst / 1e9)) | GFLOP/s |")
+md.append(
+  "| peak float32 (8-wide FMA, \(Roofline.chains) chains per thread, all cores) | \(g(rf.best / 1e9)) | \(g(rf.median / 1e9)) | \(g(rf.worst / 1e9)) | GFLOP/s |"
+)
 md.append("| STREAM triad bandwidth | \(g(rb.best / 1e9)) | \(g(rb.median / 1e9)) | \(g(rb.worst / 1e9)) | GB/s |")
 md.append("")
-md.append("Peak per core: \(g(peak / Double(cores) / 1e9)) GFLOP/s. Percentages below are of the best all-core peak, \(g(peak / 1e9)) GFLOP/s.")
+md.append(
+  "Peak per core: \(g(peak / Double(cores) / 1e9)) GFLOP/s. Percentages below are of the best all-core peak, \(g(peak / 1e9)) GFLOP/s.")
 md.append("")
 
 // Dense core.
 md.append("## Dense causal attention core (`KernelProbe.denseCore`: the flash-style kernel alone, H 8 × d_h 64, H_kv 8, all cores)")
 md.append("")
-md.append("FLOPs are the kernel's ledger: useful = 4·d_h FLOPs per causal pair and head plus the softmax adds; executed = what the tiles ran (masked entries of diagonal tiles included). Exponentials are counted apart and are not in these FLOPs.")
+md.append(
+  "FLOPs are the kernel's ledger: useful = 4·d_h FLOPs per causal pair and head plus the softmax adds; executed = what the tiles ran (masked entries of diagonal tiles included). Exponentials are counted apart and are not in these FLOPs."
+)
 md.append("")
 md.append("| L | useful FLOPs | executed FLOPs | median s | useful GFLOP/s | % of peak (useful) | % of peak (executed) |")
 md.append("|---:|---:|---:|---:|---:|---:|---:|")
@@ -105,16 +111,22 @@ for l in options.denseLengths {
   let useful = Double(p.ledger.useful.total.flops)
   let executed = Double(p.ledger.executed.total.flops)
   let t = p.medianSeconds
-  md.append("| \(l) | \(g(useful)) | \(g(executed)) | \(g(t)) | \(g(useful / t / 1e9)) | \(pct(useful / t / peak)) | \(pct(executed / t / peak)) |")
-  verdicts.append(("dense causal attention ≥ 60% of peak at L = \(l)", pct(useful / t / peak) + " useful, " + pct(executed / t / peak) + " executed",
-                   executed / t / peak >= 0.6 ? "met" : "missed"))
+  md.append(
+    "| \(l) | \(g(useful)) | \(g(executed)) | \(g(t)) | \(g(useful / t / 1e9)) | \(pct(useful / t / peak)) | \(pct(executed / t / peak)) |")
+  verdicts.append(
+    (
+      "dense causal attention ≥ 60% of peak at L = \(l)", pct(useful / t / peak) + " useful, " + pct(executed / t / peak) + " executed",
+      executed / t / peak >= 0.6 ? "met" : "missed"
+    ))
 }
 md.append("")
 
 // Indexer.
 md.append("## GSA lightning indexer (`KernelProbe.indexer`, all cores)")
 md.append("")
-md.append("Per causal pair and indexer head: 2·d_I + 3 FLOPs and one sigmoid (not a FLOP). 'Scores' is the streaming score kernel alone; '+ top-k' adds each query's radix top-\(options.k) selection (comparisons, not FLOPs).")
+md.append(
+  "Per causal pair and indexer head: 2·d_I + 3 FLOPs and one sigmoid (not a FLOP). 'Scores' is the streaming score kernel alone; '+ top-k' adds each query's radix top-\(options.k) selection (comparisons, not FLOPs)."
+)
 md.append("")
 md.append("| H_I × d_I | L | executed FLOPs | scores s | scores GFLOP/s | % of peak | + top-k s | % of peak with top-k |")
 md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -125,10 +137,15 @@ for probe in result.indexers {
     let flops = Double(a.ledger.executed[.indexer].flops)
     let rate = flops / a.medianSeconds / peak
     best = max(best, rate)
-    md.append("| \(probe.indexerHeads) × \(probe.indexerDim) | \(l) | \(g(flops)) | \(g(a.medianSeconds)) | \(g(flops / a.medianSeconds / 1e9)) | \(pct(rate)) | \(g(b.medianSeconds)) | \(pct(Double(b.ledger.executed[.indexer].flops) / b.medianSeconds / peak)) |")
+    md.append(
+      "| \(probe.indexerHeads) × \(probe.indexerDim) | \(l) | \(g(flops)) | \(g(a.medianSeconds)) | \(g(flops / a.medianSeconds / 1e9)) | \(pct(rate)) | \(g(b.medianSeconds)) | \(pct(Double(b.ledger.executed[.indexer].flops) / b.medianSeconds / peak)) |"
+    )
   }
-  verdicts.append(("GSA indexer (H_I \(probe.indexerHeads) × d_I \(probe.indexerDim)) ≥ 50% of peak", "best " + pct(best) + " (score kernel alone)",
-                   best >= 0.5 ? "met" : "missed"))
+  verdicts.append(
+    (
+      "GSA indexer (H_I \(probe.indexerHeads) × d_I \(probe.indexerDim)) ≥ 50% of peak", "best " + pct(best) + " (score kernel alone)",
+      best >= 0.5 ? "met" : "missed"
+    ))
 }
 md.append("")
 
@@ -143,17 +160,25 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
   md.append("| quantity | dense (A) | gsa (B) | ratio |")
   md.append("|---|---:|---:|---:|")
   md.append("| median time, s | \(g(a.medianSeconds)) | \(g(b.medianSeconds)) | \(g(measured)) (measured speedup) |")
-  md.append("| useful FLOPs (CostModel = ledger) | \(g(Double(a.counted.usefulTotal.flops))) | \(g(Double(b.counted.usefulTotal.flops))) | \(g(predictedFlops)) (FLOP-predicted) |")
-  md.append("| useful FLOPs + transcendentals + comparisons | \(g(ops(a.counted.usefulTotal))) | \(g(ops(b.counted.usefulTotal))) | \(g(predictedOps)) |")
+  md.append(
+    "| useful FLOPs (CostModel = ledger) | \(g(Double(a.counted.usefulTotal.flops))) | \(g(Double(b.counted.usefulTotal.flops))) | \(g(predictedFlops)) (FLOP-predicted) |"
+  )
+  md.append(
+    "| useful FLOPs + transcendentals + comparisons | \(g(ops(a.counted.usefulTotal))) | \(g(ops(b.counted.usefulTotal))) | \(g(predictedOps)) |"
+  )
   md.append("")
   md.append("Measured / FLOP-predicted − 1 = \(pct(deviation)).")
-  verdicts.append(("GSA-over-dense speedup within 25% of FLOP prediction (L = \(options.speedupLength), k = \(options.k))",
-                   "measured \(g(measured, 3))×, predicted \(g(predictedFlops, 3))× (\(pct(deviation)))", abs(deviation) <= 0.25 ? "met" : "missed"))
+  verdicts.append(
+    (
+      "GSA-over-dense speedup within 25% of FLOP prediction (L = \(options.speedupLength), k = \(options.k))",
+      "measured \(g(measured, 3))×, predicted \(g(predictedFlops, 3))× (\(pct(deviation)))", abs(deviation) <= 0.25 ? "met" : "missed"
+    ))
 }
 md.append("")
 
 // Exponents.
-md.append("## Fitted exponents of wall time over L = \(options.fitLengths.first ?? 0)–\(options.fitLengths.last ?? 0) (log-log least squares, GSL)")
+md.append(
+  "## Fitted exponents of wall time over L = \(options.fitLengths.first ?? 0)–\(options.fitLengths.last ?? 0) (log-log least squares, GSL)")
 md.append("")
 md.append("| kernel | series | exponent ± SE | R² | target |")
 md.append("|---|---|---:|---:|---|")
@@ -173,9 +198,12 @@ func fitProbe(_ timings: [Int: KernelProbe.Timing], over lengths: [Int]) -> Powe
   let ls = lengths.filter { timings[$0] != nil }
   return try? PowerLawFit.fit(x: ls.map(Double.init), y: ls.map { timings[$0]!.medianSeconds })
 }
-var exponentRows: [(String, String, PowerLawFit?, Double)] = [("dense core", "denseCore probe", fitProbe(result.denseCore, over: options.fitLengths), 2)]
+var exponentRows: [(String, String, PowerLawFit?, Double)] = [
+  ("dense core", "denseCore probe", fitProbe(result.denseCore, over: options.fitLengths), 2)
+]
 for probe in result.indexers {
-  exponentRows.append(("indexer \(probe.indexerHeads) × \(probe.indexerDim)", "indexer probe (scores)", fitProbe(probe.scores, over: options.fitLengths), 2))
+  exponentRows.append(
+    ("indexer \(probe.indexerHeads) × \(probe.indexerDim)", "indexer probe (scores)", fitProbe(probe.scores, over: options.fitLengths), 2))
 }
 exponentRows.append(("indexer + top-k (layer C)", "T_C", fitTimes(result.indexerStage, over: options.fitLengths), 2))
 exponentRows.append(("sparse core", "T_B − T_C", fitTimes(result.gsa, minus: result.indexerStage, over: options.fitLengths), 1))
@@ -185,20 +213,28 @@ for (name, series, fit, target) in exponentRows {
     verdicts.append(("\(name) exponent \(g(target)) ± 0.05", "n/a", "missed"))
     continue
   }
-  md.append("| \(name) | \(series) | \(String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError)) | \(String(format: "%.5f", fit.rSquared)) | \(g(target)) ± 0.05 |")
-  verdicts.append(("\(name) exponent \(g(target)) ± 0.05", String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError),
-                   abs(fit.exponent - target) <= 0.05 ? "met" : "missed"))
+  md.append(
+    "| \(name) | \(series) | \(String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError)) | \(String(format: "%.5f", fit.rSquared)) | \(g(target)) ± 0.05 |"
+  )
+  verdicts.append(
+    (
+      "\(name) exponent \(g(target)) ± 0.05", String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError),
+      abs(fit.exponent - target) <= 0.05 ? "met" : "missed"
+    ))
 }
 md.append("")
 md.append("Counted-FLOP exponents of the same series (the ledger, exact): ")
 var countedNotes = [String]()
-for (name, s, bucket) in [("indexer (layer C)", result.indexerStage, FlopBucket.indexer), ("sparse attention (layer B)", result.gsa, .attention)] {
+for (name, s, bucket) in [
+  ("indexer (layer C)", result.indexerStage, FlopBucket.indexer), ("sparse attention (layer B)", result.gsa, .attention),
+] {
   let pts = options.fitLengths.compactMap { s.point($0) }
   if let fit = try? PowerLawFit.fit(x: pts.map { Double($0.length) }, y: pts.map { Double($0.counted.useful[bucket].flops) }) {
     countedNotes.append("\(name) \(String(format: "%.3f", fit.exponent))")
   }
 }
-md[md.count - 1] += countedNotes.joined(separator: ", ") + " (below 2 for the quadratic buckets because of their linear terms at these lengths)."
+md[md.count - 1] +=
+  countedNotes.joined(separator: ", ") + " (below 2 for the quadratic buckets because of their linear terms at these lengths)."
 md.append("")
 
 md.append("## Targets (issue 3)")
@@ -207,7 +243,9 @@ md.append("| target | measured | verdict |")
 md.append("|---|---|---|")
 for (target, measured, verdict) in verdicts { md.append("| \(target) | \(measured) | \(verdict) |") }
 md.append("")
-md.append("Per-bucket wall times are not reported by `AttentionLayer.forward`: the dense core and the indexer are timed alone with `KernelProbe`; the sparse core's time is the difference of two whole layers (B − C), so its exponent carries their noise.")
+md.append(
+  "Per-bucket wall times are not reported by `AttentionLayer.forward`: the dense core and the indexer are timed alone with `KernelProbe`; the sparse core's time is the difference of two whole layers (B − C), so its exponent carries their noise."
+)
 md.append("")
 md.append("## Raw series")
 md.append("")
@@ -215,7 +253,9 @@ md.append("| series | L | median s | repeats | executed GFLOP/s | peak RSS |")
 md.append("|---|---:|---:|---|---:|---:|")
 for s in [result.denseLayer, result.gsa, result.indexerStage] {
   for p in s.points {
-    md.append("| \(s.name) | \(p.length) | \(g(p.medianSeconds)) | \(p.seconds.map { g($0, 3) }.joined(separator: ", ")) | \(g(p.executedFlopsPerSecond / 1e9)) | \(p.peakResidentBytes.map { String($0 / 1_048_576) + " MiB" } ?? "n/a") |")
+    md.append(
+      "| \(s.name) | \(p.length) | \(g(p.medianSeconds)) | \(p.seconds.map { g($0, 3) }.joined(separator: ", ")) | \(g(p.executedFlopsPerSecond / 1e9)) | \(p.peakResidentBytes.map { String($0 / 1_048_576) + " MiB" } ?? "n/a") |"
+    )
   }
 }
 md.append("")

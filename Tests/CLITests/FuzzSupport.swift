@@ -22,7 +22,7 @@ struct FuzzSettings {
     }
     return FuzzSettings(
       seed: number("GSA_FUZZ_SEED") ?? 0x6A5A_F022,
-      inProcessCases: number("GSA_FUZZ_CASES").map(Int.init) ?? 20_000,
+      inProcessCases: number("GSA_FUZZ_CASES").map(Int.init) ?? 12_000,
       processCases: number("GSA_FUZZ_PROCESS_CASES").map(Int.init) ?? 1_200,
       processSeconds: environment["GSA_FUZZ_SECONDS"].flatMap(Double.init) ?? 30,
       onlyCase: number("GSA_FUZZ_CASE").map(Int.init))
@@ -232,67 +232,6 @@ enum FuzzArguments {
           }.joined() + "\""
       }.joined(separator: ", ") + "]"
   }
-}
-
-/// Runs the built binary with a deadline; past it the process gets SIGTERM (and the tool's
-/// handler exits with 143).
-enum TimedRunner {
-  struct Result: Sendable {
-    let exitCode: Int32
-    let killedBySignal: Bool
-    let timedOut: Bool
-    let stdout: Data
-    let stderr: String
-  }
-
-  static func run(
-    _ binary: String, _ arguments: [String], environment: [String: String], directory: String, deadline seconds: Double
-  ) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let timedOut = Flag()
-    let timer = DispatchWorkItem {
-      if process.isRunning {
-        timedOut.set()
-        process.terminate()
-      }
-    }
-    DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
-    let outBox = DataBox()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      outBox.data = out.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    timer.cancel()
-    return Result(
-      exitCode: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
-      timedOut: timedOut.value, stdout: outBox.data, stderr: String(decoding: errData, as: UTF8.self))
-  }
-}
-
-final class DataBox: @unchecked Sendable {
-  var data = Data()
-}
-
-final class Flag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var raised = false
-  func set() { lock.withLock { raised = true } }
-  var value: Bool { lock.withLock { raised } }
 }
 
 /// A scratch directory, removed at the end.

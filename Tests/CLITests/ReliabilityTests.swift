@@ -166,7 +166,7 @@ import Testing
   func hostileValuesGiveOneLineUsageErrors(arguments: [String], flag: String) throws {
     let scratch = try ScratchDirectory("validation")
     defer { scratch.remove() }
-    let process = try TimedRunner.run(ToolRunner.binaryPath, arguments, environment: [:], directory: scratch.path, deadline: 30)
+    let process = try ToolRunner.run(arguments, currentDirectory: scratch.path, deadline: 30)
     #expect(process.exitCode == 2, "\(arguments): \(process.stderr)")
     #expect(process.stderr.hasPrefix("error: ") && process.stderr.contains(flag), "\(arguments): \(process.stderr)")
     #expect(process.stderr.filter(\.isNewline).count == 1, "\(arguments): \(process.stderr)")
@@ -182,6 +182,23 @@ import Testing
     #expect(result.stderr.hasPrefix("error: --triad-elements: the triad at n = 4294967296 needs 51539607552 bytes"), "\(result)")
     #expect(result.stderr.contains("the largest size that fits is n = 80530636"), "\(result)")
     #expect(result.stderr.filter(\.isNewline).count == 1)
+  }
+
+  @Test(arguments: [["--help"], ["doctor"], ["check", "--list", "--format", "json"]])
+  func aFailingStdoutIsAnErrorNotACrash(arguments: [String]) throws {
+    // /dev/full: every write fails with ENOSPC. Foundation's FileHandle.write would trap.
+    guard let full = FileHandle(forWritingAtPath: "/dev/full") else { return }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ToolRunner.binaryPath)
+    process.arguments = arguments
+    process.standardOutput = full
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(arguments): \(message)")
+    #expect(message.hasPrefix("error: cannot write to stdout: ") && message.filter(\.isNewline).count == 1, "\(message)")
   }
 
   @Test func oneLineEscapesControlCharactersAndLineBreaks() {

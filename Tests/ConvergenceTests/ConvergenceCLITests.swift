@@ -19,6 +19,10 @@ struct ConvergenceCLITests {
     #expect((object?["assumption"] as? String)?.contains("S_t held fixed") == true)
     let conditions = object?["conditions"] as? [[String: Any]]
     #expect(conditions?.count == 4)
+    // An absolute norm bound below the initial weights' norms: the iterates are outside the set.
+    let outside = try ToolRunner.run(["check-convergence", "--norm-bound", "0.01"] + small)
+    #expect(outside.exitCode == 1)
+    #expect(outside.stdout.contains("iterates stay in the norm set") && outside.stdout.contains("VIOLATED"))
     let violated = try ToolRunner.run(["check-convergence", "--lr", "10"] + small)
     #expect(violated.exitCode == 1)
     #expect(violated.stdout.contains("VIOLATED"))

@@ -122,3 +122,28 @@ struct GradientTests {
     for i in 0..<a.count { #expect(abs(a[i] - b[i]) < 1e-12) }
   }
 }
+
+@Suite("Differentiable layer vs GSAModel.ReferenceAttention (independent float64 implementation)")
+struct ReferenceCrossCheckTests {
+  @Test("same output and selection for all four variants, GQA and odd head dimensions", arguments: Variant.allCases)
+  func matchesReference(variant: Variant) throws {
+    let rng = GSLRandom(seed: 314 + UInt64(Variant.allCases.firstIndex(of: variant)!))
+    for trial in 0..<3 {
+      let config = randomSmallConfig(rng).configured(for: variant)
+      let weights = LayerWeights(config: config, seed: 100 + UInt64(trial))
+      let l = 7
+      let input = try Matrix(rows: l, cols: config.modelDim, doubles: rng.gaussianMatrix(rows: l, cols: config.modelDim, scale: 1))
+      let reference = ReferenceAttention(config: config, variant: variant, weights: weights).forward(input)
+      let layer = DifferentiableLayer(parameters: LayerParameters(weights: weights, variant: variant))
+      let tape = layer.forward(input.doubles, length: l)
+      #expect(tape.selection.sets == reference.selected)
+      var maxError = 0.0
+      for t in 0..<l {
+        for e in 0..<config.modelDim {
+          maxError = max(maxError, abs(tape.output[t * config.modelDim + e] - reference.output[t][e]))
+        }
+      }
+      #expect(maxError < 1e-10, "\(variant) trial \(trial): max |Δu| = \(maxError)")
+    }
+  }
+}

@@ -68,7 +68,8 @@ import Testing
   @Test func costLawWithCausalBudgetIsIdentifiableAndFixedLTimesKIsNot() throws {
     let k = 256.0
     let causalPairs = { (l: Double) in l * k - k * (k - 1) / 2 }  // Σ_t min(k, t + 1) for L ≥ k
-    let exact = lengths.map { l in CostLawFit.Point(length: l, selectedPairs: causalPairs(l), value: 2 * l * l + 5 * causalPairs(l) + 9 * l) }
+    let exact = lengths.map { l in CostLawFit.Point(length: l, selectedPairs: causalPairs(l), value: 2 * l * l + 5 * causalPairs(l) + 9 * l)
+    }
     let fit = try CostLawFit.fit(exact)
     #expect(fit.rank == 3)
     #expect(abs(fit.alpha - 2) < 1e-6)

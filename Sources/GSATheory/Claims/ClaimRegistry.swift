@@ -40,7 +40,7 @@ public enum ClaimRegistry {
         chosen.insert(claim.id)
       } else {
         let names = claims.map(\.id) + ClaimGroup.allCases.map(\.rawValue)
-        let closest = names.min { levenshtein(key, $0.lowercased()) < levenshtein(key, $1.lowercased()) } ?? ""
+        let closest = names.min { editDistance(key, $0.lowercased()) < editDistance(key, $1.lowercased()) } ?? ""
         throw UnknownSelector(selector: selector, closest: closest)
       }
     }
@@ -86,23 +86,6 @@ public enum ClaimRegistry {
       progress?(claim.id)
     }
     return box.values()
-  }
-
-  static func levenshtein(_ a: String, _ b: String) -> Int {
-    let a = Array(a.unicodeScalars)
-    let b = Array(b.unicodeScalars)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-      current[0] = i
-      for j in 1...b.count {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-      }
-      swap(&previous, &current)
-    }
-    return previous[b.count]
   }
 }
 

@@ -23,6 +23,8 @@ public enum ConvergenceCheck {
     public var inputNorm: Double
     /// The weight-norm set is {‖W‖₂ ≤ slack·‖W_0‖₂} for each matrix.
     public var normSlack: Double
+    /// An absolute bound on every matrix's spectral norm; overrides `normSlack` when set.
+    public var normBound: Double? = nil
     /// Xavier gain of the teacher's Q/K/V/O.
     public var teacherGain: Double
     public var seed: UInt64
@@ -123,7 +125,15 @@ public enum ConvergenceCheck {
     let studentRng = rng.split()
     let start = initial ?? .random(config: s.config, variant: s.variant, rng: studentRng)
     let d = s.config.modelDim
-    let norms = try WeightNormBounds.of(start, slack: s.normSlack)
+    let gated = s.variant.isGated
+    let norms: WeightNormBounds
+    if let b = s.normBound {
+      norms = WeightNormBounds(
+        query: b, key: b, value: b, output: b, valueGate: gated && s.config.valueGate ? b : 0,
+        outputGate: gated && s.config.outputGate ? b : 0)
+    } else {
+      norms = try WeightNormBounds.of(start, slack: s.normSlack)
+    }
     let bound = SmoothnessBound(
       config: s.config, variant: s.variant, inputNorm: batch.maxRowNorm(of: batch.inputs, width: d),
       targetNorm: batch.maxRowNorm(of: batch.targets, width: d), norms: norms)
@@ -171,7 +181,8 @@ public enum ConvergenceCheck {
       Condition(
         name: "step size η ≤ 1/β", value: eta, bound: bound.stepSize, margin: bound.stepSize - eta, satisfied: eta <= bound.stepSize,
         detail:
-          "β = J² + ρ·H₂ = \(bound.beta) (S_t fixed, norms ≤ \(s.normSlack)× initial, R = \(bound.inputNorm), R_y = \(bound.targetNorm))"),
+          "β = J² + ρ·H₂ = \(bound.beta) (S_t fixed, norms ≤ \(s.normBound.map { String($0) } ?? "\(s.normSlack)× initial"), R = \(bound.inputNorm), R_y = \(bound.targetNorm))"
+      ),
       Condition(
         name: "loss bounded below", value: losses.min() ?? .nan, bound: 0, margin: losses.min() ?? .nan,
         satisfied: losses.allSatisfy { $0.isFinite && $0 >= 0 }, detail: "squared error ≥ ℒ* = 0; value = smallest loss seen"),
@@ -181,7 +192,7 @@ public enum ConvergenceCheck {
       Condition(
         name: "iterates stay in the norm set", value: maxNormRatio, bound: 1, margin: 1 - maxNormRatio,
         satisfied: maxNormRatio <= 1 + 1e-12,
-        detail: "value = max over steps and matrices of ‖W_t‖₂ / (slack·‖W_0‖₂)"),
+        detail: "value = max over steps and matrices of ‖W_t‖₂ / its bound (slack·‖W_0‖₂ or --norm-bound)"),
     ]
     return Result(
       settings: s, bound: bound, learningRate: eta, conditions: conditions, losses: losses, gradientNormsSquared: gradSquares,

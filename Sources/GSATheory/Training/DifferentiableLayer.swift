@@ -59,7 +59,8 @@ public struct DifferentiableLayer: Sendable {
   /// The indexer scores I_{t,s} (L × L, row t, entries s outside the candidate set are −∞).
   ///
   /// GSA: I_{t,s} = Σ_j σ(h_t W^{Iw}_j + c_j)·σ(λ q^I_{t,j}·k^I_s + b_j);
-  /// sparse-only (DSA-style): I_{t,s} = Σ_j (h_t W^{Iw}_j + c_j)·ReLU(λ q^I_{t,j}·k^I_s + b_j);
+  /// sparse-only (DSA-style): I_{t,s} = Σ_j σ(h_t W^{Iw}_j + c_j)·ReLU(λ q^I_{t,j}·k^I_s + b_j)
+  /// (the head weights keep the sigmoid, as in `GSAModel.LayerConfig.configured(for:)`);
   /// λ = 1/√d_I when `indexerScale`, else 1.
   public func indexerScores(_ x: [Double], length l: Int) -> [Double] {
     let c = config
@@ -69,7 +70,7 @@ public struct DifferentiableLayer: Sendable {
     var w = matmul(x, parameters[.wIW], l, d, hi)
     let biw = parameters[.bIW], bi = parameters[.bI]
     let gsa = variant == .gsa
-    for t in 0..<l { for j in 0..<hi { w[t * hi + j] = gsa ? sigmoid(w[t * hi + j] + biw[j]) : w[t * hi + j] + biw[j] } }
+    for t in 0..<l { for j in 0..<hi { w[t * hi + j] = sigmoid(w[t * hi + j] + biw[j]) } }
     let scale = c.indexerScale ? 1 / Double(di).squareRoot() : 1
     var scores = [Double](repeating: -.infinity, count: l * l)
     for t in 0..<l {
@@ -125,20 +126,22 @@ public struct DifferentiableLayer: Sendable {
 
   // MARK: RoPE
 
-  /// Rotates pairs (2i, 2i+1) of every head vector at position t by t·θ^(−2i/d_h)
-  /// (`inverse` rotates back: the transpose, used by the backward pass).
+  /// RoPE in the half-split convention of `GSAModel.AttentionLayer`/`ReferenceAttention`:
+  /// component i pairs with i + ⌊d_h/2⌋, rotated by t·θ^(−2i/d_h); for odd d_h the last
+  /// component is unrotated. `inverse` rotates back (the transpose, used by the backward pass).
   func rope(_ m: inout [Double], length l: Int, heads: Int, inverse: Bool = false) {
     let dh = config.headDim
     let width = heads * dh
+    let half = dh / 2
     for t in 0..<l {
-      for i in 0..<(dh / 2) {
+      for i in 0..<half {
         let angle = Double(t) * pow(config.ropeBase, -2 * Double(i) / Double(dh)) * (inverse ? -1 : 1)
         let cs = cos(angle), sn = sin(angle)
         for h in 0..<heads {
-          let base = t * width + h * dh + 2 * i
-          let a = m[base], b = m[base + 1]
+          let base = t * width + h * dh + i
+          let a = m[base], b = m[base + half]
           m[base] = a * cs - b * sn
-          m[base + 1] = a * sn + b * cs
+          m[base + half] = a * sn + b * cs
         }
       }
     }

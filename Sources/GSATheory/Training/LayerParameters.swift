@@ -18,8 +18,7 @@ import GSLKit
 /// | `b_gate_o` | [H·d_h]         |                                                        |
 /// | `w_iq`     | [D, H_I·d_I]    | indexer queries q^I_{t,j}                              |
 /// | `w_ik`     | [D, d_I]        | indexer key k^I_s (shared by all indexer heads)        |
-/// | `w_iw`     | [D, H_I]        | indexer head weights w_{t,j} = σ(h W^{Iw} + c) (GSA),  |
-/// |            |                 | h W^{Iw} + c (sparse-only, DSA-style: no sigmoid)      |
+/// | `w_iw`     | [D, H_I]        | indexer head weights w_{t,j} = σ(h W^{Iw} + c)         |
 /// | `b_iw`     | [H_I]           | c                                                      |
 /// | `b_i`      | [H_I]           | b_j inside σ(q·k + b_j) (GSA) or ReLU(q·k + b_j)       |
 public enum LayerTensor: String, CaseIterable, Sendable, Hashable {
@@ -148,6 +147,18 @@ public struct LayerParameters: Sendable, Equatable {
       norms[name] = try GSLLinearAlgebra.spectralNorm(of: self[name], rows: shape[0], cols: shape[1])
     }
     return norms
+  }
+}
+
+extension LayerParameters {
+  /// The float64 copy of `GSAModel.LayerWeights` (same names and `in × out` layout; biases
+  /// stored as 1 × n there) for the tensors `variant` uses.
+  public init(weights: LayerWeights, variant: Variant) {
+    var t: [LayerTensor: [Double]] = [:]
+    for name in LayerTensor.used(by: variant, config: weights.config) {
+      t[name] = weights.tensor(named: name.rawValue)!.doubles
+    }
+    self.init(config: weights.config, variant: variant, tensors: t)
   }
 }
 

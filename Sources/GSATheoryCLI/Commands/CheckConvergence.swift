@@ -23,6 +23,10 @@ enum SmallLayerOptions {
       throw UsageError("--kv-heads: \(kvHeads) does not divide --heads \(heads); use a divisor of --heads")
     }
     let k = try o.int("--k", default: 4, in: 1...4096)
+    let length = try o.int("--length", default: 12, in: 1...4096)
+    guard k <= length else {
+      throw UsageError("--k: \(k) exceeds --length \(length); use k <= L (1...\(length)) or a longer --length")
+    }
     return LayerConfig(
       modelDim: try o.int("--dim", default: 8, in: 1...512), heads: heads, kvHeads: kvHeads,
       headDim: try o.int("--head-dim", default: 4, in: 1...256), indexerHeads: try o.int("--indexer-heads", default: 2, in: 1...64),
@@ -55,6 +59,7 @@ extension Commands {
       OptionSpec("--sequences", value: "B", default: "4", help: "Sequences in the (full) batch."),
       OptionSpec("--input-norm", value: "R", default: "1", help: "Every input row has norm exactly R."),
       OptionSpec("--norm-slack", value: "F", default: "1.5", help: "Weight-norm set: ‖W‖₂ ≤ F·‖W₀‖₂ for every matrix."),
+      OptionSpec("--norm-bound", value: "B", help: "Weight-norm set: ‖W‖₂ ≤ B for every matrix (overrides --norm-slack)."),
       OptionSpec("--teacher-gain", value: "G", default: "1", help: "Xavier gain of the teacher's Q/K/V/O."),
       OptionSpec("--steps", value: "T", default: "200", help: "Gradient-descent steps."),
       OptionSpec("--weights", value: "FILE", help: "Initial weights from a safetensors file (F32/F64/F16/BF16)."),
@@ -67,13 +72,14 @@ extension Commands {
     let o = invocation.options
     let config = try SmallLayerOptions.config(o)
     let variant = try SmallLayerOptions.variant(o)
-    let settings = ConvergenceCheck.Settings(
+    var settings = ConvergenceCheck.Settings(
       config: config, variant: variant, learningRate: try o.optionalDouble("--lr", in: 1e-300...1e300),
       steps: try o.int("--steps", default: 200, in: 1...1_000_000), sequences: try o.int("--sequences", default: 4, in: 1...4096),
       length: try o.int("--length", default: 12, in: 1...4096), inputNorm: try o.double("--input-norm", default: 1, in: 1e-12...1e6),
       normSlack: try o.double("--norm-slack", default: 1.5, in: 1...1e6),
       teacherGain: try o.double("--teacher-gain", default: 1, in: 0...1e6),
       seed: invocation.seed)
+    settings.normBound = try o.optionalDouble("--norm-bound", in: 1e-12...1e12)
     var initial: LayerParameters?
     var weightsSource = "random (Xavier, [code] init)"
     if let path = o.string("--weights") {

@@ -15,7 +15,8 @@ enum LayerOptions {
       OptionSpec("--k", value: "N", help: "k_base, keys selected per query (>= 1, <= every length)."),
       OptionSpec("--k-min", value: "N", help: "k_min (<= k_base)."),
       OptionSpec("--k-max", value: "N", help: "k_max (>= k_base)."),
-      OptionSpec("--k-rule", value: "RULE", help: "How k_t is chosen: fixed, code or figure (GSA-THEORY.md §2.4; preset's rule by default)."),
+      OptionSpec(
+        "--k-rule", value: "RULE", help: "How k_t is chosen: fixed, code or figure (GSA-THEORY.md §2.4; preset's rule by default)."),
     ]
   }
 
@@ -25,7 +26,8 @@ enum LayerOptions {
   static func configuration(_ options: ParsedOptions, defaultPreset: String, lengths: [Int]) throws(UsageError) -> LayerConfig {
     let name = try options.choice("--preset", presetNames, default: defaultPreset)
     guard var config = LayerConfig.preset(named: name) else { throw UsageError("--preset: unknown preset '\(name)'") }
-    config.kRule = AdaptiveKRule(rawValue: try options.choice("--k-rule", AdaptiveKRule.allCases.map(\.rawValue), default: config.kRule.rawValue))!
+    config.kRule = AdaptiveKRule(
+      rawValue: try options.choice("--k-rule", AdaptiveKRule.allCases.map(\.rawValue), default: config.kRule.rawValue))!
     config.modelDim = try options.int("--d-model", default: config.modelDim, in: 1...65536)
     config.heads = try options.int("--heads", default: config.heads, in: 1...1024)
     config.kvHeads = try options.int("--kv-heads", default: min(config.kvHeads, config.heads), in: 1...1024)

@@ -165,6 +165,7 @@ enum PlotDatasets {
     predictionsLength,
     predictionsK,
     claims,
+    adaptiveK,
     roofline,
     sweep,
     convergenceRuns,
@@ -383,6 +384,63 @@ enum PlotDatasets {
       "task": "squared-error regression on a fixed random teacher layer (check-convergence defaults)",
       "configuration": configurationJSON(config), "length": 12, "sequences": 4, "steps": .int(steps),
       "step_multiples": .array(stepMultiples.map(JSONValue.number)), "variants": .object(variants),
+    ]
+    return PlotDatasetContent(data: data)
+  }
+
+  /// The three adaptive-k rules side by side: the library's `adaptiveBudget` over a grid of
+  /// relative variances Var_t/V̄ (paper budgets), and the budgets the real GSA layer chose per
+  /// query on random input under the `code` and `figure` rules (paper-shape configuration).
+  static let adaptiveK = PlotDataset(
+    name: "adaptive_k",
+    description:
+      "Adaptive-k rules (figure, code, fixed): k_t vs Var_t/V̄ at the paper's budgets; k_t chosen per query by the real layer (paper-shape; small: D 128)."
+  ) { context in
+    let paper = LayerConfig.paper
+    let grid = stride(from: -30, through: 15, by: 1).map { pow(10, Double($0) / 10) }
+    let curves: [JSONValue] = grid.map { relative in
+      .object(
+        [("relative_variance", .number(relative))]
+          + AdaptiveKRule.allCases.map { rule in
+            (
+              rule.rawValue,
+              JSONValue.int(
+                adaptiveBudget(rule: rule, variance: relative, meanVariance: 1, config: paper, candidates: Int.max))
+            )
+          })
+    }
+    let length = context.scaled(full: 2048, small: 256)
+    var shape = context.scaled(full: LayerConfig.paperShape, small: LayerConfig.small)
+    let random = GSLRandom(seed: context.seed)
+    let input = try Matrix(rows: length, cols: shape.modelDim, doubles: random.gaussianMatrix(rows: length, cols: shape.modelDim, scale: 1))
+    var measured = [(String, JSONValue)]()
+    for rule in [AdaptiveKRule.code, .figure] {
+      shape.kRule = rule
+      let layer = try AttentionLayer(config: shape, variant: .gsa, seed: context.seed)
+      let result = try layer.forward(input)
+      measured.append(
+        (
+          rule.rawValue,
+          [
+            "k": .array(result.kPerQuery.map { .int($0) }),
+            "variance": .array(result.indexerVariances.map(JSONValue.number)),
+          ]
+        ))
+    }
+    let data: JSONValue = [
+      "rules": [
+        "figure": "[fig] k_t = clamp(k_base·Var_t/V̄, k_min, k_max): grows with variance",
+        "code": "[code] k_t = clamp(k_base·(0.5 + 1/(1 + T·Var_t/V̄)), k_min, k_max), T = 1: shrinks with variance",
+        "fixed": "k_t = k_base",
+        "prose": "[3p] high variance = confident = fewer tokens (no formula given)",
+      ],
+      "paper_budgets": ["k_base": .int(paper.kBase), "k_min": .int(paper.kMin), "k_max": .int(paper.kMax)],
+      "curves": .array(curves),
+      "measured": [
+        "configuration": configurationJSON(shape), "length": .int(length), "input": "i.i.d. N(0, 1) tokens",
+        "variance_convention": "each rule's own: code = masked-filled row (future entries as 0), figure = causal candidates",
+        "rules": .object(measured),
+      ],
     ]
     return PlotDatasetContent(data: data)
   }

@@ -57,18 +57,25 @@ extension Commands {
       }
       let exact = model.exactLedger(variant)
       perConvention.append(
-        ("exact", [
-          "source": "CostModel useful counts (ledger units: multiply-add = 2 FLOPs; transcendentals and comparisons apart)",
-          "buckets": bucketCountsJSON(exact), "speedup_over_dense": .number(model.exactLayerSpeedup(variant)),
-        ]))
+        (
+          "exact",
+          [
+            "source": "CostModel useful counts (ledger units: multiply-add = 2 FLOPs; transcendentals and comparisons apart)",
+            "buckets": bucketCountsJSON(exact), "speedup_over_dense": .number(model.exactLayerSpeedup(variant)),
+          ]
+        ))
       layerJSON.append((variant.rawValue, .object(perConvention)))
       let memory = model.memory(variant)
-      let toolkit = Sweep.predictedBytes(model.config.configured(for: variant), variant, length: model.length, threads: MachineInfo.current.cores)
+      let toolkit = Sweep.predictedBytes(
+        model.config.configured(for: variant), variant, length: model.length, threads: MachineInfo.current.cores)
       memoryJSON.append(
-        (variant.rawValue, [
-          "streaming_bytes": .number(memory.streamingBytes), "toolkit_layer_bytes": .number(toolkit),
-          "reference_code_bytes": .number(memory.referenceBytes),
-        ]))
+        (
+          variant.rawValue,
+          [
+            "streaming_bytes": .number(memory.streamingBytes), "toolkit_layer_bytes": .number(toolkit),
+            "reference_code_bytes": .number(memory.referenceBytes),
+          ]
+        ))
     }
     let json: JSONValue = [
       "schema_version": 1,
@@ -111,23 +118,25 @@ extension Commands {
             + [String(terms.total), String(model.layerSpeedup(variant, c))])
       }
     }
-    text += TextTable(
-      headers: ["variant", "projections", "gates", "indexer", "attention", "total", "speedup causal", "speedup o-ratio"],
-      rows: layerRows
-    ).rendered() + "\n"
+    text +=
+      TextTable(
+        headers: ["variant", "projections", "gates", "indexer", "attention", "total", "speedup causal", "speedup o-ratio"],
+        rows: layerRows
+      ).rendered() + "\n"
     text += "Exact counts (CostModel, useful, causal pairs only): FLOPs / transcendentals / comparisons per bucket:\n"
-    text += TextTable(
-      headers: ["variant"] + FlopBucket.allCases.map(\.rawValue) + ["total FLOPs", "speedup (exact)"],
-      rows: variants.map { v in
-        let exact = model.exactLedger(v)
-        return [v.rawValue]
-          + FlopBucket.allCases.map { b in
-            let c = exact.useful[b]
-            return c.flops == 0 && c.transcendentals == 0 && c.comparisons == 0
-              ? "0" : [c.flops, c.transcendentals, c.comparisons].map { String(format: "%.3g", Double($0)) }.joined(separator: " / ")
-          } + [formatNumber(Double(exact.usefulTotal.flops)), formatNumber(model.exactLayerSpeedup(v))]
-      }
-    ).rendered() + "\n"
+    text +=
+      TextTable(
+        headers: ["variant"] + FlopBucket.allCases.map(\.rawValue) + ["total FLOPs", "speedup (exact)"],
+        rows: variants.map { v in
+          let exact = model.exactLedger(v)
+          return [v.rawValue]
+            + FlopBucket.allCases.map { b in
+              let c = exact.useful[b]
+              return c.flops == 0 && c.transcendentals == 0 && c.comparisons == 0
+                ? "0" : [c.flops, c.transcendentals, c.comparisons].map { String(format: "%.3g", Double($0)) }.joined(separator: " / ")
+            } + [formatNumber(Double(exact.usefulTotal.flops)), formatNumber(model.exactLayerSpeedup(v))]
+        }
+      ).rendered() + "\n"
     text += "Memory (float32, batch 1; 'this toolkit's layer' = CostModel peak allocations + input + weights):\n"
     text += TextTable(
       headers: ["variant", "streaming O(L·(D+k))", "this toolkit's layer", "reference code O(L²)"],

@@ -26,7 +26,9 @@ extension Commands {
     let fma = try options.int("--fma-per-thread", default: 640_000_000, in: 12...1_000_000_000_000)
     let elements = try options.int("--triad-elements", default: 1 << 25, in: 1024...(1 << 32))
     // Three float32 arrays of max(n, 64·threads) elements (Roofline.streamTriad).
-    try MemoryGuard.check(lengths: [max(elements, 64 * threads)], flag: "--triad-elements", what: "the triad", symbol: "n") { 12 * Double($0) }
+    try MemoryGuard.check(lengths: [max(elements, 64 * threads)], flag: "--triad-elements", what: "the triad", symbol: "n") {
+      12 * Double($0)
+    }
     invocation.progress.update(0, of: 1, "measuring")
     let measurement = Roofline.measure(threads: threads, repeats: repeats, fmaPerThread: fma, triadElements: elements)
     invocation.progress.update(1, of: 1, "done")
@@ -48,7 +50,8 @@ extension Commands {
       "gflops": stats(m.flopsPerSecond, scale: 1e9),
       "gbytes_per_s": stats(m.bytesPerSecond, scale: 1e9),
       "method": [
-        "flops": .string("\(Roofline.chains) independent chains of 8-wide float32 FMA per thread, \(m.fmaPerThread) vector FMAs per thread"),
+        "flops": .string(
+          "\(Roofline.chains) independent chains of 8-wide float32 FMA per thread, \(m.fmaPerThread) vector FMAs per thread"),
         "bandwidth": .string("STREAM triad a = b + s*c, \(m.triadElements) floats per array, 12 bytes per element"),
       ],
     ]
@@ -63,10 +66,14 @@ extension Commands {
     let table = TextTable(
       headers: ["quantity", "best", "median", "worst", "stddev", "unit"],
       rows: [
-        ["peak float32", formatNumber(g.best / 1e9), formatNumber(g.median / 1e9), formatNumber(g.worst / 1e9),
-         formatNumber(g.standardDeviation / 1e9), "GFLOP/s"],
-        ["triad bandwidth", formatNumber(b.best / 1e9), formatNumber(b.median / 1e9), formatNumber(b.worst / 1e9),
-         formatNumber(b.standardDeviation / 1e9), "GB/s"],
+        [
+          "peak float32", formatNumber(g.best / 1e9), formatNumber(g.median / 1e9), formatNumber(g.worst / 1e9),
+          formatNumber(g.standardDeviation / 1e9), "GFLOP/s",
+        ],
+        [
+          "triad bandwidth", formatNumber(b.best / 1e9), formatNumber(b.median / 1e9), formatNumber(b.worst / 1e9),
+          formatNumber(b.standardDeviation / 1e9), "GB/s",
+        ],
         ["ridge point", formatNumber(m.ridgeIntensity), "", "", "", "FLOP/byte"],
       ])
     let header = "Roofline of \(machine.cpuModel), \(m.threads) thread(s), \(g.values.count) repeat(s)\n"

@@ -20,11 +20,13 @@ extension Commands {
       Build with -c release for meaningful times.
       """,
     options: LayerOptions.specs(defaultPreset: "paper-shape") + [
-      OptionSpec("--lengths", value: "LIST", default: sweepDefaultLengths.map(String.init).joined(separator: ","),
-                 help: "Comma-separated lengths (each 16...16777216; accepts 32k)."),
+      OptionSpec(
+        "--lengths", value: "LIST", default: sweepDefaultLengths.map(String.init).joined(separator: ","),
+        help: "Comma-separated lengths (each 16...16777216; accepts 32k)."),
       OptionSpec("--min-length", value: "L", help: "Range start (with --max-length; geometric steps)."),
       OptionSpec("--max-length", value: "L", help: "Range end (inclusive)."),
-      OptionSpec("--steps", value: "N", default: "5", help: "Points in the range (2...64), geometrically spaced, rounded to multiples of 16."),
+      OptionSpec(
+        "--steps", value: "N", default: "5", help: "Points in the range (2...64), geometrically spaced, rounded to multiples of 16."),
       OptionSpec("--variants", value: "LIST", default: "all", help: "Comma-separated: dense, sparse-only, gated-only, gsa."),
       OptionSpec("--repeats", value: "N", default: "3", help: "Timed passes per point (1...100); the median is reported."),
       OptionSpec("--peak-gflops", value: "X", help: "This machine's peak GFLOP/s (skips the short FMA measurement)."),
@@ -74,12 +76,15 @@ extension Commands {
     let range = 16...(1 << 24)
     let lower = try options.optionalInt("--min-length", in: range)
     let upper = try options.optionalInt("--max-length", in: range)
+    let steps = try options.int("--steps", default: 5, in: 2...64)  // validated even when unused (docs/reliability.md)
+    if options.has("--steps"), lower == nil || upper == nil {
+      throw UsageError("--steps: only applies to a range; give --min-length and --max-length too, or drop --steps")
+    }
     if options.has("--lengths"), lower != nil || upper != nil {
       throw UsageError("--lengths: give either --lengths or --min-length/--max-length, not both")
     }
     if let lower, let upper {
       guard lower < upper else { throw UsageError("--max-length: \(upper) must exceed --min-length \(lower)") }
-      let steps = try options.int("--steps", default: 5, in: 2...64)
       let ratio = Double(upper) / Double(lower)
       let raw = (0..<steps).map { i in Double(lower) * pow(ratio, Double(i) / Double(steps - 1)) }
       let rounded = raw.map { max(16, Int(($0 / 16).rounded()) * 16) }
@@ -112,21 +117,27 @@ extension Commands {
     var members: [(String, JSONValue)] = []
     if let p = fits.powerLaw {
       members.append(
-        ("log_log", [
-          "exponent": .number(p.exponent), "standard_error": .number(p.exponentStandardError),
-          "r_squared": .number(p.rSquared), "prefactor": .number(p.prefactor), "points": .int(p.points),
-        ]))
+        (
+          "log_log",
+          [
+            "exponent": .number(p.exponent), "standard_error": .number(p.exponentStandardError),
+            "r_squared": .number(p.rSquared), "prefactor": .number(p.prefactor), "points": .int(p.points),
+          ]
+        ))
     } else {
       members.append(("log_log", .null))
     }
     if let c = fits.costLaw {
       members.append(
-        ("cost_law", [
-          "alpha_L2": .number(c.alpha), "alpha_se": .number(c.alphaStandardError),
-          "beta_K": .number(c.beta), "beta_se": .number(c.betaStandardError),
-          "gamma_L": .number(c.gamma), "gamma_se": .number(c.gammaStandardError),
-          "r_squared": .number(c.rSquared), "rank": .int(c.rank), "points": .int(c.points),
-        ]))
+        (
+          "cost_law",
+          [
+            "alpha_L2": .number(c.alpha), "alpha_se": .number(c.alphaStandardError),
+            "beta_K": .number(c.beta), "beta_se": .number(c.betaStandardError),
+            "gamma_L": .number(c.gamma), "gamma_se": .number(c.gammaStandardError),
+            "r_squared": .number(c.rSquared), "rank": .int(c.rank), "points": .int(c.points),
+          ]
+        ))
     } else {
       members.append(("cost_law", .null))
     }
@@ -170,8 +181,10 @@ extension Commands {
         [p.variant.rawValue, String(p.length), String(p.totalSelected)]
           + FlopBucket.allCases.map { String(p.counted.useful[$0].flops) }
           + FlopBucket.allCases.map { bucket in p.predicted.map { String($0.useful[bucket].flops) } ?? "" }
-          + [String(p.medianSeconds), String(gflops), String(efficiency), speedup.map { String($0) } ?? "",
-             p.peakResidentBytes.map(String.init) ?? ""])
+          + [
+            String(p.medianSeconds), String(gflops), String(efficiency), speedup.map { String($0) } ?? "",
+            p.peakResidentBytes.map(String.init) ?? "",
+          ])
     }
     var fitJSON: [(String, JSONValue)] = []
     var fitRows = [[String]]()
@@ -183,7 +196,9 @@ extension Commands {
       members.append(("time", fitsJSON(fits.time)))
       fitJSON.append((fits.variant.rawValue, .object(members)))
       let series: [(String, SeriesFits)] =
-        FlopBucket.allCases.compactMap { b in fits.buckets[b].map { (b.rawValue, $0) } } + [("total ops", fits.totalCounted), ("time", fits.time)]
+        FlopBucket.allCases.compactMap { b in fits.buckets[b].map { (b.rawValue, $0) } } + [
+          ("total ops", fits.totalCounted), ("time", fits.time),
+        ]
       for (name, s) in series {
         guard let p = s.powerLaw else { continue }
         let c = s.costLaw
@@ -243,7 +258,9 @@ extension Commands {
     }
     let csv = TextTable(
       headers: ["variant", "length", "selected_pairs"] + FlopBucket.allCases.map { "counted_\($0.rawValue)" }
-        + FlopBucket.allCases.map { "predicted_\($0.rawValue)" } + ["median_seconds", "gflops", "fraction_of_peak", "speedup_over_dense", "peak_memory_bytes"],
+        + FlopBucket.allCases.map { "predicted_\($0.rawValue)" } + [
+          "median_seconds", "gflops", "fraction_of_peak", "speedup_over_dense", "peak_memory_bytes",
+        ],
       rows: csvRows
     ).csv()
     return Report(json: json, table: text, csv: csv)

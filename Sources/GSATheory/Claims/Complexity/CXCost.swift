@@ -10,7 +10,7 @@ extension Claim {
     sources: [.figure, .thirdParty],
     assumptions: """
       Counted operations: the real float32 kernels (AttentionLayer, useful FLOPs of the ledger, multiply-add = 2, causal, \
-      fixed k_t = min(k, t + 1)) run over 6 small configurations × 5 lengths (64–512) × 3 budgets; GSL least squares \
+      fixed k_t = min(k, t + 1)) run over 6 small configurations × 4 lengths (48–256) × 3 budgets; GSL least squares \
       fits each bucket on candidate monomials (P = L(L+1)/2 causal pairs, K = Σ k_t). Exponents: GSL log-log line fits \
       of the fitted indexer-pair and sparse-core terms at the paper's configuration over L = 32K–1M.
       """

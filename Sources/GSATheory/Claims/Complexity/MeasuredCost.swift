@@ -86,7 +86,7 @@ struct MeasuredCost: Sendable {
 
   /// Sweeps the kernels (fixed k, causal) and fits every bucket.
   static func measure(quick: Bool, seed: UInt64) throws -> MeasuredCost {
-    let lengths = quick ? [16, 32, 56] : [64, 128, 256, 384, 512]
+    let lengths = quick ? [16, 32, 56] : [48, 96, 160, 256]
     let budgets = quick ? [4, 12] : [8, 16, 48]
     var rows: [Kind: (design: [Double], response: [Double], count: Int, names: [String])] = [:]
     var runs = 0
