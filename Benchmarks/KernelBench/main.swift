@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
-//   swift build -c release -Xswiftc -target-cpu -Xswiftc x86-64-v3 --product kernel-bench
-//   .build/release/kernel-bench [dense|indexer|select|peak|all] [L ...]
+//   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
+//   .build/release/kernel-bench [dense|indexer|select|gemm|layer|speedup|all] [L ...]
 import Foundation
 import GSAModel
 

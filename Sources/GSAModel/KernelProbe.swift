@@ -120,7 +120,8 @@ public enum KernelProbe {
           let block = tiling.indexerQueryBlock
           let blocks = (L + block - 1) / block
           let workers = min(kernelWorkerCount, blocks)
-          let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * keyStride)
+          let ldb = keyStride + 16  // padded as in `indexAndSelect`
+          let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * ldb)
           defer { buffers.deallocate() }
           let pBuffers = SharedPointer(buffers)
           let box = UncheckedBox(inputs)
@@ -130,7 +131,7 @@ public enum KernelProbe {
             let t1 = min(L, t0 + block)
             let pairs = scoreQueryBlock(
               box.value, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal,
-              into: pBuffers.base + worker * block * keyStride)
+              into: pBuffers.base + worker * block * ldb, bufferStride: ldb)
             ledger.addExecuted(.indexer, pair.times(pairs))
             var useful = 0
             for t in t0..<t1 { useful += config.candidateCount(query: t, length: L) }

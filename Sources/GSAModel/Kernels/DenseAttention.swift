@@ -75,7 +75,10 @@ func denseAttention(
     let accAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R * d)
     let mAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
     let lAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
+    let alphas = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(R, 8))
+    alphas.initialize(repeating: 0, count: roundUp(R, 8))
     defer {
+      alphas.deallocate()
       scores.deallocate()
       accAll.deallocate()
       mAll.deallocate()
@@ -112,6 +115,8 @@ func denseAttention(
             }
           }
         }
+        // Row maxima first, then the R rescaling factors α = exp(m_old − m_new) 8 rows at a time
+        // (vector exp instead of a scalar libm call per row).
         for r in 0..<R {
           let row = scores + r * C
           var mx = SIMD8<Float>(repeating: -.infinity)
@@ -119,18 +124,27 @@ func denseAttention(
             let x = loadV(row + 8 * v)
             mx = mx.replacing(with: x, where: x .> mx)
           }
-          let tileMax = mx.max()
-          let mNew = Swift.max(m[r], tileMax)
-          let alpha: Float = mNew == -.infinity ? 1 : Foundation.exp(m[r] - mNew)
-          let shift = SIMD8<Float>(repeating: mNew == -.infinity ? 0 : mNew)
+          let mNew = Swift.max(m[r], horizontalMax(mx))
+          // α = 1 while the row has seen only masked keys (m_new = −∞; avoids −∞ − (−∞)).
+          alphas[r] = mNew == -.infinity ? 0 : m[r] - mNew
+          m[r] = mNew
+        }
+        var r8 = 0
+        while r8 < R {
+          storeV(expV(loadV(alphas + r8)), alphas + r8)
+          r8 += 8
+        }
+        for r in 0..<R {
+          let row = scores + r * C
+          let alpha = alphas[r]
+          let shift = SIMD8<Float>(repeating: m[r] == -.infinity ? 0 : m[r])
           var sum = SIMD8<Float>()
           for v in 0..<(C / 8) {
             let p = expV(loadV(row + 8 * v) - shift)
             storeV(p, row + 8 * v)
             sum += p
           }
-          l[r] = sum.sum().addingProduct(l[r], alpha)
-          m[r] = mNew
+          l[r] = horizontalSum(sum).addingProduct(l[r], alpha)
           let a = SIMD8<Float>(repeating: alpha)
           var x = 0
           while x + 8 <= d {

@@ -118,30 +118,37 @@ func indexerMicro6(
       kp += ldk
     }
     let bj = SIMD8<Float>(repeating: bias[j])
-    @inline(__always) func accumulate(_ r: Int, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
-      let wj = SIMD8<Float>(repeating: w[r * heads + j])
-      let o = out + r * ldo
-      let zl = lo + bj, zh = hi + bj
-      let al = relu ? zl.replacing(with: 0, where: zl .< 0) : sigmoidV(zl)
-      let ah = relu ? zh.replacing(with: 0, where: zh .< 0) : sigmoidV(zh)
-      storeV(loadV(o).addingProduct(wj, al), o)
-      storeV(loadV(o + 8).addingProduct(wj, ah), o + 8)
-    }
-    accumulate(0, a00, a01)
-    accumulate(1, a10, a11)
-    accumulate(2, a20, a21)
-    accumulate(3, a30, a31)
-    accumulate(4, a40, a41)
-    accumulate(5, a50, a51)
+    indexerAccumulate(out, w[j], bj, a00, a01, relu: relu)
+    indexerAccumulate(out + ldo, w[heads + j], bj, a10, a11, relu: relu)
+    indexerAccumulate(out + 2 * ldo, w[2 * heads + j], bj, a20, a21, relu: relu)
+    indexerAccumulate(out + 3 * ldo, w[3 * heads + j], bj, a30, a31, relu: relu)
+    indexerAccumulate(out + 4 * ldo, w[4 * heads + j], bj, a40, a41, relu: relu)
+    indexerAccumulate(out + 5 * ldo, w[5 * heads + j], bj, a50, a51, relu: relu)
   }
 }
 
+/// out[0 ..< 16] += w_j·act(dot + b_j) for one query row of a micro-tile (a file-level function:
+/// the nested closure it replaces was compiled as an out-of-line call).
+@_transparent @usableFromInline
+func indexerAccumulate(
+  _ o: UnsafeMutablePointer<Float>, _ weight: Float, _ bj: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, relu: Bool
+) {
+  let wj = SIMD8<Float>(repeating: weight)
+  let zl = lo + bj, zh = hi + bj
+  let al = relu ? zl.replacing(with: 0, where: zl .< 0) : sigmoidV(zl)
+  let ah = relu ? zh.replacing(with: 0, where: zh .< 0) : sigmoidV(zh)
+  storeV(loadV(o).addingProduct(wj, al), o)
+  storeV(loadV(o + 8).addingProduct(wj, ah), o + 8)
+}
+
 /// Fills the score rows of queries `t0 ..< t0 + rows` (rows a multiple of `indexerRows`) into
-/// `buffer` (row stride `inputs.keyStride`), only the key chunks each row group needs; returns
-/// the number of executed pairs.
+/// `buffer` (row stride `bufferStride`, default `inputs.keyStride`), only the key chunks each row
+/// group needs; returns the number of executed pairs.
 func scoreQueryBlock(
-  _ inputs: IndexerInputs, t0: Int, rows: Int, length L: Int, causal: Bool, into buffer: UnsafeMutablePointer<Float>
+  _ inputs: IndexerInputs, t0: Int, rows: Int, length L: Int, causal: Bool, into buffer: UnsafeMutablePointer<Float>,
+  bufferStride: Int? = nil
 ) -> Int {
+  let ldb = bufferStride ?? inputs.keyStride
   let ldq = inputs.heads * inputs.dim
   let R = indexerRows
   let groups = rows / R
@@ -156,8 +163,8 @@ func scoreQueryBlock(
       let row = t0 + R * g
       indexerMicro6(
         inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * inputs.dim, ldk: 16, inputs.weights + row * inputs.heads,
-        inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + R * g * inputs.keyStride + s0,
-        ldo: inputs.keyStride)
+        inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + R * g * ldb + s0,
+        ldo: ldb)
       pairs += 16 * R
     }
     s0 += 16
@@ -218,7 +225,9 @@ func indexAndSelect(
   let block = tiling.indexerQueryBlock
   let blocks = (L + block - 1) / block
   let workers = min(kernelWorkerCount, blocks)
-  let stride = inputs.keyStride
+  // Score-buffer row stride padded by 16 floats: with a power-of-two L the rows of a block would
+  // all map to the same L1/L2 cache sets.
+  let stride = inputs.keyStride + 16
   let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * stride)
   let histograms = UnsafeMutablePointer<Int32>.allocate(capacity: workers * TopK.histogramSize)
   defer {
@@ -240,7 +249,8 @@ func indexAndSelect(
           let rows = roundUp(t1 - t0, indexerRows)
           let buffer = pBuffers.base + worker * block * stride
           let histogram = pHist.base + worker * TopK.histogramSize
-          let executedPairs = scoreQueryBlock(inputsBox.value, t0: t0, rows: rows, length: L, causal: c.causal, into: buffer)
+          let executedPairs = scoreQueryBlock(
+            inputsBox.value, t0: t0, rows: rows, length: L, causal: c.causal, into: buffer, bufferStride: stride)
           ledger.addExecuted(.indexer, pairCounts.times(executedPairs))
           var usefulPairs = 0
           var selection = FlopCounts()

@@ -33,8 +33,10 @@ func sparseAttention(
       let acc = UnsafeMutablePointer<Float>.allocate(capacity: group * d)
       let sums = UnsafeMutablePointer<Float>.allocate(capacity: group)
       let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(maxK, 1) * d)
+      let packedKeys = UnsafeMutablePointer<Float>.allocate(capacity: max(maxK, 1) * d)
       defer {
         packed.deallocate()
+        packedKeys.deallocate()
         scores.deallocate()
         acc.deallocate()
         sums.deallocate()
@@ -47,9 +49,31 @@ func sparseAttention(
           // The `group` query heads of kv head g share each gathered key/value row.
           let h0 = g * group
           let qBase = inputs.queries + t * ldq + h0 * d
+          // Gather the selected key and value rows into packed k × d blocks first: a tight loop of
+          // independent row copies keeps many cache misses in flight (the scattered rows are the
+          // kernel's main cost), after which the scores and P·V read L1/L2-resident blocks.
+          let gK = inputs.keys + g * d, gV = inputs.values + g * d
+          if d % 8 == 0 {
+            for i in 0..<k {
+              let row = Int(sel[i]) * ldv
+              let kSrc = gK + row, vSrc = gV + row
+              let kDst = packedKeys + i * d, vDst = packed + i * d
+              var x = 0
+              while x < d {
+                storeV(loadV(kSrc + x), kDst + x)
+                storeV(loadV(vSrc + x), vDst + x)
+                x += 8
+              }
+            }
+          } else {
+            for i in 0..<k {
+              (packedKeys + i * d).update(from: gK + Int(sel[i]) * ldv, count: d)
+              (packed + i * d).update(from: gV + Int(sel[i]) * ldv, count: d)
+            }
+          }
           // Scores s[hh][i] = q_{h0+hh} · k_{sel[i]}.
           for i in 0..<k {
-            let key = inputs.keys + Int(sel[i]) * ldv + g * d
+            let key = UnsafePointer(packedKeys + i * d)
             for hh in 0..<group {
               let q = qBase + hh * d
               // Two accumulators (shorter FMA chains), then a log-depth horizontal sum.
@@ -75,8 +99,18 @@ func sparseAttention(
           // Softmax per head: max, exp, sum.
           for hh in 0..<group {
             let row = scores + hh * stride
-            var mx = -Float.infinity
-            for i in 0..<k { mx = Swift.max(mx, row[i]) }
+            var mxV = SIMD8<Float>(repeating: -.infinity)
+            var j = 0
+            while j + 8 <= k {
+              let x = loadV(row + j)
+              mxV = mxV.replacing(with: x, where: x .> mxV)
+              j += 8
+            }
+            var mx = horizontalMax(mxV)
+            while j < k {
+              mx = Swift.max(mx, row[j])
+              j += 1
+            }
             let shift = SIMD8<Float>(repeating: mx)
             var sumV = SIMD8<Float>()
             var i = 0
@@ -86,7 +120,7 @@ func sparseAttention(
               sumV += p
               i += 8
             }
-            var sum = sumV.sum()
+            var sum = horizontalSum(sumV)
             while i < k {
               let p = Foundation.exp(row[i] - mx)
               row[i] = p
@@ -95,11 +129,8 @@ func sparseAttention(
             }
             sums[hh] = sum
           }
-          // acc[hh] = Σ_i p[hh][i]·v_{sel[i]}: gather the selected value rows into a packed k × d
-          // block, then the register-tiled P·V kernel (rows = the group's heads).
-          for i in 0..<k {
-            (packed + i * d).update(from: inputs.values + Int(sel[i]) * ldv + g * d, count: d)
-          }
+          // acc[hh] = Σ_i p[hh][i]·v_{sel[i]} from the packed value block: the register-tiled P·V
+          // kernel (rows = the group's heads).
           acc.initialize(repeating: 0, count: group * d)
           accumulatePV(scores, ldp: stride, rows: group, keys: k, packed, ldv: d, depth: d, acc)
           for hh in 0..<group {

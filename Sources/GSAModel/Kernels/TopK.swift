@@ -6,7 +6,8 @@
 /// Method: three histogram passes over all n candidates (bits 31–21, 20–10, 9–0 of the key;
 /// pass p only counts candidates matching the prefix found so far), each followed by a full
 /// scan of its histogram (2048, 2048, 1024 buckets) locating the bucket holding the k-th key;
-/// then one gather pass writing the selected indices in ascending order.
+/// then one gather pass writing the selected indices in ascending order. Passes 2, 3 and the
+/// gather test 8 keys per step (SIMD) and touch memory only for matching lanes.
 ///
 /// Counted comparisons: 0 when k ≥ n (all candidates taken), else 4·n + 5120.
 enum TopK {
@@ -21,6 +22,37 @@ enum TopK {
   @inline(__always) static func key(_ x: Float) -> UInt32 {
     let bits = x.bitPattern
     return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+  }
+
+  /// `key` of 8 consecutive values: bits ^ (sign-extended sign | 0x8000_0000).
+  @inline(__always) static func keys(_ p: UnsafePointer<Float>) -> SIMD8<UInt32> {
+    let bits = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt32>.self)
+    let sign = unsafeBitCast(unsafeBitCast(bits, to: SIMD8<Int32>.self) &>> 31, to: SIMD8<UInt32>.self)
+    return bits ^ (sign | SIMD8<UInt32>(repeating: 0x8000_0000))
+  }
+
+  /// histogram[copy(lane) · 2048 + bucket[lane]] += hit[lane] ? 1 : 0 for the 8 lanes (copy = lane mod 4).
+  @inline(__always) static func countHits(
+    _ histogram: UnsafeMutablePointer<Int32>, _ bucket: SIMD8<UInt32>, _ hit: SIMDMask<SIMD8<Int32>>
+  ) {
+    let add = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: hit)
+    histogram[Int(bucket[0])] &+= add[0]
+    histogram[2048 + Int(bucket[1])] &+= add[1]
+    histogram[4096 + Int(bucket[2])] &+= add[2]
+    histogram[6144 + Int(bucket[3])] &+= add[3]
+    histogram[Int(bucket[4])] &+= add[4]
+    histogram[2048 + Int(bucket[5])] &+= add[5]
+    histogram[4096 + Int(bucket[6])] &+= add[6]
+    histogram[6144 + Int(bucket[7])] &+= add[7]
+  }
+
+  /// Whether any lane of the mask is set: OR-reduction by halves (the standard library's `any`
+  /// compiled to a scalar extract-and-cmov chain, the top-k's largest cost).
+  @inline(__always) static func anyLane(_ mask: SIMDMask<SIMD8<Int32>>) -> Bool {
+    let v = SIMD8<UInt32>(repeating: 0).replacing(with: 1, where: mask)
+    let four = v.lowHalf | v.highHalf
+    let two = four.lowHalf | four.highHalf
+    return (two[0] | two[1]) != 0
   }
 
   /// Writes the indices of the top `k` of `values[0..<n]` in ascending order to `out`, returns
@@ -41,60 +73,103 @@ enum TopK {
     // Pass 1: bits 31..21.
     histogram.initialize(repeating: 0, count: histogramSize)
     var i = 0
-    while i + 4 <= n {
-      histogram[Int(key(values[i]) >> 21)] += 1
-      histogram[2048 + Int(key(values[i + 1]) >> 21)] += 1
-      histogram[4096 + Int(key(values[i + 2]) >> 21)] += 1
-      histogram[6144 + Int(key(values[i + 3]) >> 21)] += 1
-      i += 4
+    while i + 8 <= n {
+      // Keys of 8 values in one vector; lane l counts into copy l mod 4.
+      let top = keys(values + i) &>> 21
+      histogram[Int(top[0])] += 1
+      histogram[2048 + Int(top[1])] += 1
+      histogram[4096 + Int(top[2])] += 1
+      histogram[6144 + Int(top[3])] += 1
+      histogram[Int(top[4])] += 1
+      histogram[2048 + Int(top[5])] += 1
+      histogram[4096 + Int(top[6])] += 1
+      histogram[6144 + Int(top[7])] += 1
+      i += 8
     }
     while i < n {
       histogram[Int(key(values[i]) >> 21)] += 1
       i += 1
     }
-    var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
+    var bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
     prefix = UInt32(bucket)
-    // Pass 2: bits 20..10 among keys with the 11-bit prefix.
+    // Passes 2, 3 and the gather test 8 keys at a time and touch memory only for the lanes that
+    // match (few: the candidates sharing the k-th key's prefix, and the ≈ k selected ones), so
+    // they run at vector speed on any data; the tests they count are unchanged (n each).
+    // Pass 2: bits 20..10 among keys with the 11-bit prefix. Clustered scores make most lanes
+    // match here, so a block with any match adds its 0/1 hit flags to all 8 buckets branch-free
+    // (4 interleaved copies, as in pass 1).
     histogram.initialize(repeating: 0, count: histogramSize)
-    for i in 0..<n {
-      let kv = key(values[i])
-      if kv >> 21 == prefix { histogram[(i & 3) << 11 | Int((kv >> 10) & 0x7FF)] += 1 }
+    let prefix1 = SIMD8<UInt32>(repeating: prefix)
+    i = 0
+    while i + 8 <= n {
+      let kv = keys(values + i)
+      let hit = (kv &>> 21) .== prefix1
+      if anyLane(hit) { countHits(histogram, (kv &>> 10) & 0x7FF, hit) }
+      i += 8
     }
-    bucket = scan(histogram, buckets: 2048, remaining: &remaining)
+    while i < n {
+      let kv = key(values[i])
+      if kv >> 21 == prefix { histogram[Int((kv >> 10) & 0x7FF)] += 1 }
+      i += 1
+    }
+    bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
     prefix = (prefix << 11) | UInt32(bucket)
     // Pass 3: bits 9..0 among keys with the 22-bit prefix.
     histogram.initialize(repeating: 0, count: histogramSize)
-    for i in 0..<n {
-      let kv = key(values[i])
-      if kv >> 10 == prefix { histogram[(i & 3) << 11 | Int(kv & 0x3FF)] += 1 }
+    let prefix2 = SIMD8<UInt32>(repeating: prefix)
+    i = 0
+    while i + 8 <= n {
+      let kv = keys(values + i)
+      let hit = (kv &>> 10) .== prefix2
+      if anyLane(hit) { countHits(histogram, kv & 0x3FF, hit) }
+      i += 8
     }
-    bucket = scan(histogram, buckets: 1024, remaining: &remaining)
+    while i < n {
+      let kv = key(values[i])
+      if kv >> 10 == prefix { histogram[Int(kv & 0x3FF)] += 1 }
+      i += 1
+    }
+    bucket = scan(histogram, buckets: 1024, copies: 4, remaining: &remaining)
     let threshold = (prefix << 10) | UInt32(bucket)
     // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
     var written = 0
     var equalLeft = remaining
-    for i in 0..<n {
-      let kv = key(values[i])
+    @inline(__always) func take(_ kv: UInt32, _ index: Int) {
       if kv > threshold {
-        out[written] = Int32(i)
+        out[written] = Int32(index)
         written += 1
       } else if kv == threshold && equalLeft > 0 {
-        out[written] = Int32(i)
+        out[written] = Int32(index)
         written += 1
         equalLeft -= 1
       }
+    }
+    let thresholdV = SIMD8<UInt32>(repeating: threshold)
+    i = 0
+    while i + 8 <= n {
+      let kv = keys(values + i)
+      let hit = kv .>= thresholdV
+      if anyLane(hit) {
+        for lane in 0..<8 where hit[lane] { take(kv[lane], i + lane) }
+      }
+      i += 8
+    }
+    while i < n {
+      take(key(values[i]), i)
+      i += 1
     }
     comparisons += 4 * n + scanCost
     return written
   }
 
   /// Scans all buckets from the top; returns the bucket holding the `remaining`-th largest key
-  /// and reduces `remaining` by the count of keys in higher buckets.
+  /// and reduces `remaining` by the count of keys in higher buckets. The `copies` (4) interleaved
+  /// histogram copies are folded into copy 0 first.
   @inline(__always)
-  private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, remaining: inout Int32) -> Int {
+  private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, copies: Int, remaining: inout Int32) -> Int {
     // Fold the 4 interleaved copies into copy 0 (SIMD), then test every bucket from the top.
     var b = 0
-    while b < buckets {
+    while copies == 4 && b < buckets {
       let raw = UnsafeMutableRawPointer(histogram + b)
       let sum =
         raw.loadUnaligned(as: SIMD8<Int32>.self) &+ raw.loadUnaligned(fromByteOffset: 2048 * 4, as: SIMD8<Int32>.self)
@@ -103,15 +178,30 @@ enum TopK {
       raw.storeBytes(of: sum, as: SIMD8<Int32>.self)
       b += 8
     }
+    // From the top, 8 buckets per step: a block whose total keeps the running count below
+    // `remaining` is skipped whole; the block holding the boundary is resolved bucket by bucket.
+    // (`buckets` is a multiple of 8.)
     var above: Int32 = 0
     var found = -1
-    b = buckets - 1
-    while b >= 0 {
-      let h = histogram[b]
-      let hit = found < 0 && above &+ h >= remaining
-      found = hit ? b : found
-      above = found < 0 ? above &+ h : above
-      b -= 1
+    b = buckets - 8
+    while b >= 0 && found < 0 {
+      let block = UnsafeRawPointer(histogram + b).loadUnaligned(as: SIMD8<Int32>.self)
+      let total = block.wrappedSum()
+      if above &+ total < remaining {
+        above &+= total
+      } else {
+        var lane = 7
+        while lane >= 0 {
+          let h = block[lane]
+          if above &+ h >= remaining {
+            found = b + lane
+            break
+          }
+          above &+= h
+          lane -= 1
+        }
+      }
+      b -= 8
     }
     remaining -= above
     return max(found, 0)
