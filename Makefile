@@ -7,7 +7,7 @@ CPU_FLAGS := $(shell grep -q avx2 /proc/cpuinfo 2>/dev/null && grep -q fma /proc
 SWIFT_FLAGS ?= $(CPU_FLAGS)
 RELEASE_BIN = .build/release/gsa-theory
 
-.PHONY: run test lint format deps build release docs docs-check clean
+.PHONY: run test lint format deps build release bench docs docs-check clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -22,6 +22,13 @@ build: deps
 run: release
 	@mkdir -p $(OUT)
 	scripts/run-main.sh $(RELEASE_BIN) $(OUT)
+
+## The performance benchmark (long: run it on a quiet machine): writes docs/performance.md and its data,
+## docs/data/performance.json, which `make docs` turns into the page's figures.
+bench: deps
+	swift build -c release $(SWIFT_FLAGS) --product gsa-bench
+	@mkdir -p docs/data
+	.build/release/gsa-bench --output docs/performance.md --json docs/data/performance.json
 
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift
