@@ -90,8 +90,8 @@ func figure(_ f: PerformanceFigure) -> [String] {
 /// The lines under the header: where the figures and the data come from.
 func figureIntroduction(mode: String) -> [String] {
   var lines = [
-    "The figures are drawn by `Notebooks/performance.py` from the JSON written next to this page "
-      + "(`--json`, default `docs/data/performance.json`); `make docs` redraws them without rerunning the benchmark.",
+    "The figures are drawn by `Notebooks/performance.py` from the JSON gsa-bench writes with this page "
+      + "(`--json`; `make bench`: `docs/data/performance.json`); `make docs` redraws them without rerunning the benchmark.",
     "",
   ]
   if mode != "full" {
