@@ -7,7 +7,7 @@ CPU_FLAGS := $(shell grep -q avx2 /proc/cpuinfo 2>/dev/null && grep -q fma /proc
 SWIFT_FLAGS ?= $(CPU_FLAGS)
 RELEASE_BIN = .build/release/gsa-theory
 
-.PHONY: run test lint format deps build release docs docs-check clean
+.PHONY: run test lint format deps build release bench docs docs-check clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -23,6 +23,13 @@ run: release
 	@mkdir -p $(OUT)
 	scripts/run-main.sh $(RELEASE_BIN) $(OUT)
 
+## The performance benchmark (long: run it on a quiet machine): writes docs/performance.md and its data,
+## docs/data/performance.json, which `make docs` turns into the page's figures.
+bench: deps
+	swift build -c release $(SWIFT_FLAGS) --product gsa-bench
+	@mkdir -p docs/data
+	.build/release/gsa-bench --output docs/performance.md --json docs/data/performance.json
+
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift
 
@@ -35,7 +42,8 @@ test: deps lint
 	swift test --skip-build $(SWIFT_FLAGS)
 
 ## Docs: regenerate the datasets (plot-data), execute the notebooks, save docs/figures/*.png,
-## regenerate docs/cli.md. Python packages are pinned in Notebooks/requirements.txt, in .venv.
+## regenerate docs/cli.md. The performance notebook reads docs/data/performance.json (`make bench`
+## writes it; docs does not rerun the benchmark). Python packages are pinned in Notebooks/requirements.txt, in .venv.
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 DEBUG_BIN = .build/debug/gsa-theory
@@ -48,19 +56,27 @@ $(VENV)/.installed: Notebooks/requirements.txt
 docs: release $(VENV)/.installed
 	@mkdir -p $(OUT)
 	$(RELEASE_BIN) plot-data --out $(OUT)/plot-data
-	GSA_PLOT_DATA=$(OUT)/plot-data GSA_FIGURES=docs/figures $(VENV_PYTHON) scripts/run_notebooks.py --executed $(OUT)/notebooks
+	GSA_PLOT_DATA=$(OUT)/plot-data GSA_PERF_DATA=docs/data/performance.json GSA_FIGURES=docs/figures \
+	  $(VENV_PYTHON) scripts/run_notebooks.py --executed $(OUT)/notebooks
 	scripts/gen_cli_md.sh $(RELEASE_BIN) docs/cli.md
 	$(VENV_PYTHON) scripts/check_docs.py
 
-## CI: the notebooks on small data (debug build, plot-data --small), figures into $(OUT)/docs-check;
-## fails if a notebook errors, a .ipynb is out of sync with its .py, or a docs/ link is broken.
+## CI: the notebooks on small data (debug build, plot-data --small; gsa-bench --smoke), figures into
+## $(OUT)/docs-check; fails if a notebook errors, a .ipynb is out of sync with its .py, or a docs/ link is
+## broken. gsa-bench is built in release: its roofline measurement has a fixed size (a few seconds
+## optimised, minutes in a debug build); --smoke runs in about 3 s. The smoke markdown must embed exactly
+## figures the notebook made.
 docs-check: deps $(VENV)/.installed
 	swift build $(SWIFT_FLAGS) --product gsa-theory
+	swift build -c release $(SWIFT_FLAGS) --product gsa-bench
 	@mkdir -p $(OUT)/docs-check
 	$(DEBUG_BIN) plot-data --small --out $(OUT)/docs-check/plot-data
-	GSA_STRICT=1 GSA_PLOT_DATA=$(OUT)/docs-check/plot-data GSA_FIGURES=$(OUT)/docs-check/figures \
+	.build/release/gsa-bench --smoke --output $(OUT)/docs-check/performance.md --json $(OUT)/docs-check/performance.json
+	GSA_STRICT=1 GSA_PLOT_DATA=$(OUT)/docs-check/plot-data GSA_PERF_DATA=$(OUT)/docs-check/performance.json \
+	  GSA_FIGURES=$(OUT)/docs-check/figures \
 	  $(VENV_PYTHON) scripts/run_notebooks.py --check --executed $(OUT)/docs-check/notebooks
 	$(VENV_PYTHON) scripts/check_docs.py --figures $(OUT)/docs-check/figures
+	$(VENV_PYTHON) scripts/check_docs.py --docs $(OUT)/docs-check --figures $(OUT)/docs-check/figures
 
 clean:
 	rm -rf .build $(OUT)

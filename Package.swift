@@ -33,6 +33,7 @@ let package = Package(
     // Shared test support: seeded generators, properties, shrinking.
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
+    .testTarget(name: "BenchTests", dependencies: ["gsa-bench", "GSATheory", "GSAModel"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
     .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheoryCLI", "PropertyTesting"]),
     .testTarget(name: "GSAModelTests", dependencies: ["GSAModel", "GSLKit", "PropertyTesting"]),

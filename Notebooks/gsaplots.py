@@ -7,6 +7,7 @@ The notebooks never type computed results; the paper's own reported numbers come
 Environment:
   GSA_PLOT_DATA  directory written by plot-data   (default: ../out/plot-data)
   GSA_FIGURES    directory the PNGs are saved into (default: ../docs/figures)
+  GSA_PERF_DATA  the JSON `gsa-bench --json` writes (default: ../docs/data/performance.json)
 """
 
 from __future__ import annotations
@@ -41,6 +42,19 @@ def figures_dir() -> Path:
     path = Path(os.environ.get("GSA_FIGURES", _HERE.parent / "docs" / "figures")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def performance_data() -> dict | None:
+    """The benchmark document `gsa-bench --json FILE` writes (`make bench`: docs/data/performance.json), or None
+    (with a printed reason; an error under GSA_STRICT=1) when the benchmark has not been run yet."""
+    path = Path(os.environ.get("GSA_PERF_DATA", _HERE.parent / "docs" / "data" / "performance.json")).resolve()
+    if not path.exists():
+        message = f"{path} is missing: run `make bench` (or gsa-bench --json {path}) first; the figures are skipped."
+        if os.environ.get("GSA_STRICT") == "1":
+            raise FileNotFoundError(message)
+        print(message)
+        return None
+    return _check_schema(json.loads(path.read_text()), path)
 
 
 def manifest() -> dict:

@@ -19,7 +19,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOKS = ["complexity", "theory", "convergence"]
+NOTEBOOKS = ["complexity", "theory", "convergence", "performance"]
 
 
 def main() -> int:
@@ -31,7 +31,7 @@ def main() -> int:
     parser.add_argument("names", nargs="*", default=NOTEBOOKS, help="notebooks to run (default: all)")
     args = parser.parse_args()
     # The kernels run in Notebooks/: make relative data/figure directories absolute first.
-    for variable in ("GSA_PLOT_DATA", "GSA_FIGURES"):
+    for variable in ("GSA_PLOT_DATA", "GSA_FIGURES", "GSA_PERF_DATA"):
         if variable in os.environ:
             os.environ[variable] = str(Path(os.environ[variable]).resolve())
     directory = Path(args.notebooks).resolve()

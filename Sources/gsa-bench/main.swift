@@ -1,7 +1,8 @@
 // gsa-bench: the performance benchmark; writes docs/performance.md with this machine's numbers.
 //
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell
-//   .build/release/gsa-bench [--output docs/performance.md] [--quick]
+//   .build/release/gsa-bench [--output docs/performance.md] [--json docs/data/performance.json] [--quick | --smoke]
+//   (or `make bench`, which does both)
 //
 // (`haswell` = the x86-64-v3 feature set AVX2 + FMA; this toolchain rejects 'x86-64-v3' as a CPU name.)
 import Foundation
@@ -14,6 +15,8 @@ func fail(_ message: String, status: Int32) -> Never {
 }
 
 var outputPath = "docs/performance.md"
+var jsonPath: String?
+var mode = "full"
 var options = PerformanceBenchmark.Options()
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -21,18 +24,25 @@ while let argument = arguments.popFirst() {
   case "--output":
     guard let path = arguments.popFirst(), !path.isEmpty else { fail("--output: needs a file path", status: 2) }
     outputPath = path
+  case "--json":
+    guard let path = arguments.popFirst(), !path.isEmpty else { fail("--json: needs a file path", status: 2) }
+    jsonPath = path
   case "--quick":
+    mode = "quick"
     // A fast smoke run (not the published numbers): short lengths.
     options.fitLengths = [256, 512, 1024, 2048]
     options.denseLengths = [1024, 2048]
     options.speedupLength = 2048
     options.k = 64
     options.repeats = 1
+  case "--smoke":
+    mode = "smoke"
+    options.applySmoke()
   case "--help", "-h":
-    print("usage: gsa-bench [--output FILE] [--quick]\nWrites the performance report (markdown) to FILE (default docs/performance.md).")
+    print(benchUsage)
     exit(0)
   default:
-    fail("unknown argument '\(argument)'; usage: gsa-bench [--output FILE] [--quick]", status: 2)
+    fail("unknown argument '\(argument)'; \(benchUsage.prefix { $0 != "\n" })", status: 2)
   }
 }
 
@@ -40,6 +50,9 @@ let directory = URL(fileURLWithPath: outputPath).deletingLastPathComponent().pat
 guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory) else {
   fail("--output: directory '\(directory)' does not exist; create it first", status: 2)
 }
+
+let jsonTarget: String?
+do { jsonTarget = try resolvedJSONPath(jsonPath, output: outputPath) } catch { fail(error.message, status: 2) }
 
 let interactive = isatty(STDERR_FILENO) == 1
 let result: PerformanceBenchmark.Result
@@ -74,10 +87,12 @@ md.append("")
 md.append("Written by `gsa-bench` (Sources/gsa-bench) on \(stamp). Regenerate with:")
 md.append("")
 md.append("```")
-md.append("swift build -c release -Xswiftc -target-cpu -Xswiftc haswell   # AVX2 + FMA (the x86-64-v3 feature set)")
-md.append(".build/release/gsa-bench --output docs/performance.md")
+md.append("make bench   # = the two commands below")
+md.append("swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product gsa-bench   # AVX2 + FMA (x86-64-v3)")
+md.append(".build/release/gsa-bench --output docs/performance.md --json docs/data/performance.json")
 md.append("```")
 md.append("")
+md += figureIntroduction(mode: mode)
 md.append(
   "Machine: \(cpu), \(cores) cores, \(String(format: "%.1f", Double(machine.physicalMemory) / 1_073_741_824)) GiB. "
     + "Load average before / after: \(result.loadAverageBefore) / \(result.loadAverageAfter) "
@@ -96,6 +111,7 @@ md.append("")
 md.append(
   "Peak per core: \(g(peak / Double(cores) / 1e9)) GFLOP/s. Percentages below are of the best all-core peak, \(g(peak / 1e9)) GFLOP/s.")
 md.append("")
+md += figure(.roofline)
 
 // Dense core.
 md.append("## Dense causal attention core (`KernelProbe.denseCore`: the flash-style kernel alone, H 8 × d_h 64, H_kv 8, all cores)")
@@ -148,6 +164,7 @@ for probe in result.indexers {
     ))
 }
 md.append("")
+md += figure(.kernelRates)
 
 // Speedup.
 md.append("## GSA over dense at L = \(options.speedupLength), k = \(options.k) fixed (whole layers, H 8 × d_h 64, D 16: dense A vs gsa B)")
@@ -175,6 +192,7 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
     ))
 }
 md.append("")
+md += figure(.speedup)
 
 // Exponents.
 md.append(
@@ -236,6 +254,7 @@ for (name, s, bucket) in [
 md[md.count - 1] +=
   countedNotes.joined(separator: ", ") + " (below 2 for the quadratic buckets because of their linear terms at these lengths)."
 md.append("")
+md += figure(.scaling)
 
 md.append("## Targets (issue 3)")
 md.append("")
@@ -268,6 +287,12 @@ do {
 } catch {
   unlink(temporary)
   fail("cannot write '\(outputPath)': \(error.localizedDescription)", status: 1)
+}
+if let jsonTarget {
+  do {
+    try PerformanceJSON.document(result, verdicts: verdicts, mode: mode, timestamp: stamp).write(to: jsonTarget)
+  } catch { fail("cannot write '\(jsonTarget)': \(error.localizedDescription)", status: 1) }
+  print("wrote \(jsonTarget)")
 }
 for (target, measured, verdict) in verdicts { print("\(verdict.uppercased()): \(target): \(measured)") }
 print("wrote \(outputPath)")

@@ -1,0 +1,327 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Performance: this machine's roofline, the kernels' GFLOP/s, measured vs predicted speedups
+#
+# Every number is read from the JSON `gsa-bench --json FILE` writes (`make bench`: `docs/data/performance.json`;
+# the environment variable `GSA_PERF_DATA` points elsewhere). The notebook never reruns the benchmark.
+#
+# - **Roofline**: peak float32 FLOP/s (8-wide FMA chains on all cores) and STREAM-triad bandwidth, every repeat.
+# - **Kernels**: `KernelProbe.denseCore` (the flash-style dense core alone) and `KernelProbe.indexer` (the lightning
+#   indexer's score kernel alone, and with top-k selection), per length. Rates are *executed* multiply/add FLOPs
+#   (a multiply-add = 2; exp/sigmoid and comparisons are counted apart, not in these FLOPs) over wall time,
+#   as in the issue-3 verdicts of docs/performance.md.
+# - **Whole layers** (D 16, so projections are negligible): dense (A), GSA with fixed k (B), and B with its attention
+#   heads shrunk to 1 × 2 (C, ≈ the indexer + top-k stage). The sparse core's time is T_B − T_C.
+
+# %%
+import numpy as np
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+import gsaplots as gp
+
+gp.setup()
+perf = gp.performance_data()
+FLOAT_BYTES = 4  # float32 storage everywhere
+
+
+def tokens(x, _=None):
+    """Axis labels for lengths: 512, 4K, 128K."""
+    return f"{x / 1024:g}K" if x >= 1024 else f"{x:g}"
+
+
+def median(values):
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+if perf is not None:
+    options, roofline = perf["options"], perf["roofline"]
+    peak = roofline["peak_flops_per_second"]  # the best repeat, as in the markdown's percentages
+    bandwidth = roofline["peak_bytes_per_second"]
+    cores = perf["machine"]["cores"]
+    mode_note = "" if perf["mode"] == "full" else f" ({perf['mode']} run: not the published numbers)"
+    print(f"{perf['machine']['cpu_model']}, {cores} cores; peak {peak / 1e9:.1f} GFLOP/s, "
+          f"bandwidth {bandwidth / 1e9:.1f} GB/s, ridge {roofline['ridge_intensity']:.2f} FLOP/byte; mode {perf['mode']}")
+
+# %% [markdown]
+# ## The kernels measured
+# One record per kernel and length: executed FLOPs from the kernel's own ledger, wall seconds of every repeat.
+# The byte model below turns each record's shape into an arithmetic-intensity *range* for the roofline:
+#
+# - **compulsory traffic** (the highest intensity): every operand read once from memory and every result written once.
+#   Dense core: Q and O (L·H·d_h floats each), K and V (L·H_kv·d_h each). Indexer: the indexer queries (L·H_I·d_I),
+#   keys (L·d_I) and head weights (L·H_I); with selection also the top-k index list (L·k 4-byte indices).
+# - **no cache reuse** (the lowest intensity): what the kernels stream if nothing stays in cache between their tiles.
+#   Dense core: each row group of `dense_row_group` queries re-reads K and V of its causal keys, per head.
+#   Indexer: each query block of `indexer_query_block` queries re-reads its causal keys, and writes a 4-byte score per
+#   causal pair into the block's score buffer (read once more by the top-k selection).
+#
+# The tile sizes come from the JSON's `kernel_tiling`; the truth lies between the two bounds (caches hold part of
+# the re-reads).
+
+# %%
+if perf is not None:
+    tiling = perf["kernel_tiling"]
+    dense_shape = perf["dense_core_shape"]
+
+    def causal_keys_per_block(L, block):
+        """Σ over blocks of `block` queries of the causal keys the block sees (its last query's t + 1)."""
+        ends = np.minimum(np.arange(block, L + block, block), L)
+        return float(ends.sum())
+
+    def dense_bytes(L):
+        H, Hkv, d = dense_shape["heads"], dense_shape["kv_heads"], dense_shape["head_dim"]
+        compulsory = FLOAT_BYTES * (2 * L * H * d + 2 * L * Hkv * d)
+        streamed = FLOAT_BYTES * (2 * L * H * d + H * 2 * d * causal_keys_per_block(L, tiling["dense_row_group"]))
+        return compulsory, streamed
+
+    def indexer_bytes(L, heads, dim, select):
+        inputs = FLOAT_BYTES * (L * heads * dim + L * dim + L * heads)
+        pairs = L * (L + 1) / 2
+        k = options["k"]
+        outputs = 4 * sum(min(k, t + 1) for t in range(L)) if select else 0
+        compulsory = inputs + outputs
+        keys = FLOAT_BYTES * dim * causal_keys_per_block(L, tiling["indexer_query_block"])
+        scores = FLOAT_BYTES * pairs * (2 if select else 1)
+        return compulsory, inputs + keys + scores + outputs
+
+    def record(name, L, timing, family, bytes_range):
+        flops = timing["ledger"]["executed"]["total"]["flops"]
+        rates = [flops / s for s in timing["seconds"]]
+        return dict(name=name, family=family, length=L, flops=flops, seconds=timing["median_seconds"],
+                    rate=flops / timing["median_seconds"], rate_lo=min(rates), rate_hi=max(rates),
+                    intensity_hi=flops / bytes_range[0], intensity_lo=flops / bytes_range[1])
+
+    kernels = []
+    for t in perf["dense_core"]:
+        kernels.append(record(f"dense core H {dense_shape['heads']} × d_h {dense_shape['head_dim']}", t["length"], t,
+                              "dense", dense_bytes(t["length"])))
+    for probe in perf["indexers"]:
+        shape = f"H_I {probe['indexer_heads']} × d_I {probe['indexer_dim']}"
+        for key, label, select in (("scores", "scores", False), ("with_selection", f"+ top-{options['k']}", True)):
+            for t in probe[key]:
+                kernels.append(record(f"indexer {shape} {label}", t["length"], t, "indexer",
+                                      indexer_bytes(t["length"], probe["indexer_heads"], probe["indexer_dim"], select)))
+    names = list(dict.fromkeys(k["name"] for k in kernels))
+    colors = dict(zip(names, plt.cm.tab10(np.arange(len(names)))))
+    for k in kernels:
+        print(f"{k['name']:40s} L {k['length']:6d}: {k['rate'] / 1e9:7.2f} GFLOP/s ({100 * k['rate'] / peak:5.1f}% of peak), "
+              f"intensity {k['intensity_lo']:.3g}–{k['intensity_hi']:.3g} FLOP/byte")
+
+# %% [markdown]
+# ## Roofline
+# Attainable FLOP/s = min(peak, intensity × bandwidth), from the best repeat of each (solid) and the median repeat
+# (dotted). Each kernel at the lengths of the issue-3 targets (`dense_lengths`) sits at its achieved rate, drawn as a
+# segment from its no-reuse to its compulsory-traffic intensity. A kernel right of the ridge is compute-bound: its gap
+# to the roof is instruction efficiency, not memory.
+
+# %%
+if perf is not None:
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    lo = min(min(k["intensity_lo"] for k in kernels), roofline["ridge_intensity"]) / 4
+    hi = max(k["intensity_hi"] for k in kernels) * 4
+    x = np.geomspace(lo, hi, 400)
+    for stat, style, label in (("best", "-", "roof (best repeat)"), ("median", ":", "roof (median repeat)")):
+        p, b = roofline["flops_per_second"][stat], roofline["bytes_per_second"][stat]
+        ax.plot(x, np.minimum(p, x * b) / 1e9, style, color="black", lw=2 if stat == "best" else 1.2,
+                label=f"{label}: {p / 1e9:.1f} GFLOP/s, {b / 1e9:.1f} GB/s")
+    ax.axvline(roofline["ridge_intensity"], color="grey", ls="--", lw=1)
+    ax.annotate(f"ridge {roofline['ridge_intensity']:.1f} FLOP/byte", (roofline["ridge_intensity"], peak / 1e9 * 1.15),
+                xytext=(5, 0), textcoords="offset points", fontsize=9, color="grey")
+    markers = dict(zip(sorted(options["dense_lengths"]), ["o", "s", "^", "D", "v"]))
+    for k in kernels:
+        if k["length"] not in markers:
+            continue
+        y = k["rate"] / 1e9
+        ax.plot([k["intensity_lo"], k["intensity_hi"]], [y, y], "-", color=colors[k["name"]], lw=2, alpha=0.6)
+        ax.plot(k["intensity_hi"], y, markers[k["length"]], color=colors[k["name"]], ms=8, mec="black", mew=0.5)
+        ax.plot(k["intensity_lo"], y, "|", color=colors[k["name"]], ms=12, mew=2)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color=colors[n], lw=3, label=n) for n in names]
+    handles += [Line2D([], [], marker=m, color="grey", ls="none", ms=8, label=f"L = {tokens(L)} (compulsory-traffic end)")
+                for L, m in markers.items()]
+    handles += [Line2D([], [], marker="|", color="grey", ls="none", ms=12, mew=2, label="no-cache-reuse end")]
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(min(k["rate"] for k in kernels) / 1e9 / 3, peak / 1e9 * 2)
+    ax.set_xlabel("arithmetic intensity (executed FLOPs per byte of memory traffic)")
+    ax.set_ylabel("attainable / achieved GFLOP/s (float32, all cores)")
+    ax.set_title(f"Roofline of this machine ({perf['machine']['cpu_model']}, {cores} cores){mode_note}")
+    gp.save(fig, "performance_roofline")
+
+# %% [markdown]
+# ## Kernel GFLOP/s and % of peak
+# Executed GFLOP/s at the median repeat (error bars: the fastest and slowest repeat) for every probed length.
+# The right axis is the same rate as a share of the best measured peak; the dashed lines are the issue-3 targets
+# (dense core ≥ 60%, indexer ≥ 50% of peak).
+
+# %%
+if perf is not None:
+    lengths = sorted({k["length"] for k in kernels})
+    fig, ax = plt.subplots(figsize=(10, 5))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        xs, ys, err = [], [], [[], []]
+        for j, L in enumerate(lengths):
+            k = next((k for k in kernels if k["name"] == name and k["length"] == L), None)
+            if k is None:
+                continue
+            xs.append(j + (i - (len(names) - 1) / 2) * width)
+            ys.append(k["rate"] / 1e9)
+            err[0].append((k["rate"] - k["rate_lo"]) / 1e9)
+            err[1].append((k["rate_hi"] - k["rate"]) / 1e9)
+        ax.bar(xs, ys, width, yerr=err, capsize=2, color=colors[name], label=name)
+    for share, label, color in ((0.6, "dense-core target 60% of peak", colors[names[0]]),
+                                (0.5, "indexer target 50% of peak", "grey")):
+        ax.axhline(share * peak / 1e9, ls="--", lw=1.2, color=color, label=label)
+    ax.axhline(peak / 1e9, color="black", lw=1.5)
+    ax.annotate(f"measured peak {peak / 1e9:.1f} GFLOP/s", (-0.5, peak / 1e9), xytext=(4, 3), textcoords="offset points",
+                fontsize=8)
+    ax.set_xticks(range(len(lengths)), [tokens(L) for L in lengths])
+    ax.set_xlim(-0.6, len(lengths) - 0.4)
+    ax.set_ylim(0, peak / 1e9 * 1.15)
+    ax.set_xlabel("sequence length L (tokens)")
+    ax.set_ylabel("executed GFLOP/s (median repeat)")
+    share = ax.secondary_yaxis("right", functions=(lambda g: 100 * g * 1e9 / peak, lambda s: s * peak / 1e9 / 100))
+    share.set_ylabel("% of measured peak")
+    ax.set_title(f"Kernel throughput on all {cores} cores{mode_note}")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3)
+    gp.save(fig, "performance_kernel_rates")
+
+# %% [markdown]
+# ## GSA over dense: measured vs FLOP-predicted speedup
+# *Right*: the whole layers at `speedup_length` — measured speedup T_A / T_B against the FLOP-predicted one, the ratio
+# of the layers' useful FLOPs (the ledger, equal to the cost model), and the ratio with exp/sigmoid evaluations and
+# top-k comparisons counted as one operation each. The band is the issue-3 target (within 25% of the FLOP prediction).
+# *Left*: the same over L. Layer A is only timed at `speedup_length`, so the curve uses the dense-core probe (the same
+# H × d_h attention, alone) as the dense time and its useful FLOPs as the dense work; the star is the whole-layer pair.
+
+
+# %%
+def useful_ops(counts):
+    return counts["flops"] + counts["transcendentals"] + counts["comparisons"]
+
+
+if perf is not None:
+    gsa = {p["length"]: p for p in perf["gsa"]["points"]}
+    dense_core = {t["length"]: t for t in perf["dense_core"]}
+    dense_layer = {p["length"]: p for p in perf["dense_layer"]["points"]}
+    Ls = sorted(set(gsa) & set(dense_core))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw=dict(width_ratios=[1.6, 1]))
+    measured = [dense_core[L]["median_seconds"] / gsa[L]["median_seconds"] for L in Ls]
+    predicted = [dense_core[L]["ledger"]["useful"]["total"]["flops"] / gsa[L]["counted"]["useful"]["total"]["flops"]
+                 for L in Ls]
+    ax.plot(Ls, predicted, "-", color=gp.VARIANT_COLORS["gsa"], lw=2, label="FLOP-predicted (useful FLOPs)")
+    ax.fill_between(Ls, 0.75 * np.array(predicted), 1.25 * np.array(predicted), color=gp.VARIANT_COLORS["gsa"], alpha=0.12,
+                    label="±25% of the prediction")
+    ax.plot(Ls, measured, "o--", color="black", mfc="none", ms=7, label="measured, dense core probe / layer B")
+    L0 = options["speedup_length"]
+    if L0 in dense_layer and L0 in gsa:
+        a, b = dense_layer[L0], gsa[L0]
+        layer_measured = a["median_seconds"] / b["median_seconds"]
+        layer_flops = a["counted"]["useful"]["total"]["flops"] / b["counted"]["useful"]["total"]["flops"]
+        layer_ops = useful_ops(a["counted"]["useful"]["total"]) / useful_ops(b["counted"]["useful"]["total"])
+        ax.plot([L0], [layer_measured], "*", color="black", ms=15, label=f"measured, whole layers A / B (L = {tokens(L0)})")
+        bars = [("measured\nT_A / T_B", layer_measured, "black"),
+                ("FLOP-\npredicted", layer_flops, gp.VARIANT_COLORS["gsa"]),
+                ("FLOPs + exp\n+ comparisons", layer_ops, "#9467bd")]
+        ax2.bar(range(3), [v for _, v, _ in bars], 0.6, color=[c for _, _, c in bars], alpha=0.8)
+        ax2.axhspan(0.75 * layer_flops, 1.25 * layer_flops, color=gp.VARIANT_COLORS["gsa"], alpha=0.12,
+                    label="target: within 25% of FLOP-predicted")
+        for i, (_, v, _) in enumerate(bars):
+            ax2.annotate(f"{v:.2f}×", (i, v), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=10)
+        ax2.set_xticks(range(3), [n for n, _, _ in bars])
+        ax2.set_ylabel("speedup of GSA over dense (×)")
+        ax2.set_ylim(0, max(v for _, v, _ in bars) * 1.4)
+        ax2.set_title(f"Whole layers at L = {tokens(L0)}, k = {options['k']}")
+        ax2.legend(fontsize=8, loc="upper left")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(tokens))
+    ax.set_xlabel("sequence length L (tokens)")
+    ax.axhline(1, color="grey", lw=1, ls=":")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: f"{y:g}" if f"{y:g}"[0] in "25" else ""))
+    ax.set_ylabel("speedup of GSA over dense (×)")
+    ax.set_title(f"Over L, fixed k = {options['k']}")
+    ax.legend(fontsize=8)
+    fig.suptitle(f"GSA-over-dense speedup, measured vs predicted{mode_note}")
+    fig.tight_layout()
+    gp.save(fig, "performance_speedup")
+
+# %% [markdown]
+# ## Wall time against L, with fitted slopes
+# Median wall time of every timed series over the fit lengths, log-log; the legend gives each series' least-squares
+# slope of log time on log L ± its standard error (the same fit as gsa-bench's exponent table). The targets: dense core
+# and indexer 2 (quadratic), sparse core T_B − T_C 1 (linear).
+
+
+# %%
+def loglog_fit(x, y):
+    """Slope, its standard error and the intercept of log y = a + b log x (ordinary least squares)."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    design = np.vstack([np.ones_like(lx), lx]).T
+    coef, *_ = np.linalg.lstsq(design, ly, rcond=None)
+    residual = ly - design @ coef
+    dof = len(lx) - 2
+    se = float(np.sqrt(residual @ residual / dof * np.linalg.inv(design.T @ design)[1, 1])) if dof > 0 else float("nan")
+    return float(coef[1]), se, float(coef[0])
+
+
+if perf is not None:
+    fit_lengths = options["fit_lengths"]
+    stage = {p["length"]: p for p in perf["indexer_stage"]["points"]}
+    series = [(f"dense core probe (target 2)", {L: t["median_seconds"] for L, t in dense_core.items()}, "-", "o")]
+    for probe in perf["indexers"]:
+        series.append((f"indexer H_I {probe['indexer_heads']} × d_I {probe['indexer_dim']} scores (target 2)",
+                       {t["length"]: t["median_seconds"] for t in probe["scores"]}, "-", "s"))
+    series.append(("layer B (gsa)", {L: p["median_seconds"] for L, p in gsa.items()}, "-", "^"))
+    series.append(("layer C = indexer + top-k stage (target 2)", {L: p["median_seconds"] for L, p in stage.items()}, "-", "v"))
+    series.append(("sparse core T_B − T_C (target 1)",
+                   {L: gsa[L]["median_seconds"] - stage[L]["median_seconds"] for L in gsa if L in stage}, "--", "D"))
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    palette = plt.cm.tab10(np.arange(len(series)))
+    for (label, times, style, marker), color in zip(series, palette):
+        pts = [(L, times[L]) for L in fit_lengths if L in times and times[L] > 0]
+        dropped = [L for L in fit_lengths if L in times and times[L] <= 0]
+        if len(pts) < 2:
+            print(f"[{label}] fewer than 2 positive times over the fit lengths; not drawn")
+            continue
+        x, y = zip(*pts)
+        slope, se, intercept = loglog_fit(x, y)
+        note = f" ({len(dropped)} non-positive dropped)" if dropped else ""
+        ax.plot(x, y, marker, color=color, ms=7, label=f"{label}: slope {slope:.2f} ± {se:.2f}{note}")
+        xs = np.geomspace(min(x), max(x), 50)
+        ax.plot(xs, np.exp(intercept) * xs ** slope, style, color=color, lw=1.3)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(tokens))
+    ax.set_xlabel("sequence length L (tokens)")
+    ax.set_ylabel("wall time, median of repeats (s)")
+    ax.set_title(f"Measured time vs L, with least-squares log-log slopes{mode_note}")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2)
+    gp.save(fig, "performance_scaling")
+
+# %% [markdown]
+# ## The issue-3 verdicts, as gsa-bench recorded them
+
+# %%
+if perf is not None:
+    for row in perf["verdicts"]:
+        print(f"{row['verdict'].upper():7s} {row['target']}: {row['measured']}")
+    print(f"load average before / after: {perf['load_averages']['before']} / {perf['load_averages']['after']}")
