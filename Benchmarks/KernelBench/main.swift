@@ -11,7 +11,7 @@ let lengths = args.dropFirst().compactMap { Int($0) }
 // FMA peaks in GFLOP/s (Roofline's microbenchmark, best of 3 repeats of 2.4·10⁸ vector FMAs per thread):
 // all kernel workers by wall time, and one thread alone (the per-core roof).
 func fmaPeakGFLOPS(threads: Int) -> Double {
-  (0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: 240_000_000) }.max()! / 1e9
+  ((0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: 240_000_000) }.max() ?? .nan) / 1e9
 }
 let peak = fmaPeakGFLOPS(threads: kernelWorkerCount)
 let peakPerCore = fmaPeakGFLOPS(threads: 1)
