@@ -17,8 +17,10 @@ let package = Package(
     ),
     // The only module that touches raw GSL pointers.
     .target(name: "GSLKit", dependencies: ["CGSL"]),
+    // C helpers the kernels need and Swift cannot express (cache prefetch hints).
+    .target(name: "CKernelSupport"),
     // Configurations, tensors, kernels, FLOP ledger.
-    .target(name: "GSAModel", dependencies: ["GSLKit"]),
+    .target(name: "GSAModel", dependencies: ["GSLKit", "CKernelSupport"]),
     // Cost model, claims and their checks, fits, simulations.
     .target(name: "GSATheory", dependencies: ["GSAModel", "GSLKit"]),
     // Argument parsing, subcommands and output formatting; the library never prints.

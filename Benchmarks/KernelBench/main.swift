@@ -49,6 +49,14 @@ if mode == "select" || mode == "all" {
     report("indexer+top-k code rule", L, KernelProbe.indexer(length: L, config: .paperShape, select: true, repeats: 1))
   }
 }
+if mode == "sparse" || mode == "all" {
+  for L in lengths.isEmpty ? [8192, 32768] : lengths {
+    for hkv in [8, 2] {
+      report(
+        "sparse core 8x64 H_kv \(hkv) k 256", L, KernelProbe.sparseCore(length: L, heads: 8, kvHeads: hkv, headDim: 64, k: 256, repeats: 3))
+    }
+  }
+}
 if mode == "layer" || mode == "all" {
   for L in lengths.isEmpty ? [8192] : lengths {
     let x = Matrix(rows: L, cols: LayerConfig.paperShape.modelDim) { r, c in Float(((r * 31 + c * 17) % 97)) / 97 - 0.5 }

@@ -146,6 +146,70 @@ public enum KernelProbe {
     return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
 
+  /// Uniformly random causal selection sets: query t keeps min(k, t + 1) distinct keys of 0 ... t
+  /// (Floyd's sampling, seeded), ascending. With random weights the indexer's top-k sets have no
+  /// locality either, so these stand in for them when the sparse core is timed alone.
+  public static func randomSelection(length L: Int, k: Int, seed: UInt64) -> SelectionSets {
+    let rng = GSLRandom(seed: seed)
+    var offsets = [Int](repeating: 0, count: L + 1)
+    var counts = [Int](repeating: 0, count: L)
+    for t in 0..<L {
+      counts[t] = min(k, t + 1)
+      offsets[t + 1] = offsets[t] + counts[t]
+    }
+    var indices = [Int32](repeating: 0, count: offsets[L])
+    var chosen = Set<Int32>()
+    for t in 0..<L {
+      let n = t + 1, m = counts[t]
+      if m == n {
+        for s in 0..<n { indices[offsets[t] + s] = Int32(s) }
+        continue
+      }
+      chosen.removeAll(keepingCapacity: true)
+      for j in (n - m)..<n {
+        let r = Int32(min(j, Int(rng.uniform() * Double(j + 1))))
+        chosen.insert(chosen.contains(r) ? Int32(j) : r)
+      }
+      let sorted = chosen.sorted()
+      for (i, s) in sorted.enumerated() { indices[offsets[t] + i] = s }
+    }
+    return SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: [])
+  }
+
+  /// The sparse attention core alone: H heads over H_kv kv heads of dimension d, length L, each
+  /// query attending to `selection` (default: `randomSelection` with k keys).
+  public static func sparseCore(
+    length L: Int, heads H: Int, kvHeads Hkv: Int, headDim d: Int, k: Int, seed: UInt64 = 1, repeats: Int = 3
+  ) -> Timing {
+    let rng = GSLRandom(seed: seed)
+    let selection = randomSelection(length: L, k: k, seed: seed &+ 1)
+    let keyStride = roundUp(L, 64)
+    let q = random(L * H * d, rng, scale: 1 / Double(d).squareRoot())
+    let keys = random(keyStride * Hkv * d, rng)
+    let values = random(keyStride * Hkv * d, rng)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: L * H * d)
+    defer {
+      q.deallocate()
+      keys.deallocate()
+      values.deallocate()
+      out.deallocate()
+    }
+    let inputs = AttentionInputs(
+      queries: q, keysT: keys, valuesByHead: values, keys: keys, values: values, keyStride: keyStride, heads: H,
+      kvHeads: Hkv, headDim: d)
+    var ledger = FlopLedger()
+    var times: [Double] = []
+    var cpu: [Double] = []
+    for r in 0..<max(1, repeats) {
+      var l = FlopLedger()
+      let m = measure { sparseAttention(inputs, selection: selection, length: L, output: out, ledger: &l) }
+      times.append(m.wall)
+      cpu.append(m.cpu)
+      if r == 0 { ledger = l }
+    }
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+  }
+
   /// The projection GEMM alone: (rows × inner)·(inner × cols), counted in the projections bucket.
   public static func gemm(rows m: Int, inner k: Int, cols n: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
     let rng = GSLRandom(seed: seed)

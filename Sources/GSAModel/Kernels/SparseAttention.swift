@@ -1,11 +1,19 @@
+import CKernelSupport
 import Foundation
 
 /// Sparse softmax attention over each query's selected keys S_t (shared by all heads):
 /// A_{t,s} = softmax_{s∈S_t}(q_t·k_s) (q already scaled by 1/√d_h), O_t = Σ A_{t,s} v'_s.
 /// Exact two-pass softmax per (query, head): scores into a k_t buffer, max, exp, sum, weighted
-/// values, one reciprocal. Gathers key/value rows by index (ascending); the H/H_kv query heads
-/// of a kv head share each gathered row. float32 storage and accumulation (dot products in
-/// 8-lane partial sums, reduced at the end).
+/// values, one reciprocal. float32 storage and accumulation.
+///
+/// Layout of the work (d_h a multiple of 8; other d_h take a plain scalar path):
+/// - scores 8 selected keys at a time: 8 independent dot products read 8 scattered key rows at
+///   once (8 independent FMA chains and 8 cache-missing rows in flight), then a transpose-add
+///   turns the 8 partial-sum vectors into one vector of 8 scores;
+/// - the score buffer is padded with −∞ to a multiple of 8, so exp gives exact zeros there;
+/// - P·V keeps the head's output row (≤ 64 floats per pass) in registers while streaming the
+///   selected value rows: one broadcast weight and d/8 FMAs per key.
+/// The selected rows are read in place (no packing copy).
 ///
 /// Counts per (query, head) with k = k_t: `softmaxRowCounts(keys: k, headDim: d)`;
 /// useful = executed (no padding).
@@ -15,9 +23,6 @@ func sparseAttention(
 ) {
   let d = inputs.headDim
   let H = inputs.heads
-  let group = H / inputs.kvHeads
-  let ldq = H * d
-  let ldv = inputs.kvHeads * d
   let block = 16
   let pOut = SharedPointer(output)
   let box = UncheckedBox(inputs)
@@ -28,123 +33,194 @@ func sparseAttention(
     let counts = selection.counts
     return parallelTasks(taskCount: (L + block - 1) / block) { _, task, ledger in
       let inputs = box.value
-      let stride = roundUp(max(maxK, 1), 8)
-      let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * stride)
-      let acc = UnsafeMutablePointer<Float>.allocate(capacity: group * d)
-      let sums = UnsafeMutablePointer<Float>.allocate(capacity: group)
-      let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(maxK, 1) * d)
-      let packedKeys = UnsafeMutablePointer<Float>.allocate(capacity: max(maxK, 1) * d)
-      defer {
-        packed.deallocate()
-        packedKeys.deallocate()
-        scores.deallocate()
-        acc.deallocate()
-        sums.deallocate()
-      }
+      let scores = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(max(maxK, 1), 8))
+      defer { scores.deallocate() }
       var flopCounts = FlopCounts()
       for t in (task * block)..<min(L, task * block + block) {
         let k = counts[t]
         let sel = pIdx.base + offsets[t]
-        for g in 0..<inputs.kvHeads {
-          // The `group` query heads of kv head g share each gathered key/value row.
-          let h0 = g * group
-          let qBase = inputs.queries + t * ldq + h0 * d
-          // Gather the selected key and value rows into packed k × d blocks first: a tight loop of
-          // independent row copies keeps many cache misses in flight (the scattered rows are the
-          // kernel's main cost), after which the scores and P·V read L1/L2-resident blocks.
-          let gK = inputs.keys + g * d, gV = inputs.values + g * d
-          if d % 8 == 0 {
-            for i in 0..<k {
-              let row = Int(sel[i]) * ldv
-              let kSrc = gK + row, vSrc = gV + row
-              let kDst = packedKeys + i * d, vDst = packed + i * d
-              var x = 0
-              while x < d {
-                storeV(loadV(kSrc + x), kDst + x)
-                storeV(loadV(vSrc + x), vDst + x)
-                x += 8
-              }
-            }
-          } else {
-            for i in 0..<k {
-              (packedKeys + i * d).update(from: gK + Int(sel[i]) * ldv, count: d)
-              (packed + i * d).update(from: gV + Int(sel[i]) * ldv, count: d)
-            }
-          }
-          // Scores s[hh][i] = q_{h0+hh} · k_{sel[i]}.
-          for i in 0..<k {
-            let key = UnsafePointer(packedKeys + i * d)
-            for hh in 0..<group {
-              let q = qBase + hh * d
-              // Two accumulators (shorter FMA chains), then a log-depth horizontal sum.
-              var even = SIMD8<Float>(), odd = SIMD8<Float>()
-              var x = 0
-              while x + 16 <= d {
-                even = even.addingProduct(loadV(q + x), loadV(key + x))
-                odd = odd.addingProduct(loadV(q + x + 8), loadV(key + x + 8))
-                x += 16
-              }
-              if x + 8 <= d {
-                even = even.addingProduct(loadV(q + x), loadV(key + x))
-                x += 8
-              }
-              var s = horizontalSum(even + odd)
-              while x < d {
-                s = s.addingProduct(q[x], key[x])
-                x += 1
-              }
-              scores[hh * stride + i] = s
-            }
-          }
-          // Softmax per head: max, exp, sum.
-          for hh in 0..<group {
-            let row = scores + hh * stride
-            var mxV = SIMD8<Float>(repeating: -.infinity)
-            var j = 0
-            while j + 8 <= k {
-              let x = loadV(row + j)
-              mxV = mxV.replacing(with: x, where: x .> mxV)
-              j += 8
-            }
-            var mx = horizontalMax(mxV)
-            while j < k {
-              mx = Swift.max(mx, row[j])
-              j += 1
-            }
-            let shift = SIMD8<Float>(repeating: mx)
-            var sumV = SIMD8<Float>()
-            var i = 0
-            while i + 8 <= k {
-              let p = expV(loadV(row + i) - shift)
-              storeV(p, row + i)
-              sumV += p
-              i += 8
-            }
-            var sum = horizontalSum(sumV)
-            while i < k {
-              let p = Foundation.exp(row[i] - mx)
-              row[i] = p
-              sum += p
-              i += 1
-            }
-            sums[hh] = sum
-          }
-          // acc[hh] = Σ_i p[hh][i]·v_{sel[i]} from the packed value block: the register-tiled P·V
-          // kernel (rows = the group's heads).
-          acc.initialize(repeating: 0, count: group * d)
-          accumulatePV(scores, ldp: stride, rows: group, keys: k, packed, ldv: d, depth: d, acc)
-          for hh in 0..<group {
-            let inv = 1 / sums[hh]
-            let out = pOut.base + t * ldq + (h0 + hh) * d
-            for x in 0..<d { out[x] = acc[hh * d + x] * inv }
-            flopCounts += softmaxRowCounts(keys: k, headDim: d)
-          }
+        for h in 0..<H {
+          sparseHead(inputs, query: t, head: h, selected: sel, count: k, scores: scores, output: pOut.base)
+          flopCounts += softmaxRowCounts(keys: k, headDim: d)
         }
       }
       ledger.add(.attention, flopCounts)
     }
   }
   ledger += partial
+}
+
+/// One (query, head) of `sparseAttention`: O_{t,h} = Σ_i softmax(s)_i · v_{sel[i]} with
+/// s_i = q_{t,h}·k_{sel[i]}; `scores` holds ≥ roundUp(k, 8) floats.
+@inline(__always)
+private func sparseHead(
+  _ inputs: AttentionInputs, query t: Int, head h: Int, selected sel: UnsafePointer<Int32>, count k: Int,
+  scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+) {
+  let d = inputs.headDim
+  let ldkv = inputs.kvHeads * d
+  let g = h / (inputs.heads / inputs.kvHeads)
+  let q = inputs.queries + t * inputs.heads * d + h * d
+  let kBase = inputs.keys + g * d
+  let vBase = inputs.values + g * d
+  let out = output + t * inputs.heads * d + h * d
+  guard k > 0 else {
+    for x in 0..<d { out[x] = .nan }
+    return
+  }
+  guard d % 8 == 0 else {
+    sparseHeadScalar(q, kBase, vBase, ldkv: ldkv, d: d, sel, k, scores, out)
+    return
+  }
+  // Scores, 8 keys per step.
+  var i = 0
+  while i + 8 <= k {
+    let r0 = kBase + Int(sel[i]) * ldkv, r1 = kBase + Int(sel[i + 1]) * ldkv
+    let r2 = kBase + Int(sel[i + 2]) * ldkv, r3 = kBase + Int(sel[i + 3]) * ldkv
+    let r4 = kBase + Int(sel[i + 4]) * ldkv, r5 = kBase + Int(sel[i + 5]) * ldkv
+    let r6 = kBase + Int(sel[i + 6]) * ldkv, r7 = kBase + Int(sel[i + 7]) * ldkv
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    // Prefetch the next 8 key rows and this block's 8 value rows (read by P·V below): with
+    // random selections every row is a cache miss, and the hints keep ~16 rows in flight.
+    if i + 16 <= k {
+      for j in (i + 8)..<(i + 16) { prefetchRow(kBase + Int(sel[j]) * ldkv, floats: d) }
+    }
+    for j in i..<(i + 8) { prefetchRow(vBase + Int(sel[j]) * ldkv, floats: d) }
+    var x = 0
+    while x < d {
+      let qv = loadV(q + x)
+      a0 = a0.addingProduct(qv, loadV(r0 + x)); a1 = a1.addingProduct(qv, loadV(r1 + x))
+      a2 = a2.addingProduct(qv, loadV(r2 + x)); a3 = a3.addingProduct(qv, loadV(r3 + x))
+      a4 = a4.addingProduct(qv, loadV(r4 + x)); a5 = a5.addingProduct(qv, loadV(r5 + x))
+      a6 = a6.addingProduct(qv, loadV(r6 + x)); a7 = a7.addingProduct(qv, loadV(r7 + x))
+      x += 8
+    }
+    storeV(laneSums(a0, a1, a2, a3, a4, a5, a6, a7), scores + i)
+    i += 8
+  }
+  while i < k {
+    let row = kBase + Int(sel[i]) * ldkv
+    var a = SIMD8<Float>()
+    var x = 0
+    while x < d {
+      a = a.addingProduct(loadV(q + x), loadV(row + x))
+      x += 8
+    }
+    scores[i] = horizontalSum(a)
+    i += 1
+  }
+  let padded = roundUp(k, 8)
+  for j in k..<padded { scores[j] = -.infinity }
+  // Softmax: max, then p = exp(s − max) (exact 0 in the −∞ padding) and Σp.
+  var mx = SIMD8<Float>(repeating: -.infinity)
+  i = 0
+  while i < padded {
+    let s = loadV(scores + i)
+    mx = mx.replacing(with: s, where: s .> mx)
+    i += 8
+  }
+  let shift = SIMD8<Float>(repeating: horizontalMax(mx))
+  var sumV = SIMD8<Float>()
+  i = 0
+  while i < padded {
+    let p = expV(loadV(scores + i) - shift)
+    storeV(p, scores + i)
+    sumV += p
+    i += 8
+  }
+  let inv = SIMD8<Float>(repeating: 1 / horizontalSum(sumV))
+  // O = (Σ_i p_i v_i) / Σp: 64 output columns per pass in 8 register accumulators.
+  var x0 = 0
+  while x0 + 64 <= d {
+    var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>(), o3 = SIMD8<Float>()
+    var o4 = SIMD8<Float>(), o5 = SIMD8<Float>(), o6 = SIMD8<Float>(), o7 = SIMD8<Float>()
+    for j in 0..<k {
+      let v = vBase + Int(sel[j]) * ldkv + x0
+      let p = SIMD8<Float>(repeating: scores[j])
+      o0 = o0.addingProduct(p, loadV(v)); o1 = o1.addingProduct(p, loadV(v + 8))
+      o2 = o2.addingProduct(p, loadV(v + 16)); o3 = o3.addingProduct(p, loadV(v + 24))
+      o4 = o4.addingProduct(p, loadV(v + 32)); o5 = o5.addingProduct(p, loadV(v + 40))
+      o6 = o6.addingProduct(p, loadV(v + 48)); o7 = o7.addingProduct(p, loadV(v + 56))
+    }
+    let o = out + x0
+    storeV(o0 * inv, o); storeV(o1 * inv, o + 8); storeV(o2 * inv, o + 16); storeV(o3 * inv, o + 24)
+    storeV(o4 * inv, o + 32); storeV(o5 * inv, o + 40); storeV(o6 * inv, o + 48); storeV(o7 * inv, o + 56)
+    x0 += 64
+  }
+  // Remaining columns 8 at a time, 4 key-interleaved accumulators (independent FMA chains).
+  while x0 < d {
+    var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), e2 = SIMD8<Float>(), e3 = SIMD8<Float>()
+    var j = 0
+    while j + 4 <= k {
+      e0 = e0.addingProduct(SIMD8(repeating: scores[j]), loadV(vBase + Int(sel[j]) * ldkv + x0))
+      e1 = e1.addingProduct(SIMD8(repeating: scores[j + 1]), loadV(vBase + Int(sel[j + 1]) * ldkv + x0))
+      e2 = e2.addingProduct(SIMD8(repeating: scores[j + 2]), loadV(vBase + Int(sel[j + 2]) * ldkv + x0))
+      e3 = e3.addingProduct(SIMD8(repeating: scores[j + 3]), loadV(vBase + Int(sel[j + 3]) * ldkv + x0))
+      j += 4
+    }
+    while j < k {
+      e0 = e0.addingProduct(SIMD8(repeating: scores[j]), loadV(vBase + Int(sel[j]) * ldkv + x0))
+      j += 1
+    }
+    storeV(((e0 + e1) + (e2 + e3)) * inv, out + x0)
+    x0 += 8
+  }
+}
+
+/// Prefetch hints for the cache lines of `floats` consecutive floats from `row`.
+@inline(__always) func prefetchRow(_ row: UnsafePointer<Float>, floats: Int) {
+  var offset = 0
+  while offset < floats {
+    gsa_prefetch(row + offset)
+    offset += 16
+  }
+  gsa_prefetch(row + floats - 1)
+}
+
+/// `sparseHead` for head dimensions that are not a multiple of 8 (small test configurations).
+private func sparseHeadScalar(
+  _ q: UnsafePointer<Float>, _ kBase: UnsafePointer<Float>, _ vBase: UnsafePointer<Float>, ldkv: Int, d: Int,
+  _ sel: UnsafePointer<Int32>, _ k: Int, _ scores: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>
+) {
+  var mx = -Float.infinity
+  for i in 0..<k {
+    let row = kBase + Int(sel[i]) * ldkv
+    var s: Float = 0
+    for x in 0..<d { s = s.addingProduct(q[x], row[x]) }
+    scores[i] = s
+    mx = Swift.max(mx, s)
+  }
+  var sum: Float = 0
+  for i in 0..<k {
+    let p = Foundation.exp(scores[i] - mx)
+    scores[i] = p
+    sum += p
+  }
+  for x in 0..<d { out[x] = 0 }
+  for i in 0..<k {
+    let row = vBase + Int(sel[i]) * ldkv
+    for x in 0..<d { out[x] = out[x].addingProduct(scores[i], row[x]) }
+  }
+  let inv = 1 / sum
+  for x in 0..<d { out[x] *= inv }
+}
+
+/// The 8 lane-sums of 8 vectors as one vector: (Σa0, Σa1, …, Σa7), by a transpose-add tree
+/// (fold halves, then even/odd lanes), 7 vector adds instead of 8 horizontal sums.
+@inline(__always) func laneSums(
+  _ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>, _ a4: SIMD8<Float>,
+  _ a5: SIMD8<Float>, _ a6: SIMD8<Float>, _ a7: SIMD8<Float>
+) -> SIMD8<Float> {
+  // b: lanes 0–3 = 4 partial sums of the first vector, lanes 4–7 of the second.
+  let b01 = SIMD8(lowHalf: a0.lowHalf + a0.highHalf, highHalf: a1.lowHalf + a1.highHalf)
+  let b23 = SIMD8(lowHalf: a2.lowHalf + a2.highHalf, highHalf: a3.lowHalf + a3.highHalf)
+  let b45 = SIMD8(lowHalf: a4.lowHalf + a4.highHalf, highHalf: a5.lowHalf + a5.highHalf)
+  let b67 = SIMD8(lowHalf: a6.lowHalf + a6.highHalf, highHalf: a7.lowHalf + a7.highHalf)
+  // c: pairs of partial sums (a0, a0, a1, a1, a2, a2, a3, a3).
+  let c0123 = SIMD8(lowHalf: b01.evenHalf + b01.oddHalf, highHalf: b23.evenHalf + b23.oddHalf)
+  let c4567 = SIMD8(lowHalf: b45.evenHalf + b45.oddHalf, highHalf: b67.evenHalf + b67.oddHalf)
+  return SIMD8(lowHalf: c0123.evenHalf + c0123.oddHalf, highHalf: c4567.evenHalf + c4567.oddHalf)
 }
 
 /// Σ of the 8 lanes by halving (3 dependent adds).
