@@ -29,7 +29,7 @@ let package = Package(
     // The performance benchmark: writes docs/performance.md (run with -c release).
     .executableTarget(name: "gsa-bench", dependencies: ["GSATheory", "GSAModel"]),
     // Hand-run kernel timing (GFLOP/s of the dense and indexer kernels against the FMA peak).
-    .executableTarget(name: "kernel-bench", dependencies: ["GSAModel"], path: "Benchmarks/KernelBench"),
+    .executableTarget(name: "kernel-bench", dependencies: ["GSATheory", "GSAModel"], path: "Benchmarks/KernelBench"),
     // Shared test support: seeded generators, properties, shrinking.
     .target(name: "PropertyTesting", dependencies: ["GSAModel"]),
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),

@@ -233,35 +233,4 @@ public enum KernelProbe {
     }
     return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
-
-  /// Peak float32 FMA throughput of this machine (GFLOP/s, FMA = 2) on all workers: 12
-  /// independent SIMD8 accumulator chains per worker.
-  public static func fmaPeakGFLOPS(iterations: Int = 20_000_000) -> Double { fmaPeak(iterations: iterations).wall }
-
-  /// Peak FMA throughput: all-worker GFLOP/s by wall time and per-core GFLOP/s by CPU time.
-  public static func fmaPeak(iterations: Int = 20_000_000) -> (wall: Double, perCore: Double) {
-    let workers = kernelWorkerCount
-    let sink = UnsafeMutablePointer<Float>.allocate(capacity: workers)
-    defer { sink.deallocate() }
-    let pSink = SharedPointer(sink)
-    let (elapsed, cpu) = measure {
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var a0 = SIMD8<Float>(repeating: Float(w)), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
-        var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
-        let m = SIMD8<Float>(repeating: 0.999_999), c = SIMD8<Float>(repeating: 1e-7)
-        for _ in 0..<iterations {
-          a0 = a0.addingProduct(a0, m); a1 = a1.addingProduct(a1, m); a2 = a2.addingProduct(a2, m)
-          a3 = a3.addingProduct(a3, m); a4 = a4.addingProduct(a4, m); a5 = a5.addingProduct(a5, m)
-          a6 = a6.addingProduct(a6, m); a7 = a7.addingProduct(a7, m); a8 = a8.addingProduct(a8, m)
-          a9 = a9.addingProduct(a9, m); a10 = a10.addingProduct(a10, m); a11 = a11.addingProduct(a11, m)
-          a0 += c
-        }
-        let total = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
-        pSink[w] = total.sum()
-      }
-    }
-    _ = sink[0]
-    let flops = Double(workers) * Double(iterations) * 12 * 8 * 2
-    return (flops / elapsed / 1e9, flops / cpu / 1e9)
-  }
 }

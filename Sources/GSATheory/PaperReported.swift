@@ -102,4 +102,9 @@ public enum PaperReported {
 
   /// Every reported value, in the order above.
   public static var all: [ReportedValue] { kAblation + speedupClaim + efficiency + indexerAblation + stability + headline }
+
+  /// The reported `quantity` of row `row` of `table` among `values` (default: `all`), or nil when none is reported.
+  public static func value(_ table: String, row: String, _ quantity: String, in values: [ReportedValue] = all) -> Double? {
+    values.first { $0.table == table && $0.row == row && $0.quantity == quantity }?.value
+  }
 }

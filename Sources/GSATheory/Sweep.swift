@@ -39,7 +39,7 @@ public struct SweepPoint: Sendable {
   public let seconds: [Double]
   /// Peak resident memory during the point's passes (VmHWM after a reset), bytes; nil off Linux.
   public let peakResidentBytes: Int?
-  /// The prediction of the layer's own allocations for this point (what `Sweep` checks up front).
+  /// The prediction of the layer's own allocations for this point (what the CLI's `MemoryGuard` checks up front).
   public let predictedBytes: Double
 
   public var medianSeconds: Double { median(seconds) }
@@ -49,19 +49,6 @@ public struct SweepPoint: Sendable {
 
 /// Runs the real kernels over a plan and analyses the results.
 public enum Sweep {
-  /// A point that would not fit in memory: refused before anything is allocated.
-  public struct MemoryRefusal: Error, Sendable, CustomStringConvertible {
-    public let variant: Variant
-    public let length: Int
-    public let neededBytes: Double
-    public let availableBytes: Int
-    public var description: String {
-      let gib = { (b: Double) in String(format: "%.2f GiB", b / 1_073_741_824) }
-      return "\(variant.rawValue) at L = \(length) needs about \(gib(neededBytes)) (\(Int(neededBytes)) bytes) but only "
-        + "\(gib(Double(availableBytes))) are available; use shorter --lengths or a smaller --preset"
-    }
-  }
-
   /// Bytes a sweep point needs at length L: the forward pass's own peak allocations
   /// (`CostModel.peakMemoryBytes`, sized for k_max keys per query under adaptive rules) plus the
   /// float32 input h (L × D) and every weight tensor of `LayerWeights`.
@@ -69,18 +56,6 @@ public enum Sweep {
     let forward = CostModel(config: config, variant: variant).peakMemoryBytes(length: length, workers: max(1, threads))
     let weights = LayerWeights.shapes(for: config).values.reduce(0) { $0 + $1.rows * $1.cols }
     return Double(forward) + 4 * Double(length * config.modelDim + weights)
-  }
-
-  /// Refuses up front (before any allocation) when the largest point of the plan is predicted to
-  /// need more than the available memory (with a 10% margin).
-  public static func checkMemory(_ plan: SweepPlan, threads: Int, availableBytes: Int?) throws(MemoryRefusal) {
-    guard let available = availableBytes, let longest = plan.lengths.max() else { return }
-    for variant in plan.variants {
-      let needed = predictedBytes(plan.config(for: variant), variant, length: longest, threads: threads)
-      if needed * 1.1 > Double(available) {
-        throw MemoryRefusal(variant: variant, length: longest, neededBytes: needed, availableBytes: available)
-      }
-    }
   }
 
   /// The exact bucketed prediction of the forward pass's ledger.

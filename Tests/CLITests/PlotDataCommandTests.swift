@@ -64,6 +64,52 @@ import Testing
     #expect(ablation.compactMap { $0["value"] as? Double } == [22, 16, 12, 8])
   }
 
+  func manifestEntries(_ directory: String) throws -> [[String: Any]] {
+    try #require(try readJSON(directory + "/manifest.json")["datasets"] as? [[String: Any]])
+  }
+
+  @Test func onlyRunsMergeIntoTheExistingManifest() throws {
+    let directory = try scratch()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let first = try runGSATheory(["plot-data", "--out", directory, "--small", "--only", "predict_paper", "--seed", "7"])
+    #expect(first.status == 0, "\(first.stderr)")
+    let second = try runGSATheory(["plot-data", "--out", directory, "--small", "--only", "paper_reference", "--seed", "7"])
+    #expect(second.status == 0, "\(second.stderr)")
+    var entries = try manifestEntries(directory)
+    // Both runs' datasets, in the tool's dataset order, each pointing at a file that exists.
+    #expect(entries.compactMap { $0["name"] as? String } == ["paper_reference", "predict_paper"])
+    for entry in entries {
+      #expect(entry["status"] as? String == "ok")
+      let file = try #require(entry["file"] as? String)
+      #expect(FileManager.default.fileExists(atPath: directory + "/" + file))
+    }
+    #expect(try readJSON(directory + "/manifest.json")["scale"] as? String == "small")
+    // Regenerating one dataset at another scale replaces its entry only; the top level says "mixed".
+    let third = try runGSATheory(["plot-data", "--out", directory, "--only", "paper_reference", "--seed", "7"])
+    #expect(third.status == 0, "\(third.stderr)")
+    entries = try manifestEntries(directory)
+    #expect(entries.compactMap { $0["name"] as? String } == ["paper_reference", "predict_paper"])
+    #expect(entries.compactMap { $0["scale"] as? String } == ["full", "small"])
+    #expect(try readJSON(directory + "/manifest.json")["scale"] as? String == "mixed")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { !$0.hasPrefix(".") })
+  }
+
+  @Test func anotherSchemaVersionOrAnUnreadableManifestIsReplaced() throws {
+    let directory = try scratch()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for stale in [
+      #"{"schema_version": 99, "scale": "small", "seed": "1", "datasets": [{"name": "predict_paper", "status": "ok"}]}"#,
+      "{ not json",
+    ] {
+      try stale.write(toFile: directory + "/manifest.json", atomically: true, encoding: .utf8)
+      let run = try runGSATheory(["plot-data", "--out", directory, "--small", "--only", "paper_reference"])
+      #expect(run.status == 0, "\(run.stderr)")
+      let manifest = try readJSON(directory + "/manifest.json")
+      #expect(manifest["schema_version"] as? Int == 1)
+      #expect(try manifestEntries(directory).compactMap { $0["name"] as? String } == ["paper_reference"])
+    }
+  }
+
   @Test func usageErrors() throws {
     let missing = try runGSATheory(["plot-data"])
     #expect(missing.status == 2)

@@ -136,7 +136,7 @@ func jsonObject(_ text: String) throws -> [String: Any] {
     ])
     #expect(run.status == 0)
     let json = try jsonObject(run.stdout)
-    #expect(json["schema_version"] as? Int == 1)
+    #expect(json["schema_version"] as? Int == 2)
     let machine = try #require(json["machine"] as? [String: Any])
     #expect(machine["cores"] != nil && machine["cpu_model"] != nil)
     #expect(json["configuration"] != nil)
@@ -150,6 +150,9 @@ func jsonObject(_ text: String) throws -> [String: Any] {
       }
       #expect(point["counted_equals_predicted"] as? Bool == true)
       #expect((point["seconds"] as? [String: Any])?["median"] != nil)
+      // Measured from wall time, so named by the determinism convention's `time_` prefix.
+      #expect(point["time_speedup_over_dense"] is Double)
+      #expect(point["speedup_over_dense"] == nil)
     }
     let fits = try #require(json["fits"] as? [String: Any])
     let dense = try #require(fits["dense"] as? [String: Any])
@@ -169,6 +172,8 @@ func jsonObject(_ text: String) throws -> [String: Any] {
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 1 + 4 * 2)
     #expect(lines.first?.hasPrefix("variant,length,selected_pairs,counted_projections") == true)
+    #expect(lines.first?.contains(",time_speedup_over_dense,") == true)
+    #expect(lines.first?.contains(",speedup_over_dense") == false)
     #expect(run.stderr.isEmpty)  // no progress bar when stderr is not a terminal
   }
 

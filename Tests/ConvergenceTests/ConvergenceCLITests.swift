@@ -77,6 +77,23 @@ struct ConvergenceCLITests {
     #expect(bad.stderr.split(separator: "\n").count == 1)
   }
 
+  @Test("absurd run sizes are refused before any work (exit 2); the default run and --allow-long-run are not")
+  func runSizeGuard() throws {
+    let huge = try ToolRunner.run(["check-convergence", "--length", "4096", "--sequences", "4096"])
+    #expect(huge.exitCode == 2, "\(huge)")
+    #expect(huge.stderr.contains("--length") && huge.stderr.contains("--allow-long-run"))
+    #expect(huge.stderr.split(separator: "\n").count == 1)
+    // 25× the default's steps exceeds the budget of about 20× the default run.
+    #expect(try ToolRunner.run(["check-convergence", "--steps", "5000"]).exitCode == 2)
+    let long = try ToolRunner.run(["simulate", "stability", "--seeds", "100", "--spike-steps", "1000000"])
+    #expect(long.exitCode == 2, "\(long)")
+    #expect(long.stderr.contains("--seeds") && long.stderr.contains("--allow-long-run"))
+    let standard = try ToolRunner.run(["check-convergence", "--format", "json"])
+    #expect(standard.exitCode == 0, "\(standard)")
+    let allowed = try ToolRunner.run(["check-convergence", "--allow-long-run"] + small)
+    #expect(allowed.exitCode == 0, "\(allowed)")
+  }
+
   @Test("simulate stability --quick reports every metric for the four variants")
   func simulateQuick() throws {
     let result = try ToolRunner.run(["simulate", "stability", "--quick", "--seeds", "1", "--format", "json"])

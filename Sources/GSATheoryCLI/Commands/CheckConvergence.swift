@@ -63,6 +63,8 @@ extension Commands {
       OptionSpec("--teacher-gain", value: "G", default: "1", help: "Xavier gain of the teacher's Q/K/V/O."),
       OptionSpec("--steps", value: "T", default: "200", help: "Gradient-descent steps."),
       OptionSpec("--weights", value: "FILE", help: "Initial weights from a safetensors file (F32/F64/F16/BF16)."),
+      OptionSpec(
+        "--allow-long-run", help: "Run even when the estimated cost exceeds the budget (20× the default run; see docs/convergence.md)."),
     ],
     examples: [
       "gsa-theory check-convergence", "gsa-theory check-convergence --lr 0.05 --variant dense --steps 500",
@@ -80,6 +82,13 @@ extension Commands {
       teacherGain: try o.double("--teacher-gain", default: 1, in: 0...1e6),
       seed: invocation.seed)
     settings.normBound = try o.optionalDouble("--norm-bound", in: 1e-12...1e12)
+    if !o.flag("--allow-long-run"),
+      let refusal = TrainingCost.refusal(
+        "check-convergence", estimate: TrainingCost.convergenceCheck(settings), budget: TrainingCost.convergenceCheckBudget,
+        drivers: "--length, --sequences, --steps or the layer sizes (--dim, --heads, --head-dim, ...)", override: "--allow-long-run")
+    {
+      throw UsageError(refusal)
+    }
     var initial: LayerParameters?
     var weightsSource = "random (Xavier, [code] init)"
     if let path = o.string("--weights") {

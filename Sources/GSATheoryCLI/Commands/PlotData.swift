@@ -16,7 +16,10 @@ extension Commands {
       convergence and stability runs, roofline, the paper's reported numbers as labelled reference data) and \
       DIR/manifest.json listing them. Every file is an envelope {schema_version, dataset, scale, seed, command, data}: \
       `command` is the equivalent gsa-theory command line when the data is a command's JSON report. Files are written \
-      atomically. A dataset whose command is not in this build is listed as unavailable; exit 1 when a dataset failed.
+      atomically. A dataset whose command is not in this build is listed as unavailable; exit 1 when a dataset failed. \
+      With --only, an existing DIR/manifest.json of the same schema_version is merged: entries of the datasets not \
+      regenerated are kept (each entry records its own scale and seed; the top-level scale and seed are "mixed" when \
+      they differ), the regenerated ones replaced; an unreadable manifest or another schema_version is replaced whole.
       """,
     options: [
       OptionSpec("--out", value: "DIR", help: "Directory to write the datasets into (created if missing)."),
@@ -52,7 +55,7 @@ extension Commands {
       throw CommandFailure("plot-data: cannot create directory '\(directory)': \(error.localizedDescription)")
     }
     let context = PlotDataContext(small: options.flag("--small"), seed: invocation.seed)
-    var entries = [JSONValue]()
+    var entries = [PlotDataManifest.Entry]()
     var rows = [[String]]()
     var failures = 0
     for (index, dataset) in selected.enumerated() {
@@ -87,26 +90,96 @@ extension Commands {
         failures += 1
       }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      entries.append([
-        "name": .string(dataset.name), "file": status == "ok" ? .string(file) : .null, "status": .string(status),
-        "detail": .string(detail), "command": command.map(JSONValue.string) ?? .null, "seconds": .number((seconds * 100).rounded() / 100),
-        "description": .string(dataset.description),
-      ])
+      entries.append(
+        PlotDataManifest.Entry(
+          name: dataset.name, file: status == "ok" ? file : nil, status: status, detail: detail, command: command,
+          seconds: (seconds * 100).rounded() / 100, description: dataset.description, scale: context.scale,
+          seed: String(context.seed)))
       rows.append([dataset.name, status, String(format: "%.2f", seconds), status == "ok" ? file : detail])
     }
     invocation.progress.update(selected.count, of: selected.count, "done")
-    let manifest: JSONValue = [
-      "schema_version": 1,
-      "tool_version": .string(CLI.version),
-      "scale": .string(context.scale),
-      "seed": .string(String(context.seed)),
-      "datasets": .array(entries),
-    ]
-    try writeAtomically(manifest.serialized() + "\n", to: directory + "/manifest.json")
+    let manifestPath = directory + "/manifest.json"
+    let merged = PlotDataManifest.merge(
+      previous: PlotDataManifest.read(manifestPath), produced: entries, order: PlotDatasets.all.map(\.name))
+    let manifest = PlotDataManifest.json(merged)
+    try writeAtomically(manifest.serialized() + "\n", to: manifestPath)
     let table = TextTable(headers: ["dataset", "status", "seconds", "file"], rows: rows)
     return CommandResult(
       report: Report(json: manifest, table: table.rendered() + "written to \(directory)/\n", csv: table.csv()),
       exitCode: failures == 0 ? 0 : 1)
+  }
+}
+
+/// DIR/manifest.json: one entry per dataset, merged across `--only` runs.
+enum PlotDataManifest {
+  static let schemaVersion = 1
+
+  /// One dataset's line in the manifest. `scale` and `seed` are the run's that produced it.
+  struct Entry: Sendable, Equatable {
+    var name: String
+    var file: String?
+    var status: String
+    var detail: String
+    var command: String?
+    var seconds: Double
+    var description: String
+    var scale: String
+    var seed: String
+
+    var json: JSONValue {
+      [
+        "name": .string(name), "file": file.map(JSONValue.string) ?? .null, "status": .string(status), "detail": .string(detail),
+        "command": command.map(JSONValue.string) ?? .null, "seconds": .number(seconds), "description": .string(description),
+        "scale": .string(scale), "seed": .string(seed),
+      ]
+    }
+  }
+
+  /// The entries of the manifest at `path`, or nil when it is missing, unreadable, malformed or of
+  /// another `schema_version` (then the caller writes a fresh manifest). Entries written before
+  /// entries carried `scale`/`seed` take the manifest's top-level ones.
+  static func read(_ path: String) -> [Entry]? {
+    guard let bytes = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
+      object["schema_version"] as? Int == schemaVersion, let datasets = object["datasets"] as? [[String: Any]]
+    else { return nil }
+    let topScale = object["scale"] as? String, topSeed = object["seed"] as? String
+    var entries = [Entry]()
+    for item in datasets {
+      guard let name = item["name"] as? String, let status = item["status"] as? String,
+        let scale = item["scale"] as? String ?? topScale, let seed = item["seed"] as? String ?? topSeed
+      else { return nil }
+      entries.append(
+        Entry(
+          name: name, file: item["file"] as? String, status: status, detail: item["detail"] as? String ?? "",
+          command: item["command"] as? String, seconds: item["seconds"] as? Double ?? 0,
+          description: item["description"] as? String ?? "", scale: scale, seed: seed))
+    }
+    return entries
+  }
+
+  /// `produced` plus the `previous` entries of datasets not produced now (only datasets still in
+  /// `order`), sorted by `order`.
+  static func merge(previous: [Entry]?, produced: [Entry], order: [String]) -> [Entry] {
+    let producedNames = Set(produced.map(\.name))
+    let kept = (previous ?? []).filter { !producedNames.contains($0.name) && order.contains($0.name) }
+    var byName = [String: Entry]()
+    for entry in kept + produced { byName[entry.name] = entry }
+    return order.compactMap { byName[$0] }
+  }
+
+  /// The manifest document. Top-level `scale`/`seed` are the entries' common ones, or "mixed".
+  static func json(_ entries: [Entry]) -> JSONValue {
+    func common(_ values: [String]) -> String {
+      values.first.map { first in values.allSatisfy { $0 == first } ? first : "mixed" } ?? ""
+    }
+    return [
+      "schema_version": .int(schemaVersion),
+      "tool_version": .string(CLI.version),
+      "scale": .string(common(entries.map(\.scale))),
+      "seed": .string(common(entries.map(\.seed))),
+      "datasets": .array(entries.map(\.json)),
+    ]
   }
 }
 

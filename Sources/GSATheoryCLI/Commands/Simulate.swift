@@ -27,6 +27,8 @@ extension Commands {
       OptionSpec("--sink-steps", value: "T", default: "600", help: "Steps of the attention-sink run."),
       OptionSpec("--spike-factor", value: "K", default: "2", help: "Spike: loss above K × median of the previous window."),
       OptionSpec("--spike-window", value: "W", default: "20", help: "Window of the spike median."),
+      OptionSpec(
+        "--allow-long-run", help: "Run even when the estimated cost exceeds the budget (20× the default run; see docs/convergence.md)."),
     ],
     positionals: "stability",
     examples: ["gsa-theory simulate stability", "gsa-theory simulate stability --quick --format json"]
@@ -47,6 +49,13 @@ extension Commands {
     s.sinkSteps = try o.int("--sink-steps", default: s.sinkSteps, in: 1...1_000_000)
     s.spikeFactor = try o.double("--spike-factor", default: s.spikeFactor, in: 1.0000001...1e6)
     s.spikeWindow = try o.int("--spike-window", default: s.spikeWindow, in: 2...100_000)
+    if !o.flag("--allow-long-run"),
+      let refusal = TrainingCost.refusal(
+        "simulate stability", estimate: TrainingCost.stabilitySimulation(s), budget: TrainingCost.stabilitySimulationBudget,
+        drivers: "--seeds, --spike-steps, --bisection-steps, --bisection-iterations or --sink-steps", override: "--allow-long-run")
+    {
+      throw UsageError(refusal)
+    }
     let progress = invocation.progress
     let started = Date()
     let result = StabilitySimulation.run(s) { done, total in progress.update(done, of: total, "variant × seed runs") }

@@ -164,7 +164,7 @@ extension Commands {
         "mean_k": .number(Double(p.totalSelected) / Double(p.length)),
         "seconds": ["median": .number(p.medianSeconds), "repeats": .array(p.seconds.map { .number($0) })],
         "gflops": .number(gflops), "fraction_of_peak": .number(efficiency),
-        "speedup_over_dense": speedup.map { .number($0) } ?? .null,
+        "time_speedup_over_dense": speedup.map { .number($0) } ?? .null,
         "peak_memory_bytes": p.peakResidentBytes.map { .int($0) } ?? .null,
         "predicted_memory_bytes": .number(p.predictedBytes),
         "counted": bucketsJSON(p.counted),
@@ -221,8 +221,9 @@ extension Commands {
           "predicted_whole_layer_causal": b.predictedLayer.map { .number($0) } ?? .null,
         ]
       })
+    // schema_version 2: the per-point wall-time ratio is named `time_speedup_over_dense` (was `speedup_over_dense`).
     let json: JSONValue = [
-      "schema_version": 1,
+      "schema_version": 2,
       "configuration": LayerOptions.json(plan.config),
       "machine": [
         "cpu_model": .string(machine.cpuModel), "cores": .int(machine.cores), "memory_bytes": .int(Int(machine.memoryBytes)),
@@ -259,7 +260,7 @@ extension Commands {
     let csv = TextTable(
       headers: ["variant", "length", "selected_pairs"] + FlopBucket.allCases.map { "counted_\($0.rawValue)" }
         + FlopBucket.allCases.map { "predicted_\($0.rawValue)" } + [
-          "median_seconds", "gflops", "fraction_of_peak", "speedup_over_dense", "peak_memory_bytes",
+          "median_seconds", "gflops", "fraction_of_peak", "time_speedup_over_dense", "peak_memory_bytes",
         ],
       rows: csvRows
     ).csv()

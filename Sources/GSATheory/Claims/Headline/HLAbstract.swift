@@ -24,12 +24,36 @@ extension Claim {
 public enum HeadlineChecks {
   /// The reported table values the abstract summarises.
   public struct Table: Sendable {
-    public var perplexityDense = 6.026, perplexityGSA = 5.698, perplexitySparseOnly = 6.015, perplexityGatedOnly = 5.761
-    public var rulerDense = 31.65, rulerGSA = 62.18
-    public var firstTokenDense = 46.7, firstTokenGSA = 3.9
-    public var spikesDense = 12.3, spikesGSA = 0.3
-    public var prefillGSA = 0.09, prefillSparseOnly = 0.08, decodeGSA = 0.13, decodeSparseOnly = 0.12
-    public static let paper = Table()
+    public var perplexityDense, perplexityGSA, perplexitySparseOnly, perplexityGatedOnly: Double
+    public var rulerDense, rulerGSA: Double
+    public var firstTokenDense, firstTokenGSA: Double
+    public var spikesDense, spikesGSA: Double
+    public var prefillGSA, prefillSparseOnly, decodeGSA, decodeSparseOnly: Double
+
+    /// The values of `reported` (table, row, quantity as in `PaperReported`); a value missing
+    /// from `reported` is NaN, which fails every rounded check of the abstract.
+    public init(reported: [ReportedValue]) {
+      func value(_ table: String, _ row: String, _ quantity: String) -> Double {
+        PaperReported.value(table, row: row, quantity, in: reported) ?? .nan
+      }
+      perplexityDense = value("perplexity", "dense", "perplexity")
+      perplexityGSA = value("perplexity", "gsa", "perplexity")
+      perplexitySparseOnly = value("perplexity", "sparse-only", "perplexity")
+      perplexityGatedOnly = value("perplexity", "gated-only", "perplexity")
+      rulerDense = value("ruler-128k", "dense", "RULER@128K")
+      rulerGSA = value("ruler-128k", "gsa", "RULER@128K")
+      firstTokenDense = value("attention-sink", "dense", "first-token attention")
+      firstTokenGSA = value("attention-sink", "gsa", "first-token attention")
+      spikesDense = value("stability", "dense", "loss spikes")
+      spikesGSA = value("stability", "gsa", "loss spikes")
+      prefillGSA = value("efficiency-128k", "gsa", "prefill")
+      prefillSparseOnly = value("efficiency-128k", "sparse-only", "prefill")
+      decodeGSA = value("efficiency-128k", "gsa", "decode")
+      decodeSparseOnly = value("efficiency-128k", "sparse-only", "decode")
+    }
+
+    /// The paper's tables as recorded in `PaperReported` (the one copy of the reported numbers).
+    public static let paper = Table(reported: PaperReported.all)
   }
 
   static func rounded(_ x: Double, _ digits: Int) -> Double {
