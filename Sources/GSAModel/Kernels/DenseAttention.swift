@@ -75,10 +75,7 @@ func denseAttention(
     let accAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R * d)
     let mAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
     let lAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
-    let alphas = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(R, 8))
-    alphas.initialize(repeating: 0, count: roundUp(R, 8))
     defer {
-      alphas.deallocate()
       scores.deallocate()
       accAll.deallocate()
       mAll.deallocate()
@@ -115,8 +112,10 @@ func denseAttention(
             }
           }
         }
-        // Row maxima first, then the R rescaling factors α = exp(m_old − m_new) 8 rows at a time
-        // (vector exp instead of a scalar libm call per row).
+        // Online softmax with lazy rescaling: the row's reference max m changes only when a tile's
+        // max exceeds it by more than `lazyRescaleMargin` (then O, l are rescaled by α = e^{m_old − m_new});
+        // otherwise P = e^{S − m} ≤ e^{margin} with the old m (softmax is shift-invariant: O/l is the
+        // same, and l ≤ e^{margin}·L cannot overflow). P = 2^{(S − m)·log2e}.
         for r in 0..<R {
           let row = scores + r * C
           var mx = SIMD8<Float>(repeating: -.infinity)
@@ -124,37 +123,34 @@ func denseAttention(
             let x = loadV(row + 8 * v)
             mx = mx.replacing(with: x, where: x .> mx)
           }
-          let mNew = Swift.max(m[r], horizontalMax(mx))
-          // α = 1 while the row has seen only masked keys (m_new = −∞; avoids −∞ − (−∞)).
-          alphas[r] = mNew == -.infinity ? 0 : m[r] - mNew
-          m[r] = mNew
-        }
-        var r8 = 0
-        while r8 < R {
-          storeV(expV(loadV(alphas + r8)), alphas + r8)
-          r8 += 8
-        }
-        for r in 0..<R {
-          let row = scores + r * C
-          let alpha = alphas[r]
+          let tileMax = horizontalMax(mx)
+          if tileMax > m[r] + lazyRescaleMargin {
+            // m = −∞ (first tile of the row): α = 0 (O = 0, l = 0 so far).
+            let alpha = m[r] == -.infinity ? 0 : Foundation.exp(m[r] - tileMax)
+            m[r] = tileMax
+            l[r] *= alpha
+            let a = SIMD8<Float>(repeating: alpha)
+            var x = 0
+            while x + 8 <= d {
+              storeV(loadV(acc + r * d + x) * a, acc + r * d + x)
+              x += 8
+            }
+            while x < d {
+              acc[r * d + x] *= alpha
+              x += 1
+            }
+          }
+          // A row whose every key so far is masked keeps m = −∞; its P is exp2(−∞) = 0.
+          // (S − m)·log2e, not an FMA with −m·log2e: that product overflows for |m| > 2.3e38.
           let shift = SIMD8<Float>(repeating: m[r] == -.infinity ? 0 : m[r])
+          let scale = SIMD8<Float>(repeating: log2e)
           var sum = SIMD8<Float>()
           for v in 0..<(C / 8) {
-            let p = expV(loadV(row + 8 * v) - shift)
+            let p = exp2SoftmaxV((loadV(row + 8 * v) - shift) * scale)
             storeV(p, row + 8 * v)
             sum += p
           }
-          l[r] = horizontalSum(sum).addingProduct(l[r], alpha)
-          let a = SIMD8<Float>(repeating: alpha)
-          var x = 0
-          while x + 8 <= d {
-            storeV(loadV(acc + r * d + x) * a, acc + r * d + x)
-            x += 8
-          }
-          while x < d {
-            acc[r * d + x] *= alpha
-            x += 1
-          }
+          l[r] += horizontalSum(sum)
         }
         // O += P·V.
         accumulatePV(scores, ldp: C, rows: R, keys: C, vBase + c0 * ldv, ldv: ldv, depth: d, acc)
@@ -179,6 +175,12 @@ func denseAttention(
   for t in 0..<L { useful += softmaxRowCounts(keys: causal ? t + 1 : L, headDim: d) }
   ledger.addUseful(.attention, useful.times(H))
 }
+
+/// log2 e, for e^x = 2^{x·log2 e}.
+let log2e: Float = 1.442_695_04
+/// The online softmax re-bases a row's max only when a tile exceeds it by more than this (natural
+/// units): P ≤ e^8 ≈ 2981, so l = ΣP stays far from float32 overflow for any L ≤ 10^30.
+let lazyRescaleMargin: Float = 8
 
 /// out[r][c] = Σ_x q[r][x]·kT[x][c] for 6 rows × 16 columns (12 independent FMA chains: enough
 /// to cover FMA latency × throughput).

@@ -38,6 +38,30 @@ func expClampedV(_ input: SIMD8<Float>) -> SIMD8<Float> {
   return p * unsafeBitCast(scaleBits, to: SIMD8<Float>.self)
 }
 
+/// 2^y for softmax arguments y ≤ 12 (y = (s − m)·log2 e with s − m ≤ the lazy-rescale margin):
+/// n = round(y), r = y − n ∈ [−½, ½] (exact), 2^r by its degree-6 Taylor polynomial
+/// (coefficients (ln 2)^j / j!, truncation ≤ 1.2e−7 relative), 2^n added to the exponent bits.
+/// Exactly 0 for y < −125 (so 2^−∞ = 0 for masked keys); NaN stays NaN.
+@_transparent @usableFromInline
+func exp2SoftmaxV(_ y: SIMD8<Float>) -> SIMD8<Float> {
+  let x = y.replacing(with: -125, where: y .< -125)
+  let magic = SIMD8<Float>(repeating: 12_582_912)
+  let t = magic + x
+  let n = t - magic
+  let r = x - n
+  var p = SIMD8<Float>(repeating: 1.540_353_0e-4)
+  p = SIMD8<Float>(repeating: 1.333_355_8e-3).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 9.618_129_1e-3).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 5.550_410_9e-2).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 2.402_265_1e-1).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 6.931_471_8e-1).addingProduct(p, r)
+  p = SIMD8<Float>(repeating: 1).addingProduct(p, r)
+  // n = t's low mantissa bits − 0x400000 offset: (bits(t) − bits(magic)) << 23 = n·2^23.
+  let shift = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- SIMD8<UInt32>(repeating: 0x4B40_0000)) &<< 23
+  let result = unsafeBitCast(unsafeBitCast(p, to: SIMD8<UInt32>.self) &+ shift, to: SIMD8<Float>.self)
+  return result.replacing(with: 0, where: y .< -125)
+}
+
 @_transparent @usableFromInline
 func expV(_ input: SIMD8<Float>) -> SIMD8<Float> {
   expClampedV(input).replacing(with: 0, where: input .< -87.3)
