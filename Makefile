@@ -59,6 +59,7 @@ docs: release $(VENV)/.installed
 	GSA_PLOT_DATA=$(OUT)/plot-data GSA_PERF_DATA=docs/data/performance.json GSA_FIGURES=docs/figures \
 	  $(VENV_PYTHON) scripts/run_notebooks.py --executed $(OUT)/notebooks
 	scripts/gen_cli_md.sh $(RELEASE_BIN) docs/cli.md
+	$(VENV_PYTHON) scripts/claims_md.py $(OUT)/plot-data/claims.json > docs/claims.md.tmp && mv docs/claims.md.tmp docs/claims.md
 	$(VENV_PYTHON) scripts/check_docs.py
 
 ## CI: the notebooks on small data (debug build, plot-data --small; gsa-bench --smoke), figures into

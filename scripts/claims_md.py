@@ -4,7 +4,8 @@
 Usage:
   .build/release/gsa-theory check --format json --output /tmp/claims.json
   python3 scripts/claims_md.py /tmp/claims.json > docs/claims.md
-  (or: .build/release/gsa-theory check --format json | python3 scripts/claims_md.py - > docs/claims.md)
+  (or: .build/release/gsa-theory check --format json | python3 scripts/claims_md.py - > docs/claims.md;
+   `make docs` runs it on plot-data's claims dataset, out/plot-data/claims.json)
 
 The page is a pure function of the JSON: regenerate it whenever a check changes.
 """
@@ -41,6 +42,8 @@ def cell(text):
 def main():
     source = sys.argv[1] if len(sys.argv) > 1 else "-"
     data = json.load(sys.stdin if source == "-" else open(source, encoding="utf-8"))
+    if data.get("dataset") == "claims" and isinstance(data.get("data"), dict):
+        data = data["data"]  # plot-data's claims dataset wraps the check JSON
     if data.get("schema_version") != 1 or "claims" not in data:
         sys.exit("claims_md.py: expected the JSON of `gsa-theory check --format json` (schema_version 1)")
     claims = data["claims"]
