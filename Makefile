@@ -24,7 +24,8 @@ run: release
 	scripts/run-main.sh $(RELEASE_BIN) $(OUT)
 
 ## The performance benchmark (long: run it on a quiet machine): writes docs/performance.md and its data,
-## docs/data/performance.json, which `make docs` turns into the page's figures.
+## docs/data/performance.json, which the performance notebook turns into the page's figures (`make docs`
+## runs this first).
 bench: deps
 	swift build -c release $(SWIFT_FLAGS) --product gsa-bench
 	@mkdir -p docs/data
@@ -41,9 +42,11 @@ test: deps lint
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift test --skip-build $(SWIFT_FLAGS)
 
-## Docs: regenerate the datasets (plot-data), execute the notebooks, save docs/figures/*.png,
-## regenerate docs/cli.md. The performance notebook reads docs/data/performance.json (`make bench`
-## writes it; docs does not rerun the benchmark). Python packages are pinned in Notebooks/requirements.txt, in .venv.
+## Docs, in one command (about 8 minutes on 2 idle cores; timings need a quiet machine): the
+## performance benchmark (as `make bench`), the datasets (plot-data), the notebooks and their
+## docs/figures/*.png, docs/cli.md and docs/claims.md. `make docs SKIP_BENCH=1` keeps the committed
+## docs/performance.md and docs/data/performance.json. Python packages are pinned in
+## Notebooks/requirements.txt, installed in .venv.
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 DEBUG_BIN = .build/debug/gsa-theory
@@ -55,6 +58,7 @@ $(VENV)/.installed: Notebooks/requirements.txt
 
 docs: release $(VENV)/.installed
 	@mkdir -p $(OUT)
+	@if [ -z "$(SKIP_BENCH)" ]; then $(MAKE) --no-print-directory bench; else echo "SKIP_BENCH: keeping docs/performance.md and docs/data/performance.json"; fi
 	$(RELEASE_BIN) plot-data --out $(OUT)/plot-data
 	GSA_PLOT_DATA=$(OUT)/plot-data GSA_PERF_DATA=docs/data/performance.json GSA_FIGURES=docs/figures \
 	  $(VENV_PYTHON) scripts/run_notebooks.py --executed $(OUT)/notebooks

@@ -306,6 +306,8 @@ if perf is not None:
 # Best wall time of every timed series over the fit lengths, log-log; the legend gives each series' least-squares
 # slope of log time on log L ± its standard error (the same fit as gsa-bench's exponent table). The targets: dense core
 # and indexer 2 (quadratic), sparse core 1 (linear; its probe at H_kv 8 carries the target, T_B − T_C cross-checks it).
+# The long-L sparse probe (one repeat per length, beyond the fit lengths) shows the slope once every K/V row comes
+# from DRAM.
 
 
 # %%
@@ -331,6 +333,9 @@ if perf is not None:
         target = " (target 1)" if probe["kv_heads"] == 8 else ""
         series.append((f"sparse core probe H_kv {probe['kv_heads']}{target}", {t["length"]: best(t) for t in probe["timings"]},
                        "-", "P"))
+    asymptotic = {t["length"]: best(t) for t in perf.get("sparse_asymptotic", [])}
+    if len(asymptotic) >= 2:
+        series.append((f"sparse core probe H_kv 8, long L (1 repeat)", asymptotic, ":", "X"))
     series.append(("layer B (gsa)", {L: best(p) for L, p in gsa.items()}, "-", "^"))
     series.append(("layer C = indexer + top-k stage", {L: best(p) for L, p in stage.items()}, "-", "v"))
     series.append(("sparse core cross-check T_B − T_C",
@@ -338,8 +343,9 @@ if perf is not None:
     fig, ax = plt.subplots(figsize=(9, 5.5))
     palette = plt.cm.tab10(np.arange(len(series)))
     for (label, times, style, marker), color in zip(series, palette):
-        pts = [(L, times[L]) for L in fit_lengths if L in times and times[L] > 0]
-        dropped = [L for L in fit_lengths if L in times and times[L] <= 0]
+        span = sorted(times) if "long L" in label else fit_lengths  # the long-L probe has its own lengths
+        pts = [(L, times[L]) for L in span if L in times and times[L] > 0]
+        dropped = [L for L in span if L in times and times[L] <= 0]
         if len(pts) < 2:
             print(f"[{label}] fewer than 2 positive times over the fit lengths; not drawn")
             continue

@@ -30,6 +30,9 @@ public enum PerformanceBenchmark {
     public var repeats = 2
     /// kv-head counts of the sparse-core probe (H 8 × d_h 64).
     public var sparseKvHeads = [8, 2]
+    /// Longer lengths for the sparse-core probe at H_kv 8 (one repeat each), where its K/V rows
+    /// (L·H_kv·d_h·8 B: 128 MiB at 32768) are far larger than the L3 cache: the asymptotic exponent.
+    public var sparseAsymptoticLengths = [32768, 65536, 131072]
     /// Roofline measurement size (see `Roofline.measure`).
     public var rooflineRepeats = 5
     public var rooflineFmaPerThread = 320_000_000
@@ -69,6 +72,8 @@ public enum PerformanceBenchmark {
     public let indexers: [IndexerProbe]
     /// Sparse core alone, per kv-head count of `Options.sparseKvHeads`.
     public let sparseCores: [SparseProbe]
+    /// Sparse core alone at H_kv 8 over `Options.sparseAsymptoticLengths`.
+    public let sparseAsymptotic: [Int: KernelProbe.Timing]
     /// Whole dense layer, D 16, at the speedup length (series A).
     public let denseLayer: Series
     public let gsa: Series
@@ -123,6 +128,11 @@ public enum PerformanceBenchmark {
       }
       sparseCores.append(SparseProbe(kvHeads: kvHeads, timings: timings))
     }
+    var sparseAsymptotic = [Int: KernelProbe.Timing]()
+    for l in o.sparseAsymptoticLengths {
+      progress("sparse core H_kv 8 L=\(l) (asymptotic)")
+      sparseAsymptotic[l] = KernelProbe.sparseCore(length: l, heads: 8, kvHeads: 8, headDim: 64, k: o.k, seed: o.seed, repeats: 1)
+    }
     func series(_ name: String, _ config: LayerConfig, _ variant: Variant, _ lengths: [Int]) throws(ConfigError) -> Series {
       // `configured(for:)` only flips gates and activation; sizes stay as given.
       let plan = SweepPlan(config: config, variants: [variant], lengths: lengths, repeats: o.repeats, seed: o.seed)
@@ -134,7 +144,8 @@ public enum PerformanceBenchmark {
     let gsa = try series("B gsa layer", gsaConfig(o, tinyCore: false), .gsa, seriesLengths)
     let stage = try series("C gsa layer, 1×2 heads", gsaConfig(o, tinyCore: true), .gsa, seriesLengths)
     return Result(
-      options: o, roofline: roofline, denseCore: denseCore, indexers: indexers, sparseCores: sparseCores, denseLayer: denseLayer, gsa: gsa,
+      options: o, roofline: roofline, denseCore: denseCore, indexers: indexers, sparseCores: sparseCores,
+      sparseAsymptotic: sparseAsymptotic, denseLayer: denseLayer, gsa: gsa,
       indexerStage: stage, loadAverageBefore: before, loadAverageAfter: loadAverage())
   }
 

@@ -47,6 +47,7 @@ extension PerformanceBenchmark.Options {
     speedupLength = 512
     k = 32
     repeats = 1
+    sparseAsymptoticLengths = [256, 512, 1024]
     rooflineRepeats = 2
     rooflineFmaPerThread = 4_000_000
     rooflineTriadElements = 1 << 20

@@ -35,6 +35,7 @@ while let argument = arguments.popFirst() {
     options.speedupLength = 2048
     options.k = 64
     options.repeats = 1
+    options.sparseAsymptoticLengths = [2048, 4096, 8192]
   case "--smoke":
     mode = "smoke"
     options.applySmoke()
@@ -277,6 +278,13 @@ for probe in result.sparseCores {
     (
       "sparse core (H_kv \(probe.kvHeads))", "sparseCore probe", fitProbe(probe.timings, over: options.fitLengths),
       probe.kvHeads == 8 ? 1 : nil
+    ))
+}
+if let first = options.sparseAsymptoticLengths.first, let last = options.sparseAsymptoticLengths.last {
+  exponentRows.append(
+    (
+      "sparse core (H_kv 8), long L", "sparseCore probe, L = \(first)–\(last), 1 repeat",
+      fitProbe(result.sparseAsymptotic, over: options.sparseAsymptoticLengths), nil
     ))
 }
 exponentRows.append(
