@@ -245,16 +245,35 @@ public enum ConvergenceChecks {
       correctedStatement: "GSA's maximum stable learning rate is about \(String.num(ratio, 3))× dense's at this scale", evidence: evidence)
   }
 
-  /// Spike reduction dense → GSA at the shared learning rate against `claimedReduction`
-  /// (paper: 1 − 0.3/12.3 ≈ 0.976). Inconclusive when dense has no spike events.
+  /// Loss spikes, dense vs GSA, at the shared learning rate, against the claimed reduction r
+  /// (paper: 12.3 → 0.3 per 100K steps, r = 97.6%), by an exact conditional test on the spike counts
+  /// rather than a ratio of a handful of events.
+  ///
+  /// Spike events are Poisson counts with exposures E_d, E_g (steps summed over seeds). Given
+  /// n = a + b events (a dense, b GSA), b ~ Binomial(n, π(ρ)) with π(ρ) = ρE_g/(E_d + ρE_g) when
+  /// λ_g = ρλ_d. One-sided tests at α = 0.05:
+  /// - *lower*: P(B ≤ b | ρ = 1) < α (GSA spikes significantly less than dense);
+  /// - *claim rejected*: P(B ≥ b | ρ = 1 − r) < α (more GSA spikes than the claimed ratio allows;
+  ///   for r ≥ 1 the claim is "no GSA spikes", rejected by any b > 0).
+  /// Verdict: holds if not rejected and lower (or r ≤ 0: no reduction claimed); holds-with-correction
+  /// if rejected but lower; refuted if rejected and not lower; inconclusive otherwise (no spikes at
+  /// all, or too few to tell).
   public static func spikes(
-    context: ClaimContext, claimedReduction: Double = 1 - 0.3 / 12.3, settings: StabilitySimulation.Settings? = nil
+    context: ClaimContext, claimedReduction: Double = 1 - 0.3 / 12.3, settings: StabilitySimulation.Settings? = nil,
+    significance alpha: Double = 0.05
   ) -> ClaimOutcome {
     var s = settings ?? simulationSettings(context)
     s.variants = Variant.allCases
     let result = StabilitySimulation.run(s, parts: [.shared])
     let dense = result.summary(.dense, \.spikesPerThousand).mean
     let gsa = result.summary(.gsa, \.spikesPerThousand).mean
+    let denseEvents = result.cells(.dense).reduce(0) { $0 + $1.spikeEvents }
+    let gsaEvents = result.cells(.gsa).reduce(0) { $0 + $1.spikeEvents }
+    let denseExposure = Double(result.cells(.dense).count * s.spikeSteps)
+    let gsaExposure = Double(result.cells(.gsa).count * s.spikeSteps)
+    let test = SpikeCountTest(
+      denseEvents: denseEvents, gsaEvents: gsaEvents, denseExposure: denseExposure, gsaExposure: gsaExposure,
+      claimedRatio: 1 - claimedReduction)
     var evidence = Variant.allCases.map {
       EvidenceItem("\($0.rawValue): spikes per 1000 steps", result.summary($0, \.spikesPerThousand).mean)
     }
@@ -262,37 +281,50 @@ public enum ConvergenceChecks {
     let reduction = dense > 0 ? 1 - gsa / dense : .nan
     evidence += [
       EvidenceItem("shared lr", s.sharedLearningRate), EvidenceItem("steps", Double(s.spikeSteps)),
+      EvidenceItem("dense spike events", Double(denseEvents)), EvidenceItem("gsa spike events", Double(gsaEvents)),
       EvidenceItem("reduction dense → gsa", reduction),
       EvidenceItem("claimed reduction", claimedReduction),
+      EvidenceItem("p (GSA not lower than dense)", test.pLower),
+      EvidenceItem("p (claimed reduction)", test.pClaim),
     ]
     let definition =
       "spike = eval loss > \(String.num(s.spikeFactor))× the median of the previous \(s.spikeWindow) and > median + 0.01·ℒ₀ (one event per run of spike steps), shared lr \(String.num(s.sharedLearningRate))"
-    guard dense > 0 else {
+    let counts =
+      "dense \(denseEvents), GSA \(gsaEvents) spike events in \(s.spikeSteps) steps × \(result.cells(.gsa).count) seeds each"
+    let tests =
+      "exact conditional binomial tests, one-sided α = \(String.num(alpha)): p = \(String.num(test.pLower, 3)) for 'GSA not lower', p = \(String.num(test.pClaim, 3)) for the claimed \(String.num(100 * claimedReduction, 3))% reduction"
+    let lower = test.pLower < alpha
+    let rejected = test.pClaim < alpha
+    guard denseEvents + gsaEvents > 0 else {
       return ClaimOutcome(
         verdict: .inconclusive,
-        summary:
-          "dense had no loss spikes (GSA \(String.num(gsa)) per 1000 steps), so no reduction can be measured; \(definition). \(scaleNote)",
+        summary: "no variant of dense and GSA spiked (\(counts)), so no reduction can be measured; \(definition). \(scaleNote)",
         evidence: evidence)
     }
-    if reduction >= claimedReduction {
+    switch (rejected, lower || claimedReduction <= 0) {
+    case (false, true):
       return ClaimOutcome(
         verdict: .holds,
-        summary:
-          "spikes fell \(String.num(100 * reduction, 3))% (dense \(String.num(dense)) → GSA \(String.num(gsa)) per 1000 steps); \(definition). \(scaleNote)",
+        summary: "GSA spiked significantly less than dense and as little as claimed (\(counts); \(tests)); \(definition). \(scaleNote)",
         evidence: evidence)
-    }
-    if reduction <= 0 {
+    case (true, true):
+      return ClaimOutcome(
+        verdict: .holdsWithCorrection,
+        summary:
+          "GSA spiked significantly less than dense, but more than the claimed ratio allows (\(counts); \(tests)); \(definition). \(scaleNote)",
+        correctedStatement: "GSA reduces loss spikes by about \(String.num(100 * reduction, 3))% at this scale", evidence: evidence)
+    case (true, false):
       return ClaimOutcome(
         verdict: .refuted,
         summary:
-          "GSA spiked as often or more than dense (\(String.num(dense)) → \(String.num(gsa)) per 1000 steps); \(definition). \(scaleNote)",
-        counterexample: "dense \(String.num(dense)), GSA \(String.num(gsa)) spikes per 1000 steps", evidence: evidence)
+          "the claimed \(String.num(100 * claimedReduction, 3))% reduction is rejected and GSA did not spike significantly less than dense (\(counts); \(tests)); \(definition). \(scaleNote)",
+        counterexample: counts, evidence: evidence)
+    case (false, false):
+      return ClaimOutcome(
+        verdict: .inconclusive,
+        summary: "too few spikes to tell the rates apart or to reject the claim (\(counts); \(tests)); \(definition). \(scaleNote)",
+        evidence: evidence)
     }
-    return ClaimOutcome(
-      verdict: .holdsWithCorrection,
-      summary:
-        "spikes fell by \(String.num(100 * reduction, 3))%, less than the claimed \(String.num(100 * claimedReduction, 3))%; \(definition). \(scaleNote)",
-      correctedStatement: "GSA reduces loss spikes by about \(String.num(100 * reduction, 3))% at this scale", evidence: evidence)
   }
 
   /// First-token attention of null queries, ungated (dense) vs gated (gated-only), against the
