@@ -72,10 +72,16 @@ public enum PaperReported {
     ReportedValue("efficiency-128k", $0.0, $0.1, $0.2, unit: "× dense", source: .code, note: "reference README efficiency table at 128K")
   }
 
-  /// [code] indexer ablation: cost relative to the ReLU indexer.
-  public static let indexerAblation: [ReportedValue] = [("relu", 1.00), ("sigmoid", 1.02), ("gated sigmoid", 1.05)].map {
-    ReportedValue("indexer-ablation", $0.0, "overhead", $0.1, unit: "× ReLU", source: .code, note: "reference README indexer ablation")
-  }
+  /// [code] indexer ablation: cost relative to the ReLU indexer, and the (undefined) index accuracy.
+  public static let indexerAblation: [ReportedValue] =
+    [("relu", 1.00), ("sigmoid", 1.02), ("gated sigmoid", 1.05)].map {
+      ReportedValue("indexer-ablation", $0.0, "overhead", $0.1, unit: "× ReLU", source: .code, note: "reference README indexer ablation")
+    }
+    + [("relu", 89.3), ("sigmoid", 91.2), ("gated sigmoid", 93.1)].map {
+      ReportedValue(
+        "indexer-ablation", $0.0, "index accuracy", $0.1, unit: "%", source: .code,
+        note: "undefined metric (GSA-THEORY.md §8, inconsistency 6)")
+    }
 
   /// [code][3p] training-stability numbers, baseline (standard attention) → GSA.
   public static let stability: [ReportedValue] = [
@@ -102,6 +108,17 @@ public enum PaperReported {
 
   /// Every reported value, in the order above.
   public static var all: [ReportedValue] { kAblation + speedupClaim + efficiency + indexerAblation + stability + headline }
+
+  /// The claimed loss-spike reduction 1 − GSA/dense (12.3 → 0.3 per 100K steps: 97.6%).
+  public static var spikeReduction: Double {
+    1 - (value("stability", row: "gsa", "loss spikes") ?? .nan) / (value("stability", row: "dense", "loss spikes") ?? .nan)
+  }
+
+  /// The claimed attention-sink reduction factor dense/GSA (46.7% → 3.9%: 12×).
+  public static var sinkFactor: Double {
+    (value("attention-sink", row: "dense", "first-token attention") ?? .nan)
+      / (value("attention-sink", row: "gsa", "first-token attention") ?? .nan)
+  }
 
   /// The reported `quantity` of row `row` of `table` among `values` (default: `all`), or nil when none is reported.
   public static func value(_ table: String, row: String, _ quantity: String, in values: [ReportedValue] = all) -> Double? {

@@ -259,7 +259,7 @@ public enum ConvergenceChecks {
   /// if rejected but lower; refuted if rejected and not lower; inconclusive otherwise (no spikes at
   /// all, or too few to tell).
   public static func spikes(
-    context: ClaimContext, claimedReduction: Double = 1 - 0.3 / 12.3, settings: StabilitySimulation.Settings? = nil,
+    context: ClaimContext, claimedReduction: Double = PaperReported.spikeReduction, settings: StabilitySimulation.Settings? = nil,
     significance alpha: Double = 0.05
   ) -> ClaimOutcome {
     var s = settings ?? simulationSettings(context)
@@ -331,7 +331,7 @@ public enum ConvergenceChecks {
   /// claimed reduction factor (paper: 46.7% → 3.9%, ≈ 12×). Holds when ungated/gated ≥ the
   /// claimed factor; refuted when gating lowers the share by less than 10%.
   public static func sink(
-    context: ClaimContext, claimedFactor: Double = 46.7 / 3.9, settings: StabilitySimulation.Settings? = nil
+    context: ClaimContext, claimedFactor: Double = PaperReported.sinkFactor, settings: StabilitySimulation.Settings? = nil
   ) -> ClaimOutcome {
     var s = settings ?? simulationSettings(context)
     s.variants = Variant.allCases
