@@ -27,7 +27,7 @@ let package = Package(
     .target(name: "GSATheoryCLI", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
     .executableTarget(name: "gsa-theory", dependencies: ["GSATheoryCLI"]),
     // The performance benchmark: writes docs/performance.md (run with -c release).
-    .executableTarget(name: "gsa-bench", dependencies: ["GSATheory", "GSAModel"]),
+    .executableTarget(name: "gsa-bench", dependencies: ["GSATheory", "GSAModel", "GSATheoryCLI"]),
     // Hand-run kernel timing (GFLOP/s of the dense and indexer kernels against the FMA peak).
     .executableTarget(name: "kernel-bench", dependencies: ["GSATheory", "GSAModel"], path: "Benchmarks/KernelBench"),
     // Shared test support: seeded generators, properties, shrinking.

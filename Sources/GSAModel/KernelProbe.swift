@@ -46,6 +46,21 @@ public enum KernelProbe {
     return (wall, processCPUSeconds() - cpu0)
   }
 
+  /// Runs `body` `repeats` times (at least once), timing each run; the ledger is the first run's.
+  private static func timed(repeats: Int, _ body: (inout FlopLedger) -> Void) -> Timing {
+    var ledger = FlopLedger()
+    var times: [Double] = []
+    var cpu: [Double] = []
+    for r in 0..<max(1, repeats) {
+      var l = FlopLedger()
+      let m = measure { body(&l) }
+      times.append(m.wall)
+      cpu.append(m.cpu)
+      if r == 0 { ledger = l }
+    }
+    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+  }
+
   private static func random(_ count: Int, _ rng: GSLRandom, scale: Double = 1) -> UnsafeMutablePointer<Float> {
     let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
     for i in 0..<count { p[i] = Float(rng.gaussian(sigma: scale)) }
@@ -73,17 +88,7 @@ public enum KernelProbe {
     }
     let inputs = AttentionInputs(
       queries: q, keysT: kT, valuesByHead: v, keys: v, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
-    var ledger = FlopLedger()
-    var times: [Double] = []
-    var cpu: [Double] = []
-    for r in 0..<max(1, repeats) {
-      var l = FlopLedger()
-      let m = measure { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &l) }
-      times.append(m.wall)
-      cpu.append(m.cpu)
-      if r == 0 { ledger = l }
-    }
-    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+    return timed(repeats: repeats) { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &$0) }
   }
 
   /// The lightning-indexer score kernel alone (streaming over query blocks, scores discarded)
@@ -108,42 +113,32 @@ public enum KernelProbe {
     let inputs = IndexerInputs(
       queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
       relu: config.indexerActivation == .relu)
-    var ledger = FlopLedger()
-    var times: [Double] = []
-    var cpu: [Double] = []
-    for r in 0..<max(1, repeats) {
-      var l = FlopLedger()
-      let m = measure {
-        if select {
-          _ = indexAndSelect(inputs, length: L, config: config, tiling: tiling, ledger: &l)
-        } else {
-          let block = tiling.indexerQueryBlock
-          let blocks = (L + block - 1) / block
-          let workers = min(kernelWorkerCount, blocks)
-          let ldb = keyStride + 16  // padded as in `indexAndSelect`
-          let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * ldb)
-          defer { buffers.deallocate() }
-          let pBuffers = SharedPointer(buffers)
-          let box = UncheckedBox(inputs)
-          let pair = indexerPairCounts(heads: HI, dim: dI, relu: inputs.relu)
-          l += parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
-            let t0 = task * block
-            let t1 = min(L, t0 + block)
-            let pairs = scoreQueryBlock(
-              box.value, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal,
-              into: pBuffers.base + worker * block * ldb, bufferStride: ldb)
-            ledger.addExecuted(.indexer, pair.times(pairs))
-            var useful = 0
-            for t in t0..<t1 { useful += config.candidateCount(query: t, length: L) }
-            ledger.addUseful(.indexer, pair.times(useful))
-          }
+    return timed(repeats: repeats) { l in
+      if select {
+        _ = indexAndSelect(inputs, length: L, config: config, tiling: tiling, ledger: &l)
+      } else {
+        let block = tiling.indexerQueryBlock
+        let blocks = (L + block - 1) / block
+        let workers = min(kernelWorkerCount, blocks)
+        let ldb = keyStride + 16  // padded as in `indexAndSelect`
+        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * ldb)
+        defer { buffers.deallocate() }
+        let pBuffers = SharedPointer(buffers)
+        let box = UncheckedBox(inputs)
+        let pair = indexerPairCounts(heads: HI, dim: dI, relu: inputs.relu)
+        l += parallelTasks(taskCount: blocks, workers: workers) { worker, task, ledger in
+          let t0 = task * block
+          let t1 = min(L, t0 + block)
+          let pairs = scoreQueryBlock(
+            box.value, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal,
+            into: pBuffers.base + worker * block * ldb, bufferStride: ldb)
+          ledger.addExecuted(.indexer, pair.times(pairs))
+          var useful = 0
+          for t in t0..<t1 { useful += config.candidateCount(query: t, length: L) }
+          ledger.addUseful(.indexer, pair.times(useful))
         }
       }
-      times.append(m.wall)
-      cpu.append(m.cpu)
-      if r == 0 { ledger = l }
     }
-    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
 
   /// Uniformly random causal selection sets: query t keeps min(k, t + 1) distinct keys of 0 ... t
@@ -197,17 +192,7 @@ public enum KernelProbe {
     let inputs = AttentionInputs(
       queries: q, keysT: keys, valuesByHead: values, keys: keys, values: values, keyStride: keyStride, heads: H,
       kvHeads: Hkv, headDim: d)
-    var ledger = FlopLedger()
-    var times: [Double] = []
-    var cpu: [Double] = []
-    for r in 0..<max(1, repeats) {
-      var l = FlopLedger()
-      let m = measure { sparseAttention(inputs, selection: selection, length: L, output: out, ledger: &l) }
-      times.append(m.wall)
-      cpu.append(m.cpu)
-      if r == 0 { ledger = l }
-    }
-    return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
+    return timed(repeats: repeats) { sparseAttention(inputs, selection: selection, length: L, output: out, ledger: &$0) }
   }
 
   /// The projection GEMM alone: (rows × inner)·(inner × cols), counted in the projections bucket.

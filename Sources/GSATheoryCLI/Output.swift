@@ -67,7 +67,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     return "\(d)"
   }
 
-  static func quote(_ s: String) -> String {
+  /// `s` as a JSON string literal (quotes, backslash, control characters escaped).
+  public static func quote(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
       switch scalar {

@@ -11,6 +11,7 @@
 import Foundation
 import GSAModel
 import GSATheory
+import GSATheoryCLI
 
 /// An ordered JSON value: keys keep their insertion order, so the output is deterministic.
 indirect enum PerformanceJSON: Sendable {
@@ -56,21 +57,7 @@ indirect enum PerformanceJSON: Sendable {
     }
   }
 
-  private static func quote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
+  private static func quote(_ s: String) -> String { JSONValue.quote(s) }
 
   /// `object` plus `extra` members appended (used to add derived values to a reflected struct).
   func adding(_ extra: [(String, PerformanceJSON)]) -> PerformanceJSON {
