@@ -27,7 +27,7 @@ public enum PerformanceBenchmark {
     public var k = 256
     public var indexerHeads = 2
     public var indexerDim = 16
-    public var repeats = 2
+    public var repeats = 3
     /// kv-head counts of the sparse-core probe (H 8 × d_h 64).
     public var sparseKvHeads = [8, 2]
     /// Longer lengths for the sparse-core probe at H_kv 8 (one repeat each), where its K/V rows

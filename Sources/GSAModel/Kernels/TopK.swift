@@ -46,6 +46,11 @@ enum TopK {
     histogram[6144 + Int(bucket[7])] &+= add[7]
   }
 
+  /// The mask as an 8-bit integer (bit l = lane l): one weighted lane sum.
+  @inline(__always) static func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
+    SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128).replacing(with: 0, where: .!mask).wrappedSum()
+  }
+
   /// Whether any lane of the mask is set: OR-reduction by halves (the standard library's `any`
   /// compiled to a scalar extract-and-cmov chain, the top-k's largest cost).
   @inline(__always) static func anyLane(_ mask: SIMDMask<SIMD8<Int32>>) -> Bool {
@@ -148,9 +153,12 @@ enum TopK {
     i = 0
     while i + 8 <= n {
       let kv = keys(values + i)
-      let hit = kv .>= thresholdV
-      if anyLane(hit) {
-        for lane in 0..<8 where hit[lane] { take(kv[lane], i + lane) }
+      // Visit only the set lanes (lowest first, so indices stay ascending): usually none.
+      var bits = laneBits(kv .>= thresholdV)
+      while bits != 0 {
+        let lane = bits.trailingZeroBitCount
+        take(kv[lane], i + lane)
+        bits &= bits &- 1
       }
       i += 8
     }
