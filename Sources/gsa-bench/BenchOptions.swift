@@ -95,7 +95,7 @@ func figure(_ f: PerformanceFigure) -> [String] {
 func figureIntroduction(mode: String) -> [String] {
   var lines = [
     "The figures are drawn by `Notebooks/performance.py` from the JSON gsa-bench writes with this page "
-      + "(`--json`; `make bench`: `docs/data/performance.json`); `make docs` redraws them without rerunning the benchmark.",
+      + "(`--json`; `make bench`: `docs/data/performance.json`); `make docs` reruns the benchmark and redraws them (`make docs SKIP_BENCH=1` redraws them from the committed JSON).",
     "",
   ]
   if mode != "full" {

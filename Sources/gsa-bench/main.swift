@@ -97,7 +97,8 @@ md += figureIntroduction(mode: mode)
 md.append(
   "Machine: \(cpu), \(cores) cores, \(String(format: "%.1f", Double(machine.physicalMemory) / 1_073_741_824)) GiB. "
     + "Load average before / after: \(result.loadAverageBefore) / \(result.loadAverageAfter) "
-    + "(the cores are shared with other jobs; a load above the core count means the timings below include contention).")
+    + "(a load above the core count means the timings below include contention; the VM's host, its L3 and memory bandwidth are shared with other tenants, so runs differ by ±10–20%: compare best repeats)."
+)
 md.append("")
 md.append("## Roofline (`gsa-theory roofline`)")
 md.append("")
