@@ -211,6 +211,29 @@ public struct DifferentiableLayer: Sendable {
 
   // MARK: backward
 
+  /// Backward through an element-wise sigmoid gate y = z ⊙ σ(x·W + b) (G1 on the attention
+  /// output, G2 on the values), given ∂loss/∂y = `upstream` (L × width): stores ∂/∂W and ∂/∂b in
+  /// `grads`, adds ∂/∂x to `inputGradient`, returns ∂loss/∂z = upstream ⊙ σ.
+  /// With a = x·W + b: ∂loss/∂a = upstream ⊙ z ⊙ σ(1 − σ); ∂/∂W = xᵀ·∂a, ∂/∂b = Σ_t ∂a_t, ∂/∂x = ∂a·Wᵀ.
+  private func backwardThroughGate(
+    _ upstream: [Double], ungated z: [Double], gate: [Double], width: Int, weight: LayerTensor, bias: LayerTensor,
+    input x: [Double], length l: Int, grads: inout LayerGradients, inputGradient dx: inout [Double]
+  ) -> [Double] {
+    let d = config.modelDim
+    var dPre = [Double](repeating: 0, count: l * width)
+    var dz = upstream
+    for i in 0..<upstream.count {
+      dPre[i] = upstream[i] * z[i] * gate[i] * (1 - gate[i])
+      dz[i] = upstream[i] * gate[i]
+    }
+    var dW = [Double](repeating: 0, count: d * width)
+    addMatmulTransA(&dW, x, dPre, l, d, width)
+    grads[weight] = dW
+    grads[bias] = (0..<width).map { e in (0..<l).reduce(0) { $0 + dPre[$1 * width + e] } }
+    addMatmulTransB(&dx, dPre, parameters[weight], l, width, d)
+    return dz
+  }
+
   /// Gradients of a scalar loss with ∂loss/∂u = `outputGradient` (L × D): w.r.t. every
   /// trainable tensor (indexer tensors are absent: zero with S_t fixed) and w.r.t. the input.
   public func backward(_ tape: Tape, outputGradient du: [Double]) -> (weights: LayerGradients, input: [Double]) {
@@ -228,20 +251,12 @@ public struct DifferentiableLayer: Sendable {
     var dGated = [Double](repeating: 0, count: l * h * dh)
     addMatmulTransB(&dGated, du, parameters[.wO], l, d, h * dh)
 
-    var dO = dGated
-    if outputGated {
-      var dPre = [Double](repeating: 0, count: l * h * dh)
-      for i in 0..<dO.count {
-        let gate = tape.outputGate[i]
-        dPre[i] = dGated[i] * tape.attentionOutput[i] * gate * (1 - gate)
-        dO[i] = dGated[i] * gate
-      }
-      var dW = [Double](repeating: 0, count: d * h * dh)
-      addMatmulTransA(&dW, x, dPre, l, d, h * dh)
-      grads[.wGateO] = dW
-      grads[.bGateO] = (0..<(h * dh)).map { e in (0..<l).reduce(0) { $0 + dPre[$1 * h * dh + e] } }
-      addMatmulTransB(&dx, dPre, parameters[.wGateO], l, h * dh, d)
-    }
+    let dO =
+      outputGated
+      ? backwardThroughGate(
+        dGated, ungated: tape.attentionOutput, gate: tape.outputGate, width: h * dh, weight: .wGateO, bias: .bGateO,
+        input: x, length: l, grads: &grads, inputGradient: &dx)
+      : dGated
 
     let scale = 1 / Double(dh).squareRoot()
     var dq = [Double](repeating: 0, count: l * h * dh)
@@ -278,20 +293,12 @@ public struct DifferentiableLayer: Sendable {
       }
     }
 
-    var dv = dValuePrime
-    if valueGated {
-      var dPre = [Double](repeating: 0, count: l * hkv * dh)
-      for i in 0..<dv.count {
-        let gate = tape.valueGate[i]
-        dPre[i] = dValuePrime[i] * tape.v[i] * gate * (1 - gate)
-        dv[i] = dValuePrime[i] * gate
-      }
-      var dW = [Double](repeating: 0, count: d * hkv * dh)
-      addMatmulTransA(&dW, x, dPre, l, d, hkv * dh)
-      grads[.wGateV] = dW
-      grads[.bGateV] = (0..<(hkv * dh)).map { e in (0..<l).reduce(0) { $0 + dPre[$1 * hkv * dh + e] } }
-      addMatmulTransB(&dx, dPre, parameters[.wGateV], l, hkv * dh, d)
-    }
+    let dv =
+      valueGated
+      ? backwardThroughGate(
+        dValuePrime, ungated: tape.v, gate: tape.valueGate, width: hkv * dh, weight: .wGateV, bias: .bGateV,
+        input: x, length: l, grads: &grads, inputGradient: &dx)
+      : dValuePrime
     rope(&dq, length: l, heads: h, inverse: true)
     rope(&dk, length: l, heads: hkv, inverse: true)
     for (name, dm, width) in [(LayerTensor.wQ, dq, h * dh), (.wK, dk, hkv * dh), (.wV, dv, hkv * dh)] {
