@@ -117,9 +117,17 @@ public enum ConvergenceCheck {
     return RegressionBatch(inputs: x, targets: y, length: s.length)
   }
 
-  /// Runs the check. `initial` overrides the student's random initialisation (e.g. weights
-  /// read from a safetensors file).
-  public static func run(_ s: Settings, initial: LayerParameters? = nil) throws(GSLError) -> Result {
+  /// The smoothness bound β (and the step size 1/β) of the run `run(s, initial:)` would make,
+  /// without training: the task, the starting weights and their norm set only.
+  public static func bound(_ s: Settings, initial: LayerParameters? = nil) throws(GSLError) -> SmoothnessBound {
+    try setUp(s, initial: initial).bound
+  }
+
+  /// The deterministic start of a run: the seeded task, the student's starting weights, the
+  /// weight-norm set and its smoothness bound; `rng` continues where they left it.
+  private static func setUp(
+    _ s: Settings, initial: LayerParameters?
+  ) throws(GSLError) -> (rng: GSLRandom, batch: RegressionBatch, start: LayerParameters, norms: WeightNormBounds, bound: SmoothnessBound) {
     let rng = GSLRandom(seed: s.seed)
     let batch = task(s, rng: rng)
     let studentRng = rng.split()
@@ -137,6 +145,13 @@ public enum ConvergenceCheck {
     let bound = SmoothnessBound(
       config: s.config, variant: s.variant, inputNorm: batch.maxRowNorm(of: batch.inputs, width: d),
       targetNorm: batch.maxRowNorm(of: batch.targets, width: d), norms: norms)
+    return (rng, batch, start, norms, bound)
+  }
+
+  /// Runs the check. `initial` overrides the student's random initialisation (e.g. weights
+  /// read from a safetensors file).
+  public static func run(_ s: Settings, initial: LayerParameters? = nil) throws(GSLError) -> Result {
+    let (rng, batch, start, norms, bound) = try setUp(s, initial: initial)
     let eta = s.learningRate ?? bound.stepSize
 
     let probe = try SmoothnessProbe.run(start, batch: batch, rng: rng.split(), samples: 6, radii: [1e-3, 1e-2, 1e-1], powerSteps: 10)

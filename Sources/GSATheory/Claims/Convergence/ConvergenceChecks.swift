@@ -94,19 +94,23 @@ public enum ConvergenceChecks {
 
   // MARK: CV-step-size and CV-rate
 
+  /// The gradient-descent runs of CV-step-size and CV-rate: variant `index` of `Variant.allCases`
+  /// gets seed `context.seed + index`.
+  static func descentSettings(_ context: ClaimContext, variant: Variant, index: Int) -> ConvergenceCheck.Settings {
+    ConvergenceCheck.Settings(
+      config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30),
+      sequences: context.scaled(full: 4, quick: 2), length: context.scaled(full: 12, quick: 6),
+      seed: context.seed &+ UInt64(index))
+  }
+
   /// Gradient descent at η = `stepMultiplier`/β for every variant (the `check-convergence`
   /// task). Holds when every run decreases monotonically and satisfies the descent lemma.
   public static func stepSize(context: ClaimContext, stepMultiplier: Double = 1) throws -> ClaimOutcome {
     var evidence: [EvidenceItem] = []
     var failures: [String] = []
     for (i, variant) in Variant.allCases.enumerated() {
-      let settings = ConvergenceCheck.Settings(
-        config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30),
-        sequences: context.scaled(full: 4, quick: 2),
-        length: context.scaled(full: 12, quick: 6), seed: context.seed &+ UInt64(i))
-      let probe = try ConvergenceCheck.run(settings)
-      var scaled = settings
-      scaled.learningRate = stepMultiplier * probe.bound.stepSize
+      var scaled = descentSettings(context, variant: variant, index: i)
+      scaled.learningRate = stepMultiplier * (try ConvergenceCheck.bound(scaled)).stepSize
       let r = try ConvergenceCheck.run(scaled)
       evidence += [
         EvidenceItem("\(variant.rawValue): β", r.bound.beta), EvidenceItem("\(variant.rawValue): η·β", r.learningRate * r.bound.beta),
@@ -122,12 +126,12 @@ public enum ConvergenceChecks {
     }
     // How loose 1/β is: the smallest multiple of 1/β (×10 steps) at which GSA's loss stops decreasing.
     var breaking = Double.infinity
+    var s = ConvergenceCheck.Settings(
+      config: convergenceConfig, variant: .gsa, steps: context.scaled(full: 100, quick: 20), sequences: 2, length: 6, seed: context.seed)
+    let gsaStepSize = try ConvergenceCheck.bound(s).stepSize
     for exponent in 1...6 {
       let multiple = pow(10, Double(exponent))
-      var s = ConvergenceCheck.Settings(
-        config: convergenceConfig, variant: .gsa, steps: context.scaled(full: 100, quick: 20), sequences: 2, length: 6, seed: context.seed)
-      let base = try ConvergenceCheck.run(s)
-      s.learningRate = multiple * base.bound.stepSize
+      s.learningRate = multiple * gsaStepSize
       if !(try ConvergenceCheck.run(s)).monotone {
         breaking = multiple
         break
@@ -155,11 +159,7 @@ public enum ConvergenceChecks {
     var failures: [String] = []
     var worst = 0.0
     for (i, variant) in Variant.allCases.enumerated() {
-      let settings = ConvergenceCheck.Settings(
-        config: convergenceConfig, variant: variant, steps: context.scaled(full: 200, quick: 30),
-        sequences: context.scaled(full: 4, quick: 2),
-        length: context.scaled(full: 12, quick: 6), seed: context.seed &+ UInt64(i))
-      let r = try ConvergenceCheck.run(settings)
+      let r = try ConvergenceCheck.run(descentSettings(context, variant: variant, index: i))
       let bound = rateConstant * r.losses[0] / (r.learningRate * Double(r.gradientNormsSquared.count))
       let ratio = r.minGradientNormSquared / bound
       worst = max(worst, ratio)
