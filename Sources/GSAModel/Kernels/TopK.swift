@@ -103,37 +103,11 @@ enum TopK {
     // Pass 2: bits 20..10 among keys with the 11-bit prefix. Clustered scores make most lanes
     // match here, so a block with any match adds its 0/1 hit flags to all 8 buckets branch-free
     // (4 interleaved copies, as in pass 1).
-    histogram.initialize(repeating: 0, count: histogramSize)
-    let prefix1 = SIMD8<UInt32>(repeating: prefix)
-    i = 0
-    while i + 8 <= n {
-      let kv = keys(values + i)
-      let hit = (kv &>> 21) .== prefix1
-      if anyLane(hit) { countHits(histogram, (kv &>> 10) & 0x7FF, hit) }
-      i += 8
-    }
-    while i < n {
-      let kv = key(values[i])
-      if kv >> 21 == prefix { histogram[Int((kv >> 10) & 0x7FF)] += 1 }
-      i += 1
-    }
+    countPrefixed(values, count: n, into: histogram, prefix: prefix, prefixShift: 21, bucketShift: 10, bucketMask: 0x7FF)
     bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
     prefix = (prefix << 11) | UInt32(bucket)
     // Pass 3: bits 9..0 among keys with the 22-bit prefix.
-    histogram.initialize(repeating: 0, count: histogramSize)
-    let prefix2 = SIMD8<UInt32>(repeating: prefix)
-    i = 0
-    while i + 8 <= n {
-      let kv = keys(values + i)
-      let hit = (kv &>> 10) .== prefix2
-      if anyLane(hit) { countHits(histogram, kv & 0x3FF, hit) }
-      i += 8
-    }
-    while i < n {
-      let kv = key(values[i])
-      if kv >> 10 == prefix { histogram[Int(kv & 0x3FF)] += 1 }
-      i += 1
-    }
+    countPrefixed(values, count: n, into: histogram, prefix: prefix, prefixShift: 10, bucketShift: 0, bucketMask: 0x3FF)
     bucket = scan(histogram, buckets: 1024, copies: 4, remaining: &remaining)
     let threshold = (prefix << 10) | UInt32(bucket)
     // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
@@ -168,6 +142,31 @@ enum TopK {
     }
     comparisons += 4 * n + scanCost
     return written
+  }
+
+  /// One filtered histogram pass (passes 2 and 3): clears `histogram`, then counts bucket
+  /// (key >> bucketShift) & bucketMask of every key whose bits above `prefixShift` equal `prefix`.
+  /// 8 keys per step; a block with any match adds its 0/1 hit flags branch-free (4 interleaved
+  /// copies, as in pass 1).
+  @inline(__always)
+  private static func countPrefixed(
+    _ values: UnsafePointer<Float>, count n: Int, into histogram: UnsafeMutablePointer<Int32>, prefix: UInt32,
+    prefixShift: UInt32, bucketShift: UInt32, bucketMask: UInt32
+  ) {
+    histogram.initialize(repeating: 0, count: histogramSize)
+    let prefixV = SIMD8<UInt32>(repeating: prefix)
+    var i = 0
+    while i + 8 <= n {
+      let kv = keys(values + i)
+      let hit = (kv &>> prefixShift) .== prefixV
+      if anyLane(hit) { countHits(histogram, (kv &>> bucketShift) & bucketMask, hit) }
+      i += 8
+    }
+    while i < n {
+      let kv = key(values[i])
+      if kv >> prefixShift == prefix { histogram[Int((kv >> bucketShift) & bucketMask)] += 1 }
+      i += 1
+    }
   }
 
   /// Scans all buckets from the top; returns the bucket holding the `remaining`-th largest key
