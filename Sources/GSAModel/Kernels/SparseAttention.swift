@@ -205,27 +205,3 @@ private func sparseHeadScalar(
   let inv = 1 / sum
   for x in 0..<d { out[x] *= inv }
 }
-
-/// The 8 lane-sums of 8 vectors as one vector: (Σa0, Σa1, …, Σa7), by a transpose-add tree
-/// (fold halves, then even/odd lanes), 7 vector adds instead of 8 horizontal sums.
-@inline(__always) func laneSums(
-  _ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>, _ a4: SIMD8<Float>,
-  _ a5: SIMD8<Float>, _ a6: SIMD8<Float>, _ a7: SIMD8<Float>
-) -> SIMD8<Float> {
-  // b: lanes 0–3 = 4 partial sums of the first vector, lanes 4–7 of the second.
-  let b01 = SIMD8(lowHalf: a0.lowHalf + a0.highHalf, highHalf: a1.lowHalf + a1.highHalf)
-  let b23 = SIMD8(lowHalf: a2.lowHalf + a2.highHalf, highHalf: a3.lowHalf + a3.highHalf)
-  let b45 = SIMD8(lowHalf: a4.lowHalf + a4.highHalf, highHalf: a5.lowHalf + a5.highHalf)
-  let b67 = SIMD8(lowHalf: a6.lowHalf + a6.highHalf, highHalf: a7.lowHalf + a7.highHalf)
-  // c: pairs of partial sums (a0, a0, a1, a1, a2, a2, a3, a3).
-  let c0123 = SIMD8(lowHalf: b01.evenHalf + b01.oddHalf, highHalf: b23.evenHalf + b23.oddHalf)
-  let c4567 = SIMD8(lowHalf: b45.evenHalf + b45.oddHalf, highHalf: b67.evenHalf + b67.oddHalf)
-  return SIMD8(lowHalf: c0123.evenHalf + c0123.oddHalf, highHalf: c4567.evenHalf + c4567.oddHalf)
-}
-
-/// Σ of the 8 lanes by halving (3 dependent adds).
-@inline(__always) func horizontalSum(_ v: SIMD8<Float>) -> Float {
-  let four = v.lowHalf + v.highHalf
-  let two = four.lowHalf + four.highHalf
-  return two[0] + two[1]
-}
