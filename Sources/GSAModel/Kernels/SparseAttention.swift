@@ -13,7 +13,9 @@ import Foundation
 /// - the score buffer is padded with −∞ to a multiple of 8, so exp gives exact zeros there;
 /// - P·V keeps the head's output row (≤ 64 floats per pass) in registers while streaming the
 ///   selected value rows: one broadcast weight and d/8 FMAs per key.
-/// The selected rows are read in place (no packing copy).
+/// K and V are first copied to head-major blocks (one contiguous L × d block per kv group) and
+/// the work runs one kv group at a time, so the rows a group gathers stay in the last-level
+/// cache (a copy of 2·L·H_kv·d floats; memory O(L·H_kv·d)).
 ///
 /// Counts per (query, head) with k = k_t: `softmaxRowCounts(keys: k, headDim: d)`;
 /// useful = executed (no padding).
@@ -23,24 +25,46 @@ func sparseAttention(
 ) {
   let d = inputs.headDim
   let H = inputs.heads
+  let Hkv = inputs.kvHeads
   let block = 16
+  // Head-major copies of K and V (group g's L × d rows contiguous at g·L·d): in the row-major
+  // L × (H_kv·d) layout one group's rows are d of every H_kv·d floats, so they map to only a
+  // 1/H_kv share of the cache sets and a group's 2·L·d floats do not stay cached.
+  let packedK = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Hkv * L * d))
+  let packedV = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Hkv * L * d))
+  defer {
+    packedK.deallocate()
+    packedV.deallocate()
+  }
+  packByKVHead(inputs, length: L, keys: packedK, values: packedV)
   let pOut = SharedPointer(output)
+  let pK = SharedConstPointer(packedK), pV = SharedConstPointer(packedV)
   let box = UncheckedBox(inputs)
   let maxK = selection.counts.max() ?? 0
   let partial = selection.indices.withUnsafeBufferPointer { idxBuf in
     let pIdx = SharedConstPointer(idxBuf.baseAddress ?? UnsafePointer(bitPattern: 8)!)
     let offsets = selection.offsets
     let counts = selection.counts
-    return parallelTasks(taskCount: (L + block - 1) / block) { _, task, ledger in
+    // Tasks run group-major (task = g · blocks + query block; workers take tasks in order), so
+    // both workers gather from one group's 2·L·d floats at a time: 16 MiB at L = 32768, d = 64,
+    // which stays in the last-level cache where all groups' K/V (2·L·H_kv·d floats) would not.
+    let blocks = (L + block - 1) / block
+    let groupSize = H / Hkv
+    return parallelTasks(taskCount: Hkv * blocks) { _, task, ledger in
       let inputs = box.value
       let scores = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(max(maxK, 1), 8))
       defer { scores.deallocate() }
+      let g = task / blocks
+      let start = (task % blocks) * block
+      let keys = pK.base + g * L * d, values = pV.base + g * L * d
       var flopCounts = FlopCounts()
-      for t in (task * block)..<min(L, task * block + block) {
+      for t in start..<min(L, start + block) {
         let k = counts[t]
         let sel = pIdx.base + offsets[t]
-        for h in 0..<H {
-          sparseHead(inputs, query: t, head: h, selected: sel, count: k, scores: scores, output: pOut.base)
+        for h in (g * groupSize)..<((g + 1) * groupSize) {
+          let q = inputs.queries + (t * H + h) * d
+          let out = pOut.base + (t * H + h) * d
+          sparseHead(q, keys: keys, values: values, headDim: d, selected: sel, count: k, scores: scores, output: out)
           flopCounts += softmaxRowCounts(keys: k, headDim: d)
         }
       }
@@ -50,20 +74,37 @@ func sparseAttention(
   ledger += partial
 }
 
-/// One (query, head) of `sparseAttention`: O_{t,h} = Σ_i softmax(s)_i · v_{sel[i]} with
-/// s_i = q_{t,h}·k_{sel[i]}; `scores` holds ≥ roundUp(k, 8) floats.
+/// Copies rows 0..<L of the row-major L × (H_kv·d) keys and values to head-major L × d blocks,
+/// group g at g·L·d (both workers, 64 rows per task; a copy, no FLOPs).
+private func packByKVHead(
+  _ inputs: AttentionInputs, length L: Int, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
+) {
+  let d = inputs.headDim, Hkv = inputs.kvHeads
+  let rowsPerTask = 64
+  let box = UncheckedBox(inputs)
+  let pK = SharedPointer(keys), pV = SharedPointer(values)
+  _ = parallelTasks(taskCount: (L + rowsPerTask - 1) / rowsPerTask) { _, task, _ in
+    let inputs = box.value
+    for s in (task * rowsPerTask)..<min(L, task * rowsPerTask + rowsPerTask) {
+      for g in 0..<Hkv {
+        let from = (s * Hkv + g) * d, to = (g * L + s) * d
+        (pK.base + to).update(from: inputs.keys + from, count: d)
+        (pV.base + to).update(from: inputs.values + from, count: d)
+      }
+    }
+  }
+}
+
+/// One (query, head) of `sparseAttention`: O = Σ_i softmax(s)_i · v_{sel[i]} with s_i = q·k_{sel[i]},
+/// `keys` and `values` the head's kv group as contiguous rows of d floats; `scores` holds
+/// ≥ roundUp(k, 8) floats.
 @inline(__always)
 private func sparseHead(
-  _ inputs: AttentionInputs, query t: Int, head h: Int, selected sel: UnsafePointer<Int32>, count k: Int,
-  scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+  _ q: UnsafePointer<Float>, keys kBase: UnsafePointer<Float>, values vBase: UnsafePointer<Float>, headDim d: Int,
+  selected sel: UnsafePointer<Int32>, count k: Int, scores: UnsafeMutablePointer<Float>,
+  output out: UnsafeMutablePointer<Float>
 ) {
-  let d = inputs.headDim
-  let ldkv = inputs.kvHeads * d
-  let g = h / (inputs.heads / inputs.kvHeads)
-  let q = inputs.queries + t * inputs.heads * d + h * d
-  let kBase = inputs.keys + g * d
-  let vBase = inputs.values + g * d
-  let out = output + t * inputs.heads * d + h * d
+  let ldkv = d
   guard k > 0 else {
     for x in 0..<d { out[x] = .nan }
     return
