@@ -30,8 +30,9 @@ func sparseAttention(
   // Head-major copies of K and V (group g's L × d rows contiguous at g·L·d): in the row-major
   // L × (H_kv·d) layout one group's rows are d of every H_kv·d floats, so they map to only a
   // 1/H_kv share of the cache sets and a group's 2·L·d floats do not stay cached.
-  let packedK = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Hkv * L * d))
-  let packedV = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Hkv * L * d))
+  // Cache-line aligned: a row of d = 64 floats then spans 4 lines, not 5.
+  let packedK = allocateAligned(max(1, Hkv * L * d))
+  let packedV = allocateAligned(max(1, Hkv * L * d))
   defer {
     packedK.deallocate()
     packedV.deallocate()
@@ -72,6 +73,12 @@ func sparseAttention(
     }
   }
   ledger += partial
+}
+
+/// Uninitialised floats on a 64-byte (cache-line) boundary; release with `deallocate()`.
+private func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+  UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+    .bindMemory(to: Float.self, capacity: count)
 }
 
 /// Copies rows 0..<L of the row-major L × (H_kv·d) keys and values to head-major L × d blocks,
