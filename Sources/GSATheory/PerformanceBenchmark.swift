@@ -167,6 +167,12 @@ extension PerformanceBenchmark {
     return selected * Double(kvHeads * headDim) * 4 * 2
   }
 
+  /// The sparse core's compulsory DRAM traffic at length L: K and V of every kv head read once
+  /// (float32), L · H_kv · d_h · 4 · 2 bytes; the kernel's gathers beyond it can be cache hits.
+  public static func sparseCompulsoryBytes(length L: Int, kvHeads: Int, headDim: Int) -> Double {
+    Double(L) * Double(kvHeads * headDim) * 4 * 2
+  }
+
   /// Roofline lower bounds on time (seconds) at a measured peak FLOP/s and bandwidth: a
   /// compute-bound kernel needs F/peak, a gather-bound one B/bandwidth, a kernel both max of the two.
   public struct RooflineBound: Sendable {

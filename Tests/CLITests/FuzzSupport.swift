@@ -9,8 +9,10 @@ struct FuzzSettings {
   var inProcessCases: Int
   /// `GSA_FUZZ_PROCESS_CASES`: cases that run the real binary.
   var processCases: Int
-  /// `GSA_FUZZ_SECONDS`: time budget of the process fuzz (the run stops early when spent).
-  var processSeconds: Double
+  /// `GSA_FUZZ_SECONDS`: optional time budget of the process fuzz (the run stops early when
+  /// spent; for long local runs with a large `GSA_FUZZ_PROCESS_CASES`). Unset by default, so the
+  /// cases a run checks never depend on the machine's speed.
+  var processSeconds: Double?
   /// `GSA_FUZZ_CASE`: run only this process case index (replay).
   var onlyCase: Int?
 
@@ -23,8 +25,8 @@ struct FuzzSettings {
     return FuzzSettings(
       seed: number("GSA_FUZZ_SEED") ?? 0x6A5A_F022,
       inProcessCases: number("GSA_FUZZ_CASES").map(Int.init) ?? 12_000,
-      processCases: number("GSA_FUZZ_PROCESS_CASES").map(Int.init) ?? 1_200,
-      processSeconds: environment["GSA_FUZZ_SECONDS"].flatMap(Double.init) ?? 30,
+      processCases: number("GSA_FUZZ_PROCESS_CASES").map(Int.init) ?? 240,
+      processSeconds: environment["GSA_FUZZ_SECONDS"].flatMap(Double.init),
       onlyCase: number("GSA_FUZZ_CASE").map(Int.init))
   }
 }
