@@ -296,10 +296,10 @@ public struct AttentionLayer: Sendable {
         for g in 0..<Hkv {
           for x in 0..<d {
             kT[g * d * keyStride + (s / tile) * d * tile + x * tile + s % tile] = k[s * nkv + g * d + x]
-            vh[g * d * keyStride + s * d + x] = v[s * nkv + g * d + x]
           }
         }
       }
+      packByKVHead(v, rows: L, kvHeads: Hkv, headDim: d, blockRows: keyStride, into: vh)
       let inputs = AttentionInputs(
         queries: q, keysT: kT, valuesByHead: vh, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv,
         headDim: d)

@@ -37,7 +37,8 @@ func sparseAttention(
     packedK.deallocate()
     packedV.deallocate()
   }
-  packByKVHead(inputs, length: L, keys: packedK, values: packedV)
+  packByKVHead(inputs.keys, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedK)
+  packByKVHead(inputs.values, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedV)
   let pOut = SharedPointer(output)
   let pK = SharedConstPointer(packedK), pV = SharedConstPointer(packedV)
   let box = UncheckedBox(inputs)
@@ -81,22 +82,21 @@ private func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
     .bindMemory(to: Float.self, capacity: count)
 }
 
-/// Copies rows 0..<L of the row-major L × (H_kv·d) keys and values to head-major L × d blocks,
-/// group g at g·L·d (both workers, 64 rows per task; a copy, no FLOPs).
-private func packByKVHead(
-  _ inputs: AttentionInputs, length L: Int, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
+/// Copies rows 0..<`rows` of a row-major rows × (H_kv·d) matrix to head-major blocks: kv group
+/// g's row s (d floats) goes to `destination` + (g·blockRows + s)·d (`blockRows` ≥ rows; rows
+/// rows..<blockRows of each block are left as they are). Both workers, 64 rows per task; a copy,
+/// no FLOPs. The sparse core's K/V (blockRows = L) and the dense kernel's `valuesByHead`
+/// (blockRows = keyStride) use this layout.
+func packByKVHead(
+  _ source: UnsafePointer<Float>, rows: Int, kvHeads Hkv: Int, headDim d: Int, blockRows: Int,
+  into destination: UnsafeMutablePointer<Float>
 ) {
-  let d = inputs.headDim, Hkv = inputs.kvHeads
   let rowsPerTask = 64
-  let box = UncheckedBox(inputs)
-  let pK = SharedPointer(keys), pV = SharedPointer(values)
-  _ = parallelTasks(taskCount: (L + rowsPerTask - 1) / rowsPerTask) { _, task, _ in
-    let inputs = box.value
-    for s in (task * rowsPerTask)..<min(L, task * rowsPerTask + rowsPerTask) {
+  let from = SharedConstPointer(source), to = SharedPointer(destination)
+  _ = parallelTasks(taskCount: (rows + rowsPerTask - 1) / rowsPerTask) { _, task, _ in
+    for s in (task * rowsPerTask)..<min(rows, task * rowsPerTask + rowsPerTask) {
       for g in 0..<Hkv {
-        let from = (s * Hkv + g) * d, to = (g * L + s) * d
-        (pK.base + to).update(from: inputs.keys + from, count: d)
-        (pV.base + to).update(from: inputs.values + from, count: d)
+        (to.base + (g * blockRows + s) * d).update(from: from.base + (s * Hkv + g) * d, count: d)
       }
     }
   }
