@@ -25,7 +25,7 @@ struct FuzzSettings {
     return FuzzSettings(
       seed: number("GSA_FUZZ_SEED") ?? 0x6A5A_F022,
       inProcessCases: number("GSA_FUZZ_CASES").map(Int.init) ?? 12_000,
-      processCases: number("GSA_FUZZ_PROCESS_CASES").map(Int.init) ?? 240,
+      processCases: number("GSA_FUZZ_PROCESS_CASES").map(Int.init) ?? 600,
       processSeconds: environment["GSA_FUZZ_SECONDS"].flatMap(Double.init),
       onlyCase: number("GSA_FUZZ_CASE").map(Int.init))
   }
