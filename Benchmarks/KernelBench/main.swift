@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
-//   .build/release/kernel-bench [dense|indexer|select|gemm|layer|speedup|all] [L ...]
+//   .build/release/kernel-bench [dense|indexer|indexer2x16|select|sparse|gemm|layer|speedup|all] [L ...]
 import Foundation
 import GSAModel
 import GSATheory
@@ -36,9 +36,10 @@ if mode == "dense" || mode == "all" {
       "dense core 8x64 (H_kv 2)", L, KernelProbe.denseCore(length: L, heads: 8, kvHeads: 2, headDim: 64, repeats: L > 16384 ? 1 : repeats))
   }
 }
-if mode == "indexer" || mode == "all" {
+if mode == "indexer" || mode == "indexer2x16" || mode == "all" {
   for L in lengths.isEmpty ? [8192, 32768] : lengths {
     report("indexer paper-shape (2x16)", L, KernelProbe.indexer(length: L, config: .paperShape, repeats: L > 16384 ? 1 : repeats))
+    if mode == "indexer2x16" { continue }
     var paperIndexer = LayerConfig.paperShape
     paperIndexer.indexerHeads = 4
     paperIndexer.indexerDim = 64

@@ -36,6 +36,51 @@ import Testing
     }
   }
 
+  /// The sparse core at a size whose K/V copies take the huge-page allocation path (≥ 4 MiB:
+  /// L 2048 × H_kv 8 × d 64 floats), against a float64 reference on every (query, head):
+  /// softmax over the selected keys, weighted values (every 7th query).
+  @Test func sparseCoreMatchesReferenceOnHugePageBuffers() {
+    let L = 2048, H = 8, Hkv = 8, d = 64, k = 16
+    #expect(L * Hkv * d * MemoryLayout<Float>.stride >= 4 << 20)
+    let rng = GSLRandom(seed: 23)
+    let selection = KernelProbe.randomSelection(length: L, k: k, seed: 24)
+    let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / 8).map(Float.init)
+    let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+    let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+    var out = [Float](repeating: .nan, count: L * H * d)
+    var ledger = FlopLedger()
+    q.withUnsafeBufferPointer { qp in
+      keys.withUnsafeBufferPointer { kp in
+        values.withUnsafeBufferPointer { vp in
+          out.withUnsafeMutableBufferPointer { op in
+            let inputs = AttentionInputs(
+              queries: qp.baseAddress!, keysT: kp.baseAddress!, valuesByHead: vp.baseAddress!, keys: kp.baseAddress!,
+              values: vp.baseAddress!, keyStride: L, heads: H, kvHeads: Hkv, headDim: d)
+            sparseAttention(inputs, selection: selection, length: L, output: op.baseAddress!, ledger: &ledger)
+          }
+        }
+      }
+    }
+    var worst = 0.0
+    // Every 7th query (all heads): the float64 reference dominates the test's time.
+    for t in stride(from: 0, to: L, by: 7) {
+      let sel = selection.indices[selection.offsets[t]..<(selection.offsets[t] + selection.counts[t])].map(Int.init)
+      for h in 0..<H {
+        let g = h / (H / Hkv)
+        let scores = sel.map { s in (0..<d).reduce(0.0) { $0 + Double(q[(t * H + h) * d + $1]) * Double(keys[(s * Hkv + g) * d + $1]) } }
+        let m = scores.max()!
+        let weights = scores.map { Foundation.exp($0 - m) }
+        let total = weights.reduce(0, +)
+        for x in 0..<d {
+          var ref = 0.0
+          for (i, s) in sel.enumerated() { ref += weights[i] / total * Double(values[(s * Hkv + g) * d + x]) }
+          worst = max(worst, abs(Double(out[(t * H + h) * d + x]) - ref))
+        }
+      }
+    }
+    #expect(worst <= 1e-5, "seed 23: worst absolute error \(worst)")
+  }
+
   @Test func topKMatchesFullSortWithTies() {
     let rng = GSLRandom(seed: 5)
     let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)

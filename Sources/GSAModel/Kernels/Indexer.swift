@@ -35,50 +35,6 @@ public struct SelectionSets: Sendable {
   FlopCounts(flops: heads * (2 * dim + 3), transcendentals: relu ? 0 : heads, comparisons: relu ? heads : 0)
 }
 
-/// Scores a 4-query × 16-key micro-tile: out[r][c] = Σ_j w[r][j]·act(q_{r,j}·k_c + b_j).
-@inline(__always)
-func indexerMicro(
-  _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, _ w: UnsafePointer<Float>,
-  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int
-) {
-  var o00 = SIMD8<Float>(), o01 = SIMD8<Float>(), o10 = SIMD8<Float>(), o11 = SIMD8<Float>()
-  var o20 = SIMD8<Float>(), o21 = SIMD8<Float>(), o30 = SIMD8<Float>(), o31 = SIMD8<Float>()
-  for j in 0..<heads {
-    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-    let q0 = q + j * dim, q1 = q0 + ldq, q2 = q1 + ldq, q3 = q2 + ldq
-    var kp = kT
-    for d in 0..<dim {
-      let b0 = loadV(kp), b1 = loadV(kp + 8)
-      var x = SIMD8<Float>(repeating: q0[d])
-      a00 = a00.addingProduct(x, b0); a01 = a01.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q1[d])
-      a10 = a10.addingProduct(x, b0); a11 = a11.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q2[d])
-      a20 = a20.addingProduct(x, b0); a21 = a21.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q3[d])
-      a30 = a30.addingProduct(x, b0); a31 = a31.addingProduct(x, b1)
-      kp += ldk
-    }
-    let bj = SIMD8<Float>(repeating: bias[j])
-    @inline(__always) func act(_ z: SIMD8<Float>) -> SIMD8<Float> {
-      relu ? z.replacing(with: 0, where: z .< 0) : sigmoidV(z)
-    }
-    var wj = SIMD8<Float>(repeating: w[j])
-    o00 = o00.addingProduct(wj, act(a00 + bj)); o01 = o01.addingProduct(wj, act(a01 + bj))
-    wj = SIMD8<Float>(repeating: w[heads + j])
-    o10 = o10.addingProduct(wj, act(a10 + bj)); o11 = o11.addingProduct(wj, act(a11 + bj))
-    wj = SIMD8<Float>(repeating: w[2 * heads + j])
-    o20 = o20.addingProduct(wj, act(a20 + bj)); o21 = o21.addingProduct(wj, act(a21 + bj))
-    wj = SIMD8<Float>(repeating: w[3 * heads + j])
-    o30 = o30.addingProduct(wj, act(a30 + bj)); o31 = o31.addingProduct(wj, act(a31 + bj))
-  }
-  storeV(o00, out); storeV(o01, out + 8)
-  storeV(o10, out + ldo); storeV(o11, out + ldo + 8)
-  storeV(o20, out + 2 * ldo); storeV(o21, out + 2 * ldo + 8)
-  storeV(o30, out + 3 * ldo); storeV(o31, out + 3 * ldo + 8)
-}
-
 /// Indexer row group: queries per register micro-tile (6 rows × 16 keys, 12 FMA chains).
 let indexerRows = 6
 
