@@ -373,3 +373,5 @@ if perf is not None:
     for row in perf["verdicts"]:
         print(f"{row['verdict'].upper():7s} {row['target']}: {row['measured']}")
     print(f"load average before / after: {perf['load_averages']['before']} / {perf['load_averages']['after']}")
+    for sign in perf.get("disturbances", []):
+        print(f"DISTURBED RUN: {sign}")

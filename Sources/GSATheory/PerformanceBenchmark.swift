@@ -203,3 +203,63 @@ extension PerformanceBenchmark.Series {
   public var lengths: [Int] { points.map(\.length) }
   public var times: [Double] { points.map(\.medianSeconds) }
 }
+
+extension PerformanceBenchmark {
+  /// Signs that a run was disturbed by other load on the machine, each as one sentence naming
+  /// the sign and the fix; empty for a clean run.
+  ///
+  /// - A kernel above 100% of the measured peak: the FMA microbenchmark cannot be beaten by a
+  ///   kernel doing the same FMAs, so the peak was under-measured (contention while it ran, or an
+  ///   unoptimised build) and every percentage is inflated.
+  /// - Roofline repeats whose worst FLOP rate is below 75% of their best: contention during the
+  ///   roofline itself.
+  /// - A load average (1-minute) at or above the core count before or after the run.
+  public static func disturbances(
+    roofline: Roofline.Measurement, kernelRates: [(name: String, flopsPerSecond: Double)], loadAverages: [String]
+  ) -> [String] {
+    var signs = [String]()
+    let peak = roofline.peakFlopsPerSecond
+    let abovePeak = kernelRates.filter { $0.flopsPerSecond > peak }.map {
+      "\($0.name) (\(String(format: "%.0f", 100 * $0.flopsPerSecond / peak))%)"
+    }
+    if !abovePeak.isEmpty {
+      signs.append(
+        "kernels ran above the measured peak, \(abovePeak.joined(separator: ", ")): the roofline under-measured the peak (cores contended while it ran, or an unoptimised build), so every percentage is inflated; rerun on a quiet machine with a release build"
+      )
+    }
+    let spread = roofline.flopsPerSecond.worst / roofline.flopsPerSecond.best
+    if spread < 0.75 {
+      signs.append(
+        "the roofline's FMA repeats ranged from \(String(format: "%.0f", 100 * spread))% to 100% of their best: the cores were contended while the peak was measured; rerun on a quiet machine"
+      )
+    }
+    for average in loadAverages {
+      guard let first = average.split(separator: " ").first, let load = Double(first) else { continue }
+      if load >= Double(roofline.threads) {
+        signs.append(
+          "the 1-minute load average was \(first) on \(roofline.threads) cores: other processes shared the cores; rerun when the load is below \(roofline.threads)"
+        )
+      }
+    }
+    return signs
+  }
+
+  /// `disturbances` of a finished run: every dense-core and indexer probe (executed FLOPs per
+  /// best second) against the roofline, and the load averages before and after.
+  public static func disturbances(of result: Result) -> [String] {
+    var rates = [(name: String, flopsPerSecond: Double)]()
+    for (l, t) in result.denseCore.sorted(by: { $0.key < $1.key }) {
+      rates.append(("the dense core at L = \(l)", Double(t.ledger.executed.total.flops) / t.bestSeconds))
+    }
+    for probe in result.indexers {
+      for (l, t) in probe.scores.sorted(by: { $0.key < $1.key }) {
+        rates.append(
+          (
+            "the \(probe.indexerHeads) × \(probe.indexerDim) indexer at L = \(l)",
+            Double(t.ledger.executed[.indexer].flops) / t.bestSeconds
+          ))
+      }
+    }
+    return disturbances(roofline: result.roofline, kernelRates: rates, loadAverages: [result.loadAverageBefore, result.loadAverageAfter])
+  }
+}

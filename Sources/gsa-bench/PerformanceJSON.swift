@@ -199,7 +199,8 @@ extension PerformanceJSON {
   /// The whole report. `verdicts` are the issue-3 target rows of the markdown (target, measured,
   /// verdict); `mode` names the option preset (full, quick, smoke).
   static func document(
-    _ result: PerformanceBenchmark.Result, verdicts: [(String, String, String)], mode: String, timestamp: String
+    _ result: PerformanceBenchmark.Result, verdicts: [(String, String, String)], disturbances: [String] = [], mode: String,
+    timestamp: String
   ) -> PerformanceJSON {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let cpu =
@@ -243,7 +244,9 @@ extension PerformanceJSON {
             verdicts.map { row in
               .object([("target", .string(row.0)), ("measured", .string(row.1)), ("verdict", .string(row.2))])
             })
-        )
+        ),
+        // Signs of contention (`PerformanceBenchmark.disturbances`); empty for a clean run.
+        ("disturbances", .array(disturbances.map { .string($0) })),
       ])
   }
 

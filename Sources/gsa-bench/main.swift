@@ -100,6 +100,15 @@ md.append(
     + "(a load above the core count means the timings below include contention; the VM's host, its L3 and memory bandwidth are shared with other tenants, so runs differ by ±10–20%: compare best repeats)."
 )
 md.append("")
+let disturbances = PerformanceBenchmark.disturbances(of: result)
+if disturbances.isEmpty {
+  md.append(
+    "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, load below the core count)."
+  )
+} else {
+  md.append("**Run quality: disturbed.** " + disturbances.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }.joined(separator: " "))
+}
+md.append("")
 md.append("## Roofline (`gsa-theory roofline`)")
 md.append("")
 md.append("| quantity | best | median | worst | unit |")
@@ -369,9 +378,11 @@ do {
 }
 if let jsonTarget {
   do {
-    try PerformanceJSON.document(result, verdicts: verdicts, mode: mode, timestamp: stamp).write(to: jsonTarget)
+    try PerformanceJSON.document(result, verdicts: verdicts, disturbances: disturbances, mode: mode, timestamp: stamp)
+      .write(to: jsonTarget)
   } catch { fail("cannot write '\(jsonTarget)': \(error.localizedDescription)", status: 1) }
   print("wrote \(jsonTarget)")
 }
 for (target, measured, verdict) in verdicts { print("\(verdict.uppercased()): \(target): \(measured)") }
+for sign in disturbances { FileHandle.standardError.write(Data("warning: disturbed run: \(sign)\n".utf8)) }
 print("wrote \(outputPath)")

@@ -1,0 +1,36 @@
+import Testing
+
+@testable import GSATheory
+
+/// `PerformanceBenchmark.disturbances`: each sign of a contended run is reported, a clean run
+/// gets none (synthetic measurements; no timing).
+@Suite struct BenchmarkQualityTests {
+  private func roofline(_ flops: [Double], threads: Int = 2) -> Roofline.Measurement {
+    Roofline.Measurement(
+      flopsPerSecond: Roofline.Statistics(values: flops), bytesPerSecond: Roofline.Statistics(values: [3e10]),
+      threads: threads, fmaPerThread: 1, triadElements: 1)
+  }
+
+  @Test func aCleanRunHasNoDisturbances() {
+    let signs = PerformanceBenchmark.disturbances(
+      roofline: roofline([1.9e11, 2.0e11, 1.8e11]), kernelRates: [("dense", 1.3e11), ("indexer", 2.0e11)],
+      loadAverages: ["0.50 0.40 0.30", "1.99 1.00 0.50", "n/a"])
+    #expect(signs.isEmpty, "\(signs)")
+  }
+
+  @Test func aKernelAboveThePeakFlagsTheRun() {
+    let signs = PerformanceBenchmark.disturbances(
+      roofline: roofline([1.0e11, 1.02e11]), kernelRates: [("the dense core at L = 8192", 1.3e11), ("indexer", 0.5e11)],
+      loadAverages: [])
+    #expect(signs.count == 1)
+    #expect(signs.first?.contains("kernels ran above the measured peak, the dense core at L = 8192 (127%):") == true, "\(signs)")
+  }
+
+  @Test func aWideRooflineSpreadAndAHighLoadFlagTheRun() {
+    let signs = PerformanceBenchmark.disturbances(
+      roofline: roofline([2.0e11, 1.4e11]), kernelRates: [], loadAverages: ["2.00 1.00 1.00", "0.10 0.10 0.10"])
+    #expect(signs.count == 2, "\(signs)")
+    #expect(signs.contains { $0.contains("ranged from 70% to 100%") })
+    #expect(signs.contains { $0.contains("load average was 2.00 on 2 cores") })
+  }
+}
