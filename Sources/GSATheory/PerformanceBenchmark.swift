@@ -263,3 +263,22 @@ extension PerformanceBenchmark {
     return disturbances(roofline: result.roofline, kernelRates: rates, loadAverages: [result.loadAverageBefore, result.loadAverageAfter])
   }
 }
+
+extension PerformanceBenchmark {
+  /// Verdict on a fitted exponent against target ± halfWidth (issue 3's criterion is the point
+  /// estimate): "met" when the estimate is inside the band; "missed" when it is outside and the
+  /// band lies more than 2 standard errors away (excluded at ≈ 95%); otherwise "inconclusive":
+  /// outside the band, but the fit is too noisy to exclude it.
+  public static func exponentVerdict(
+    exponent: Double, standardError: Double, target: Double, halfWidth: Double = 0.05
+  )
+    -> String
+  {
+    let distance = abs(exponent - target)
+    guard exponent.isFinite, standardError.isFinite else { return "inconclusive (no finite fit)" }
+    // (1e-12: the band's edge, e.g. |1.95 − 2|, is not exact in binary floating point.)
+    if distance <= halfWidth + 1e-12 { return "met" }
+    if distance - halfWidth > 2 * standardError { return "missed" }
+    return "inconclusive (outside the band by \(String(format: "%.3f", distance - halfWidth)), within 2 SE of it)"
+  }
+}

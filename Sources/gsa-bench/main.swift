@@ -325,9 +325,13 @@ for (name, series, fit, target) in exponentRows {
   verdicts.append(
     (
       "\(name) exponent \(g(target)) ± 0.05", String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError),
-      abs(fit.exponent - target) <= 0.05 ? "met" : "missed"
+      PerformanceBenchmark.exponentVerdict(exponent: fit.exponent, standardError: fit.exponentStandardError, target: target)
     ))
 }
+md.append("")
+md.append(
+  "Exponent verdicts: met when the fitted exponent is inside the target ± 0.05 band; missed when it is outside and the band lies more than 2 standard errors away; inconclusive when it is outside but within 2 standard errors of the band (the times scatter too much to decide; rerun on a quieter machine)."
+)
 md.append("")
 md.append("Counted-FLOP exponents of the same series (the ledger, exact): ")
 var countedNotes = [String]()

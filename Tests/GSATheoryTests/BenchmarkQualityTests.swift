@@ -34,3 +34,18 @@ import Testing
     #expect(signs.contains { $0.contains("load average was 2.00 on 2 cores") })
   }
 }
+
+/// `PerformanceBenchmark.exponentVerdict`: met inside the band, missed only when the band is
+/// more than 2 standard errors away, inconclusive in between.
+@Suite struct ExponentVerdictTests {
+  @Test func verdictsAtTheBoundaries() {
+    #expect(PerformanceBenchmark.exponentVerdict(exponent: 2.04, standardError: 0.5, target: 2) == "met")
+    #expect(PerformanceBenchmark.exponentVerdict(exponent: 1.95, standardError: 0, target: 2) == "met")
+    // 0.10 outside the band, SE 0.04: 0.10 > 0.08, missed.
+    #expect(PerformanceBenchmark.exponentVerdict(exponent: 1.15, standardError: 0.04, target: 1) == "missed")
+    // 0.08 outside the band, SE 0.045: 0.08 ≤ 0.09, inconclusive.
+    let noisy = PerformanceBenchmark.exponentVerdict(exponent: 1.13, standardError: 0.045, target: 1)
+    #expect(noisy.hasPrefix("inconclusive (outside the band by 0.080"), "\(noisy)")
+    #expect(PerformanceBenchmark.exponentVerdict(exponent: .nan, standardError: 0.01, target: 1).hasPrefix("inconclusive"))
+  }
+}
