@@ -266,9 +266,9 @@ extension PerformanceBenchmark {
 
 extension PerformanceBenchmark {
   /// Verdict on a fitted exponent against target ± halfWidth (issue 3's criterion is the point
-  /// estimate): "met" when the estimate is inside the band; "missed" when it is outside and the
-  /// band lies more than 2 standard errors away (excluded at ≈ 95%); otherwise "inconclusive":
-  /// outside the band, but the fit is too noisy to exclude it.
+  /// estimate): "met" when the estimate is inside the band and its standard error is at most the
+  /// half-width; "missed" when it is outside and the band lies more than 2 standard errors away
+  /// (excluded at ≈ 95%); otherwise "inconclusive": the fit is too noisy to decide either way.
   public static func exponentVerdict(
     exponent: Double, standardError: Double, target: Double, halfWidth: Double = 0.05
   )
@@ -277,7 +277,10 @@ extension PerformanceBenchmark {
     let distance = abs(exponent - target)
     guard exponent.isFinite, standardError.isFinite else { return "inconclusive (no finite fit)" }
     // (1e-12: the band's edge, e.g. |1.95 − 2|, is not exact in binary floating point.)
-    if distance <= halfWidth + 1e-12 { return "met" }
+    if distance <= halfWidth + 1e-12 {
+      return standardError <= halfWidth
+        ? "met" : "inconclusive (inside the band, but the standard error \(String(format: "%.3f", standardError)) exceeds its half-width)"
+    }
     if distance - halfWidth > 2 * standardError { return "missed" }
     return "inconclusive (outside the band by \(String(format: "%.3f", distance - halfWidth)), within 2 SE of it)"
   }

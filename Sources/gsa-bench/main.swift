@@ -100,14 +100,10 @@ md.append(
     + "(a load above the core count means the timings below include contention; the VM's host, its L3 and memory bandwidth are shared with other tenants, so runs differ by ±10–20%: compare best repeats)."
 )
 md.append("")
-let disturbances = PerformanceBenchmark.disturbances(of: result)
-if disturbances.isEmpty {
-  md.append(
-    "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, load below the core count)."
-  )
-} else {
-  md.append("**Run quality: disturbed.** " + disturbances.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }.joined(separator: " "))
-}
+// The run-quality line, filled in once the exponent fits are known (see the end).
+var disturbances = PerformanceBenchmark.disturbances(of: result)
+let runQualityLine = md.count
+md.append("")
 md.append("")
 md.append("## Roofline (`gsa-theory roofline`)")
 md.append("")
@@ -322,6 +318,11 @@ for (name, series, fit, target) in exponentRows {
     "| \(name) | \(series) | \(String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError)) | \(String(format: "%.5f", fit.rSquared)) | \(targetText) |"
   )
   guard let target else { continue }
+  if fit.exponentStandardError > 0.05 {
+    disturbances.append(
+      "the \(name)'s exponent fit has a standard error of \(String(format: "%.3f", fit.exponentStandardError)), wider than the ±0.05 target band: its times scatter between lengths (contention while it ran); rerun on a quiet machine"
+    )
+  }
   verdicts.append(
     (
       "\(name) exponent \(g(target)) ± 0.05", String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError),
@@ -330,7 +331,7 @@ for (name, series, fit, target) in exponentRows {
 }
 md.append("")
 md.append(
-  "Exponent verdicts: met when the fitted exponent is inside the target ± 0.05 band; missed when it is outside and the band lies more than 2 standard errors away; inconclusive when it is outside but within 2 standard errors of the band (the times scatter too much to decide; rerun on a quieter machine)."
+  "Exponent verdicts: met when the fitted exponent is inside the target ± 0.05 band and its standard error is at most 0.05; missed when it is outside and the band lies more than 2 standard errors away; otherwise inconclusive (the times scatter too much to decide; rerun on a quieter machine)."
 )
 md.append("")
 md.append("Counted-FLOP exponents of the same series (the ledger, exact): ")
@@ -371,6 +372,10 @@ for s in [result.denseLayer, result.gsa, result.indexerStage] {
 }
 md.append("")
 
+md[runQualityLine] =
+  disturbances.isEmpty
+  ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
+  : "**Run quality: disturbed.** " + disturbances.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }.joined(separator: " ")
 let text = md.joined(separator: "\n")
 let temporary = outputPath + ".tmp-\(getpid())"
 do {

@@ -35,11 +35,13 @@ import Testing
   }
 }
 
-/// `PerformanceBenchmark.exponentVerdict`: met inside the band, missed only when the band is
-/// more than 2 standard errors away, inconclusive in between.
+/// `PerformanceBenchmark.exponentVerdict`: met inside the band with a standard error at most its
+/// half-width, missed only when the band is more than 2 standard errors away, else inconclusive.
 @Suite struct ExponentVerdictTests {
   @Test func verdictsAtTheBoundaries() {
-    #expect(PerformanceBenchmark.exponentVerdict(exponent: 2.04, standardError: 0.5, target: 2) == "met")
+    #expect(PerformanceBenchmark.exponentVerdict(exponent: 2.04, standardError: 0.05, target: 2) == "met")
+    let wide = PerformanceBenchmark.exponentVerdict(exponent: 0.96, standardError: 0.077, target: 1)
+    #expect(wide.hasPrefix("inconclusive (inside the band, but the standard error 0.077"), "\(wide)")
     #expect(PerformanceBenchmark.exponentVerdict(exponent: 1.95, standardError: 0, target: 2) == "met")
     // 0.10 outside the band, SE 0.04: 0.10 > 0.08, missed.
     #expect(PerformanceBenchmark.exponentVerdict(exponent: 1.15, standardError: 0.04, target: 1) == "missed")
