@@ -24,6 +24,12 @@ public enum KernelProbe {
     public var executedGFLOPS: Double { Double(ledger.executed.total.flops) / medianSeconds / 1e9 }
     /// Useful multiply/add GFLOP/s at the median time.
     public var usefulGFLOPS: Double { Double(ledger.useful.total.flops) / medianSeconds / 1e9 }
+
+    /// This timing with `other`'s repeats appended (the same kernel and operands; the ledger
+    /// stays this one's, which equals `other`'s).
+    public func appending(_ other: Timing) -> Timing {
+      Timing(ledger: ledger, seconds: seconds + other.seconds, cpuSeconds: cpuSeconds + other.cpuSeconds)
+    }
   }
 
   private static func seconds(_ body: () -> Void) -> Double {
@@ -79,7 +85,10 @@ public enum KernelProbe {
     let q = random(qRows * H * d, rng, scale: 1 / Double(d).squareRoot())
     let kT = random(Hkv * d * keyStride, rng)
     let v = random(keyStride * Hkv * d, rng)
+    // Touched before timing: first-touch page faults are not the kernel's cost (a single-repeat
+    // call would otherwise pay them inside its only timed run).
     let out = UnsafeMutablePointer<Float>.allocate(capacity: L * H * d)
+    out.initialize(repeating: 0, count: L * H * d)
     defer {
       q.deallocate()
       kT.deallocate()
@@ -183,6 +192,7 @@ public enum KernelProbe {
     let keys = random(keyStride * Hkv * d, rng)
     let values = random(keyStride * Hkv * d, rng)
     let out = UnsafeMutablePointer<Float>.allocate(capacity: L * H * d)
+    out.initialize(repeating: 0, count: L * H * d)  // pre-faulted, as in `denseCore`
     defer {
       q.deallocate()
       keys.deallocate()

@@ -17,8 +17,9 @@ import GSAModel
 ///   H/H_kv = 4): time exponent over the fit lengths, and its gather traffic against the measured
 ///   bandwidth. Also, as a cross-check, T_B − T_C, where C is B with the attention heads shrunk to
 ///   1 × 2 (same indexer, k and L; the top-k cost is data-independent).
-/// Timings are repeated; the verdicts use the best repeat (the roofline is a best repeat too), the
-/// tables show best and median.
+/// Timings are repeated, the probes round-robin over the lengths (`roundRobin`: one repeat of
+/// every length per round); the verdicts use the best repeat (the roofline is a best repeat too),
+/// the tables show best and median.
 public enum PerformanceBenchmark {
   public struct Options: Sendable {
     public var fitLengths = [2048, 4096, 8192, 16384, 32768]
@@ -99,32 +100,27 @@ public enum PerformanceBenchmark {
     let roofline = Roofline.measure(
       repeats: o.rooflineRepeats, fmaPerThread: o.rooflineFmaPerThread, triadElements: o.rooflineTriadElements)
     let lengths = Array(Set(o.fitLengths + o.denseLengths + [o.speedupLength])).sorted()
-    var denseCore = [Int: KernelProbe.Timing]()
-    for l in lengths {
-      progress("dense core L=\(l)")
-      denseCore[l] = KernelProbe.denseCore(length: l, heads: 8, kvHeads: 8, headDim: 64, seed: o.seed, repeats: o.repeats + 1)
+    let rounds = o.repeats + 1
+    let denseCore = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "dense core") { l in
+      KernelProbe.denseCore(length: l, heads: 8, kvHeads: 8, headDim: 64, seed: o.seed, repeats: 1)
     }
     var indexers = [IndexerProbe]()
     for (heads, dim) in [(o.indexerHeads, o.indexerDim), (4, 64)] {
       var config = gsaConfig(o, tinyCore: true).configured(for: .gsa)
       config.indexerHeads = heads
       config.indexerDim = dim
-      var scores = [Int: KernelProbe.Timing]()
-      var selected = [Int: KernelProbe.Timing]()
-      for l in lengths {
-        progress("indexer \(heads)×\(dim) L=\(l)")
-        scores[l] = KernelProbe.indexer(length: l, config: config, select: false, seed: o.seed, repeats: o.repeats + 1)
-        selected[l] = KernelProbe.indexer(length: l, config: config, select: true, seed: o.seed, repeats: o.repeats + 1)
+      let scores = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "indexer \(heads)×\(dim)") { l in
+        KernelProbe.indexer(length: l, config: config, select: false, seed: o.seed, repeats: 1)
+      }
+      let selected = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "indexer+top-k \(heads)×\(dim)") {
+        l in KernelProbe.indexer(length: l, config: config, select: true, seed: o.seed, repeats: 1)
       }
       indexers.append(IndexerProbe(indexerHeads: heads, indexerDim: dim, scores: scores, withSelection: selected))
     }
     var sparseCores = [SparseProbe]()
     for kvHeads in o.sparseKvHeads {
-      var timings = [Int: KernelProbe.Timing]()
-      for l in lengths {
-        progress("sparse core H_kv \(kvHeads) L=\(l)")
-        timings[l] = KernelProbe.sparseCore(
-          length: l, heads: 8, kvHeads: kvHeads, headDim: 64, k: o.k, seed: o.seed, repeats: o.repeats + 1)
+      let timings = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "sparse core H_kv \(kvHeads)") { l in
+        KernelProbe.sparseCore(length: l, heads: 8, kvHeads: kvHeads, headDim: 64, k: o.k, seed: o.seed, repeats: 1)
       }
       sparseCores.append(SparseProbe(kvHeads: kvHeads, timings: timings))
     }
@@ -147,6 +143,24 @@ public enum PerformanceBenchmark {
       options: o, roofline: roofline, denseCore: denseCore, indexers: indexers, sparseCores: sparseCores,
       sparseAsymptotic: sparseAsymptotic, denseLayer: denseLayer, gsa: gsa,
       indexerStage: stage, loadAverageBefore: before, loadAverageAfter: loadAverage())
+  }
+
+  /// `probe(L)` (one timed repeat) for every length, `rounds` times over, round-robin: a burst of
+  /// contention on the shared host then lands in one repeat of several lengths instead of every
+  /// repeat of one length, which a best-of-repeats time cannot recover from and which bends a
+  /// fitted exponent. Each length's repeats are merged in order.
+  static func roundRobin(
+    rounds: Int, lengths: [Int], progress: (String) -> Void, label: String, _ probe: (Int) -> KernelProbe.Timing
+  ) -> [Int: KernelProbe.Timing] {
+    var timings = [Int: KernelProbe.Timing]()
+    for round in 0..<max(1, rounds) {
+      for l in lengths {
+        progress("\(label) L=\(l), repeat \(round + 1)/\(max(1, rounds))")
+        let t = probe(l)
+        timings[l] = timings[l].map { $0.appending(t) } ?? t
+      }
+    }
+    return timings
   }
 
   /// /proc/loadavg's first three fields (the machine is shared; contention shows here).

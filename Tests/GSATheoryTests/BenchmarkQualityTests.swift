@@ -1,5 +1,6 @@
 import Testing
 
+@testable import GSAModel
 @testable import GSATheory
 
 /// `PerformanceBenchmark.disturbances`: each sign of a contended run is reported, a clean run
@@ -49,5 +50,27 @@ import Testing
     let noisy = PerformanceBenchmark.exponentVerdict(exponent: 1.13, standardError: 0.045, target: 1)
     #expect(noisy.hasPrefix("inconclusive (outside the band by 0.080"), "\(noisy)")
     #expect(PerformanceBenchmark.exponentVerdict(exponent: .nan, standardError: 0.01, target: 1).hasPrefix("inconclusive"))
+  }
+}
+
+/// `PerformanceBenchmark.roundRobin`: one repeat of every length per round, merged per length in
+/// order, with the first repeat's ledger.
+@Suite struct RoundRobinTests {
+  @Test func repeatsInterleaveAcrossLengthsAndMergeInOrder() {
+    var calls = [Int]()
+    var labels = [String]()
+    let timings = PerformanceBenchmark.roundRobin(rounds: 3, lengths: [64, 128], progress: { labels.append($0) }, label: "probe") {
+      l in
+      calls.append(l)
+      var ledger = FlopLedger()
+      ledger.add(.attention, FlopCounts(flops: l))
+      return KernelProbe.Timing(ledger: ledger, seconds: [Double(calls.count)], cpuSeconds: [Double(calls.count) / 2])
+    }
+    #expect(calls == [64, 128, 64, 128, 64, 128])
+    #expect(labels.first == "probe L=64, repeat 1/3" && labels.last == "probe L=128, repeat 3/3")
+    #expect(timings[64]?.seconds == [1, 3, 5])
+    #expect(timings[128]?.seconds == [2, 4, 6])
+    #expect(timings[128]?.cpuSeconds == [1, 2, 3])
+    #expect(timings[64]?.ledger.useful.total.flops == 64)
   }
 }
