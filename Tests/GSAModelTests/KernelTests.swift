@@ -81,6 +81,67 @@ import Testing
     #expect(worst <= 1e-5, "seed 23: worst absolute error \(worst)")
   }
 
+  /// The dense kernel when a row's maximum keeps rising: score(t, s) = 0.2·s + noise, so every
+  /// 64-key tile raises the row max by about 13, beyond the lazy-rescale margin (8), and each tile
+  /// takes the re-base path (α-rescale of O and l, P recomputed). Against a float64 softmax; head
+  /// dimensions 16 (the 6 × 16 P·V tiles) and 8, 24 (the general P·V path). Tolerance: a float32
+  /// score of size |S| carries a rounding error of ~|S|·2⁻²⁴, which moves its weight by as much
+  /// relative, so the bound scales with the largest |S| (≈ 60 here).
+  @Test(arguments: [8, 16, 24]) func denseCoreFollowsARisingMaxAcrossTiles(headDim d: Int) {
+    let L = 300, H = 2, Hkv = 1, tile = denseTileKeys
+    let rows = roundUp(L, KernelTiling.standard.denseRowGroup), keyStride = roundUp(L, tile)
+    let rng = GSLRandom(seed: 31)
+    let noise = rng.gaussianMatrix(rows: rows * H + L, cols: d, scale: 0.1).map(Float.init)
+    let values = rng.gaussianMatrix(rows: L, cols: d, scale: 1).map(Float.init)
+    // q = e₀ + noise, k_s = 0.2·s·e₀ + noise: scores rise with s.
+    var q = [Float](repeating: 0, count: rows * H * d)
+    for i in 0..<(rows * H) {
+      for x in 0..<d { q[i * d + x] = (x == 0 ? 1 : 0) + noise[i * d + x] }
+    }
+    var keys = [Float](repeating: 0, count: L * d)
+    for s in 0..<L {
+      for x in 0..<d { keys[s * d + x] = (x == 0 ? 0.2 * Float(s) : 0) + noise[(rows * H + s) * d + x] }
+    }
+    var kT = [Float](repeating: 0, count: d * keyStride), vByHead = [Float](repeating: 0, count: keyStride * d)
+    for s in 0..<L {
+      for x in 0..<d {
+        kT[(s / tile) * d * tile + x * tile + s % tile] = keys[s * d + x]
+        vByHead[s * d + x] = values[s * d + x]
+      }
+    }
+    var out = [Float](repeating: .nan, count: L * H * d)
+    var ledger = FlopLedger()
+    q.withUnsafeBufferPointer { qp in
+      kT.withUnsafeBufferPointer { kp in
+        vByHead.withUnsafeBufferPointer { vp in
+          out.withUnsafeMutableBufferPointer { op in
+            let inputs = AttentionInputs(
+              queries: qp.baseAddress!, keysT: kp.baseAddress!, valuesByHead: vp.baseAddress!, keys: kp.baseAddress!,
+              values: vp.baseAddress!, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
+            denseAttention(inputs, length: L, causal: true, tiling: .standard, output: op.baseAddress!, ledger: &ledger)
+          }
+        }
+      }
+    }
+    var worst = 0.0, largestScore = 0.0
+    for t in 0..<L {
+      for h in 0..<H {
+        let scores = (0...t).map { s in (0..<d).reduce(0.0) { $0 + Double(q[(t * H + h) * d + $1]) * Double(keys[s * d + $1]) } }
+        let m = scores.max()!
+        largestScore = max(largestScore, scores.map(abs).max()!)
+        let weights = scores.map { Foundation.exp($0 - m) }
+        let total = weights.reduce(0, +)
+        for x in 0..<d {
+          var ref = 0.0
+          for s in 0...t { ref += weights[s] / total * Double(values[s * d + x]) }
+          worst = max(worst, abs(Double(out[(t * H + h) * d + x]) - ref))
+        }
+      }
+    }
+    #expect(largestScore > 50)
+    #expect(worst <= 1e-6 * largestScore, "seed 31, d \(d): worst absolute error \(worst), largest |score| \(largestScore)")
+  }
+
   @Test func topKMatchesFullSortWithTies() {
     let rng = GSLRandom(seed: 5)
     let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)

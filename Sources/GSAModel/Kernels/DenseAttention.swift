@@ -33,22 +33,28 @@ struct AttentionInputs {
 }
 
 /// Dense causal softmax attention, tiled online softmax (flash-style): for each head and group of
-/// `denseRowGroup` (12) query rows, key tiles of `denseKeyTile` (64): S = Q·Kᵀ (6×16 register
-/// micro-kernels over Kᵀ), masked entries → −∞, running max m, α = exp(m_old − m_new),
-/// P = exp(S − m_new), l ← l·α + ΣP, O ← O·α + P·V; finally O/l. Memory O(L·d) (no L×L).
+/// `denseRowGroup` (12) query rows, key tiles of `denseTileKeys` (64): S = Q·Kᵀ (6×16 register
+/// micro-kernels over Kᵀ and the task's queries packed as 6-row panels), masked entries → −∞,
+/// running max m, α = exp(m_old − m_new), P = exp(S − m_new), l ← l·α + ΣP, O ← O·α + P·V;
+/// finally O/l. Memory O(L·d) (no L×L).
 ///
 /// Precision: float32 storage; dot products and P·V accumulate in float32 FMAs (in order of the
 /// head dimension and of the key tiles), the softmax max/sum are float32 with the online
 /// rescaling; errors measured against the float64 reference are ~1e-6 relative at L ≤ 10^3.
 ///
 /// Counts (executed), per tile of R rows × C keys: 4·d·R·C + 2·R·C + R·(d + 3) flops, R·C + R
-/// exps, R·C + R comparisons; per row group: R reciprocals and R·d multiplies.
+/// exps, R·C + R comparisons; per row group: R reciprocals and R·d multiplies. The R·(d + 3)
+/// flops and R exps are the eager online softmax's rescale of every row on every tile: a closed
+/// form, so `CostModel` predicts it exactly. The lazy kernel runs the rescale (and recomputes that
+/// row's C numerators) only on tiles that move a row's reference max, which depends on the data:
+/// those terms model that work rather than count it (a row spanning n tiles that re-bases once
+/// is counted n exps there; the kernel ran C + 1).
 func denseAttention(
   _ inputs: AttentionInputs, length L: Int, causal: Bool, tiling: KernelTiling, output: UnsafeMutablePointer<Float>,
   ledger: inout FlopLedger
 ) {
-  let R = tiling.denseRowGroup, C = tiling.denseKeyTile
-  precondition(R % 6 == 0 && C % 16 == 0, "dense tiles need 6 | rows and 16 | keys")
+  let R = tiling.denseRowGroup, C = denseTileKeys
+  precondition(R % 6 == 0 && tiling.denseKeyTile == C, "dense tiles need 6 | rows and \(denseTileKeys)-key tiles")
   let d = inputs.headDim
   let H = inputs.heads
   let group = H / inputs.kvHeads
@@ -72,11 +78,15 @@ func denseAttention(
     let firstGroup = blockIndex * perTask
     let taskGroups = min(groups, firstGroup + perTask) - firstGroup
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: R * C)
+    let probs = UnsafeMutablePointer<Float>.allocate(capacity: R * C)
     let accAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R * d)
     let mAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
     let lAll = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R)
+    let qPanels = UnsafeMutablePointer<Float>.allocate(capacity: taskGroups * R * d)
     defer {
+      qPanels.deallocate()
       scores.deallocate()
+      probs.deallocate()
       accAll.deallocate()
       mAll.deallocate()
       lAll.deallocate()
@@ -84,6 +94,17 @@ func denseAttention(
     accAll.initialize(repeating: 0, count: taskGroups * R * d)
     mAll.initialize(repeating: -.infinity, count: taskGroups * R)
     lAll.initialize(repeating: 0, count: taskGroups * R)
+    // The task's queries as 6-row panels (see `scoreTile6x16`): panel (group, block) element
+    // (x, i) = Q[row 6·block + i][x].
+    for local in 0..<taskGroups {
+      for block in 0..<(R / 6) {
+        let source = inputs.queries + ((firstGroup + local) * R + 6 * block) * ldq + h * d
+        let panel = qPanels + (local * (R / 6) + block) * 6 * d
+        for x in 0..<d {
+          for i in 0..<6 { panel[6 * x + i] = source[i * ldq + x] }
+        }
+      }
+    }
     func keyEnd(_ gi: Int) -> Int { causal ? roundUp(min(gi * R + R, L), C) : roundUp(L, C) }
     var counts = FlopCounts()
     let lastKey = keyEnd(firstGroup + taskGroups - 1)
@@ -95,9 +116,9 @@ func denseAttention(
         let m = mAll + local * R, l = lAll + local * R
         // S = Q·Kᵀ for the R × C tile.
         for block in 0..<(R / 6) {
-          let q = inputs.queries + (r0 + 6 * block) * ldq + h * d
+          let panel = qPanels + (local * (R / 6) + block) * 6 * d
           for chunk in 0..<(C / 16) {
-            dot6x16(q, ldq: ldq, kT + c0 * d + 16 * chunk, ldk: C, depth: d, scores + 6 * block * C + 16 * chunk, ldo: C)
+            scoreTile6x16(panel, kT + c0 * d + 16 * chunk, depth: d, scores + 6 * block * C + 16 * chunk)
           }
         }
         // Mask future keys and padding keys.
@@ -115,15 +136,12 @@ func denseAttention(
         // Online softmax with lazy rescaling: the row's reference max m changes only when a tile's
         // max exceeds it by more than `lazyRescaleMargin` (then O, l are rescaled by α = e^{m_old − m_new});
         // otherwise P = e^{S − m} ≤ e^{margin} with the old m (softmax is shift-invariant: O/l is the
-        // same, and l ≤ e^{margin}·L cannot overflow). P = 2^{(S − m)·log2e}.
+        // same, and l ≤ e^{margin}·L cannot overflow). P = 2^{(S − m)·log2e}. One pass computes P
+        // with the current m and the tile max together; the rare tile that moves m (the row's first
+        // tile, or a max jump beyond the margin) recomputes P from the unchanged S.
         for r in 0..<R {
           let row = scores + r * C
-          var mx = SIMD8<Float>(repeating: -.infinity)
-          for v in 0..<(C / 8) {
-            let x = loadV(row + 8 * v)
-            mx = mx.replacing(with: x, where: x .> mx)
-          }
-          let tileMax = horizontalMax(mx)
+          var (tileMax, sum) = exponentiateRow(row, keys: C, shift: m[r], into: probs + r * C)
           if tileMax > m[r] + lazyRescaleMargin {
             // m = −∞ (first tile of the row): α = 0 (O = 0, l = 0 so far).
             let alpha = m[r] == -.infinity ? 0 : Foundation.exp(m[r] - tileMax)
@@ -139,21 +157,16 @@ func denseAttention(
               acc[r * d + x] *= alpha
               x += 1
             }
+            (tileMax, sum) = exponentiateRow(row, keys: C, shift: tileMax, into: probs + r * C)
           }
-          // A row whose every key so far is masked keeps m = −∞; its P is exp2(−∞) = 0.
-          // (S − m)·log2e, not an FMA with −m·log2e: that product overflows for |m| > 2.3e38.
-          let shift = SIMD8<Float>(repeating: m[r] == -.infinity ? 0 : m[r])
-          let scale = SIMD8<Float>(repeating: log2e)
-          var sum = SIMD8<Float>()
-          for v in 0..<(C / 8) {
-            let p = exp2SoftmaxV((loadV(row + 8 * v) - shift) * scale)
-            storeV(p, row + 8 * v)
-            sum += p
-          }
-          l[r] += horizontalSum(sum)
+          l[r] += sum
         }
         // O += P·V.
-        accumulatePV(scores, ldp: C, rows: R, keys: C, vBase + c0 * ldv, ldv: ldv, depth: d, acc)
+        if d % 16 == 0 {
+          accumulatePVTile(probs, rows: R, vBase + c0 * ldv, depth: d, acc)
+        } else {
+          accumulatePV(probs, ldp: C, rows: R, keys: C, vBase + c0 * ldv, ldv: ldv, depth: d, acc)
+        }
         counts += denseTileCounts(rows: R, keys: C, headDim: d)
       }
       c0 += C
@@ -182,36 +195,62 @@ let log2e: Float = 1.442_695_04
 /// units): P ≤ e^8 ≈ 2981, so l = ΣP stays far from float32 overflow for any L ≤ 10^30.
 let lazyRescaleMargin: Float = 8
 
-/// out[r][c] = Σ_x q[r][x]·kT[x][c] for 6 rows × 16 columns (12 independent FMA chains: enough
-/// to cover FMA latency × throughput).
+/// Softmax numerators of one tile row: P = 2^{(S − shift)·log₂e} for the `denseTileKeys` scores S
+/// (masked ones −∞, giving P = 0) written to `p`; returns max S and ΣP. A shift of −∞ (a row with
+/// no unmasked key so far) is taken as 0: P is then a placeholder that the caller recomputes after
+/// re-basing the row on the returned max. (S − shift)·log₂e rather than an FMA with −shift·log₂e,
+/// which overflows for |shift| > 2.3e38.
+@_transparent
+func exponentiateRow(
+  _ scores: UnsafePointer<Float>, keys: Int, shift: Float, into p: UnsafeMutablePointer<Float>
+) -> (max: Float, sum: Float) {
+  let base = SIMD8<Float>(repeating: shift == -.infinity ? 0 : shift)
+  let scale = SIMD8<Float>(repeating: log2e)
+  var mx = SIMD8<Float>(repeating: -.infinity)
+  var sum = SIMD8<Float>()
+  for v in 0..<(keys / 8) {
+    let x = loadV(scores + 8 * v)
+    mx = mx.replacing(with: x, where: x .> mx)
+    let e = exp2SoftmaxV((x - base) * scale)
+    storeV(e, p + 8 * v)
+    sum += e
+  }
+  return (horizontalMax(mx), horizontalSum(sum))
+}
+
+/// Keys per dense tile. A constant, so the micro-kernels' strides are immediate offsets: with
+/// run-time strides the loops spent 8 integer instructions per 12 FMAs on addresses.
+let denseTileKeys = 64
+
+/// out[i][c] = Σ_x q[i][x]·kT[x][c] for 6 query rows × 16 keys (12 independent FMA chains: enough
+/// to cover FMA latency × throughput). `qPanel` holds the 6 rows interleaved (element (x, i) at
+/// 6·x + i, so each step broadcasts 6 adjacent floats); Kᵀ and `out` have row stride `denseTileKeys`.
 @inline(__always)
-func dot6x16(
-  _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, depth: Int, _ out: UnsafeMutablePointer<Float>,
-  ldo: Int
+func scoreTile6x16(
+  _ qPanel: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, depth: Int, _ out: UnsafeMutablePointer<Float>
 ) {
   var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
   var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
   var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
-  var kp = kT
-  // Row pointers advanced in step with x (no index arithmetic or overflow checks in the loop).
-  var q0 = q, q1 = q + ldq, q2 = q + 2 * ldq, q3 = q + 3 * ldq, q4 = q + 4 * ldq, q5 = q + 5 * ldq
+  var kp = kT, qp = qPanel
   for _ in 0..<depth {
     let b0 = loadV(kp), b1 = loadV(kp + 8)
-    var v = SIMD8<Float>(repeating: q0.pointee)
+    var v = SIMD8<Float>(repeating: qp[0])
     a00 = a00.addingProduct(v, b0); a01 = a01.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q1.pointee)
+    v = SIMD8<Float>(repeating: qp[1])
     a10 = a10.addingProduct(v, b0); a11 = a11.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q2.pointee)
+    v = SIMD8<Float>(repeating: qp[2])
     a20 = a20.addingProduct(v, b0); a21 = a21.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q3.pointee)
+    v = SIMD8<Float>(repeating: qp[3])
     a30 = a30.addingProduct(v, b0); a31 = a31.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q4.pointee)
+    v = SIMD8<Float>(repeating: qp[4])
     a40 = a40.addingProduct(v, b0); a41 = a41.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q5.pointee)
+    v = SIMD8<Float>(repeating: qp[5])
     a50 = a50.addingProduct(v, b0); a51 = a51.addingProduct(v, b1)
-    q0 += 1; q1 += 1; q2 += 1; q3 += 1; q4 += 1; q5 += 1
-    kp += ldk
+    qp += 6
+    kp += denseTileKeys
   }
+  let ldo = denseTileKeys
   storeV(a00, out); storeV(a01, out + 8)
   storeV(a10, out + ldo); storeV(a11, out + ldo + 8)
   storeV(a20, out + 2 * ldo); storeV(a21, out + 2 * ldo + 8)
@@ -220,32 +259,48 @@ func dot6x16(
   storeV(a50, out + 5 * ldo); storeV(a51, out + 5 * ldo + 8)
 }
 
-/// out[r][c] = Σ_x q[r][x]·kT[x][c] for 4 rows × 16 columns.
+/// acc[r][x] += Σ_c p[r][c]·v[c][x] for one dense tile: `rows` (a multiple of 6) rows of P with row
+/// stride `denseTileKeys` over `denseTileKeys` keys, V rows of `d` floats (16 | d), in 6 × 16
+/// register tiles (12 FMA chains; P's row offsets are immediates).
 @inline(__always)
-func dot4x16(
-  _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, depth: Int, _ out: UnsafeMutablePointer<Float>,
-  ldo: Int
+func accumulatePVTile(
+  _ p: UnsafePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, depth d: Int, _ acc: UnsafeMutablePointer<Float>
 ) {
-  var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-  var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-  let q0 = q, q1 = q0 + ldq, q2 = q1 + ldq, q3 = q2 + ldq
-  var kp = kT
-  for x in 0..<depth {
-    let b0 = loadV(kp), b1 = loadV(kp + 8)
-    var v = SIMD8<Float>(repeating: q0[x])
-    a00 = a00.addingProduct(v, b0); a01 = a01.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q1[x])
-    a10 = a10.addingProduct(v, b0); a11 = a11.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q2[x])
-    a20 = a20.addingProduct(v, b0); a21 = a21.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: q3[x])
-    a30 = a30.addingProduct(v, b0); a31 = a31.addingProduct(v, b1)
-    kp += ldk
+  let ldp = denseTileKeys
+  var r = 0
+  while r + 6 <= rows {
+    var x = 0
+    while x + 16 <= d {
+      let o = acc + r * d + x
+      var a00 = loadV(o), a01 = loadV(o + 8), a10 = loadV(o + d), a11 = loadV(o + d + 8)
+      var a20 = loadV(o + 2 * d), a21 = loadV(o + 2 * d + 8), a30 = loadV(o + 3 * d), a31 = loadV(o + 3 * d + 8)
+      var a40 = loadV(o + 4 * d), a41 = loadV(o + 4 * d + 8), a50 = loadV(o + 5 * d), a51 = loadV(o + 5 * d + 8)
+      var pp = p + r * ldp
+      var vp = v + x
+      for _ in 0..<denseTileKeys {
+        let v0 = loadV(vp), v1 = loadV(vp + 8)
+        var s = SIMD8<Float>(repeating: pp[0])
+        a00 = a00.addingProduct(s, v0); a01 = a01.addingProduct(s, v1)
+        s = SIMD8<Float>(repeating: pp[ldp])
+        a10 = a10.addingProduct(s, v0); a11 = a11.addingProduct(s, v1)
+        s = SIMD8<Float>(repeating: pp[2 * ldp])
+        a20 = a20.addingProduct(s, v0); a21 = a21.addingProduct(s, v1)
+        s = SIMD8<Float>(repeating: pp[3 * ldp])
+        a30 = a30.addingProduct(s, v0); a31 = a31.addingProduct(s, v1)
+        s = SIMD8<Float>(repeating: pp[4 * ldp])
+        a40 = a40.addingProduct(s, v0); a41 = a41.addingProduct(s, v1)
+        s = SIMD8<Float>(repeating: pp[5 * ldp])
+        a50 = a50.addingProduct(s, v0); a51 = a51.addingProduct(s, v1)
+        pp += 1
+        vp += d
+      }
+      storeV(a00, o); storeV(a01, o + 8); storeV(a10, o + d); storeV(a11, o + d + 8)
+      storeV(a20, o + 2 * d); storeV(a21, o + 2 * d + 8); storeV(a30, o + 3 * d); storeV(a31, o + 3 * d + 8)
+      storeV(a40, o + 4 * d); storeV(a41, o + 4 * d + 8); storeV(a50, o + 5 * d); storeV(a51, o + 5 * d + 8)
+      x += 16
+    }
+    r += 6
   }
-  storeV(a00, out); storeV(a01, out + 8)
-  storeV(a10, out + ldo); storeV(a11, out + ldo + 8)
-  storeV(a20, out + 2 * ldo); storeV(a21, out + 2 * ldo + 8)
-  storeV(a30, out + 3 * ldo); storeV(a31, out + 3 * ldo + 8)
 }
 
 /// acc[r][x] += Σ_c p[r][c]·v[c][x]: 6 rows × 16 columns register tiles (12 FMA chains), then

@@ -15,7 +15,8 @@ public struct KernelTiling: Sendable, Hashable, Codable {
   public var indexerQueryBlock: Int
   /// Dense attention: query rows per online-softmax group (a multiple of 6).
   public var denseRowGroup: Int
-  /// Dense attention: keys per online-softmax tile (a multiple of 16).
+  /// Dense attention: keys per online-softmax tile (the kernel is compiled for 64,
+  /// `denseTileKeys`: its micro-kernels' strides are constants).
   public var denseKeyTile: Int
   /// Dense attention: row groups per task.
   public var denseGroupsPerTask: Int
