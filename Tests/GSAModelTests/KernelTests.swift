@@ -47,19 +47,10 @@ import Testing
     let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / 8).map(Float.init)
     let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
     let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
-    var out = [Float](repeating: .nan, count: L * H * d)
-    var ledger = FlopLedger()
-    q.withUnsafeBufferPointer { qp in
-      keys.withUnsafeBufferPointer { kp in
-        values.withUnsafeBufferPointer { vp in
-          out.withUnsafeMutableBufferPointer { op in
-            let inputs = AttentionInputs(
-              queries: qp.baseAddress!, keysT: kp.baseAddress!, valuesByHead: vp.baseAddress!, keys: kp.baseAddress!,
-              values: vp.baseAddress!, keyStride: L, heads: H, kvHeads: Hkv, headDim: d)
-            sparseAttention(inputs, selection: selection, length: L, output: op.baseAddress!, ledger: &ledger)
-          }
-        }
-      }
+    let out = runAttentionKernel(
+      queries: q, keys: keys, values: values, keyStride: L, heads: H, kvHeads: Hkv, headDim: d, outputCount: L * H * d
+    ) { inputs, output, ledger in
+      sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &ledger)
     }
     var worst = 0.0
     // Every 7th query (all heads): the float64 reference dominates the test's time.
@@ -109,19 +100,11 @@ import Testing
         vByHead[s * d + x] = values[s * d + x]
       }
     }
-    var out = [Float](repeating: .nan, count: L * H * d)
-    var ledger = FlopLedger()
-    q.withUnsafeBufferPointer { qp in
-      kT.withUnsafeBufferPointer { kp in
-        vByHead.withUnsafeBufferPointer { vp in
-          out.withUnsafeMutableBufferPointer { op in
-            let inputs = AttentionInputs(
-              queries: qp.baseAddress!, keysT: kp.baseAddress!, valuesByHead: vp.baseAddress!, keys: kp.baseAddress!,
-              values: vp.baseAddress!, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
-            denseAttention(inputs, length: L, causal: true, tiling: .standard, output: op.baseAddress!, ledger: &ledger)
-          }
-        }
-      }
+    let out = runAttentionKernel(
+      queries: q, keys: kT, values: vByHead, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d,
+      outputCount: L * H * d
+    ) { inputs, output, ledger in
+      denseAttention(inputs, length: L, causal: true, tiling: .standard, output: output, ledger: &ledger)
     }
     var worst = 0.0, largestScore = 0.0
     for t in 0..<L {
@@ -214,4 +197,28 @@ import Testing
     #expect(worstExp <= 2.5e-7, "worst relative exp error \(worstExp)")
     #expect(worstSigmoid <= 3e-7, "worst relative sigmoid error \(worstSigmoid)")
   }
+}
+
+/// Runs an attention kernel on `AttentionInputs` over these arrays, with `keys` and `values` in
+/// both the dense slots (`keysT`, `valuesByHead`: pass them packed) and the sparse ones; returns
+/// the output, which starts as NaNs so that an unwritten element fails the caller's comparison.
+private func runAttentionKernel(
+  queries: [Float], keys: [Float], values: [Float], keyStride: Int, heads: Int, kvHeads: Int, headDim: Int,
+  outputCount: Int, _ kernel: (AttentionInputs, UnsafeMutablePointer<Float>, inout FlopLedger) -> Void
+) -> [Float] {
+  var out = [Float](repeating: .nan, count: outputCount)
+  var ledger = FlopLedger()
+  queries.withUnsafeBufferPointer { qp in
+    keys.withUnsafeBufferPointer { kp in
+      values.withUnsafeBufferPointer { vp in
+        out.withUnsafeMutableBufferPointer { op in
+          let inputs = AttentionInputs(
+            queries: qp.baseAddress!, keysT: kp.baseAddress!, valuesByHead: vp.baseAddress!, keys: kp.baseAddress!,
+            values: vp.baseAddress!, keyStride: keyStride, heads: heads, kvHeads: kvHeads, headDim: headDim)
+          kernel(inputs, op.baseAddress!, &ledger)
+        }
+      }
+    }
+  }
+  return out
 }

@@ -222,131 +222,87 @@ func exponentiateRow(
 /// run-time strides the loops spent 8 integer instructions per 12 FMAs on addresses.
 let denseTileKeys = 64
 
-/// out[i][c] = Σ_x q[i][x]·kT[x][c] for 6 query rows × 16 keys (12 independent FMA chains: enough
-/// to cover FMA latency × throughput). `qPanel` holds the 6 rows interleaved (element (x, i) at
-/// 6·x + i, so each step broadcasts 6 adjacent floats); Kᵀ and `out` have row stride `denseTileKeys`.
+/// The 6 × 16 register tile of both dense products (12 independent FMA chains: enough to cover
+/// FMA latency × throughput): c[i][0 ..< 16] (+)= Σ_{n < count} a[i·aRow + n·aStep]·b[n·bStep + 0 ..< 16]
+/// for i < 6, c with row stride `ldc`, starting from c's values when `accumulate`, else from 0.
+/// Inlined with constant `aRow`, `aStep` (and `bStep`), the six broadcasts and the loads are
+/// immediate offsets from two pointers: with run-time strides the loop spent 8 integer
+/// instructions per 12 FMAs on addresses.
 @inline(__always)
-func scoreTile6x16(
-  _ qPanel: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, depth: Int, _ out: UnsafeMutablePointer<Float>
+func multiplyAccumulate6x16(
+  _ a: UnsafePointer<Float>, aRow: Int, aStep: Int, _ b: UnsafePointer<Float>, bStep: Int, count: Int,
+  _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
   var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
   var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
   var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
-  var kp = kT, qp = qPanel
-  for _ in 0..<depth {
-    let b0 = loadV(kp), b1 = loadV(kp + 8)
-    var v = SIMD8<Float>(repeating: qp[0])
-    a00 = a00.addingProduct(v, b0); a01 = a01.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: qp[1])
-    a10 = a10.addingProduct(v, b0); a11 = a11.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: qp[2])
-    a20 = a20.addingProduct(v, b0); a21 = a21.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: qp[3])
-    a30 = a30.addingProduct(v, b0); a31 = a31.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: qp[4])
-    a40 = a40.addingProduct(v, b0); a41 = a41.addingProduct(v, b1)
-    v = SIMD8<Float>(repeating: qp[5])
-    a50 = a50.addingProduct(v, b0); a51 = a51.addingProduct(v, b1)
-    qp += 6
-    kp += denseTileKeys
+  if accumulate {
+    a00 = loadV(c); a01 = loadV(c + 8); a10 = loadV(c + ldc); a11 = loadV(c + ldc + 8)
+    a20 = loadV(c + 2 * ldc); a21 = loadV(c + 2 * ldc + 8); a30 = loadV(c + 3 * ldc); a31 = loadV(c + 3 * ldc + 8)
+    a40 = loadV(c + 4 * ldc); a41 = loadV(c + 4 * ldc + 8); a50 = loadV(c + 5 * ldc); a51 = loadV(c + 5 * ldc + 8)
   }
-  let ldo = denseTileKeys
-  storeV(a00, out); storeV(a01, out + 8)
-  storeV(a10, out + ldo); storeV(a11, out + ldo + 8)
-  storeV(a20, out + 2 * ldo); storeV(a21, out + 2 * ldo + 8)
-  storeV(a30, out + 3 * ldo); storeV(a31, out + 3 * ldo + 8)
-  storeV(a40, out + 4 * ldo); storeV(a41, out + 4 * ldo + 8)
-  storeV(a50, out + 5 * ldo); storeV(a51, out + 5 * ldo + 8)
+  var ap = a, bp = b
+  for _ in 0..<count {
+    let b0 = loadV(bp), b1 = loadV(bp + 8)
+    var s = SIMD8<Float>(repeating: ap[0])
+    a00 = a00.addingProduct(s, b0); a01 = a01.addingProduct(s, b1)
+    s = SIMD8<Float>(repeating: ap[aRow])
+    a10 = a10.addingProduct(s, b0); a11 = a11.addingProduct(s, b1)
+    s = SIMD8<Float>(repeating: ap[2 * aRow])
+    a20 = a20.addingProduct(s, b0); a21 = a21.addingProduct(s, b1)
+    s = SIMD8<Float>(repeating: ap[3 * aRow])
+    a30 = a30.addingProduct(s, b0); a31 = a31.addingProduct(s, b1)
+    s = SIMD8<Float>(repeating: ap[4 * aRow])
+    a40 = a40.addingProduct(s, b0); a41 = a41.addingProduct(s, b1)
+    s = SIMD8<Float>(repeating: ap[5 * aRow])
+    a50 = a50.addingProduct(s, b0); a51 = a51.addingProduct(s, b1)
+    ap += aStep
+    bp += bStep
+  }
+  storeV(a00, c); storeV(a01, c + 8); storeV(a10, c + ldc); storeV(a11, c + ldc + 8)
+  storeV(a20, c + 2 * ldc); storeV(a21, c + 2 * ldc + 8); storeV(a30, c + 3 * ldc); storeV(a31, c + 3 * ldc + 8)
+  storeV(a40, c + 4 * ldc); storeV(a41, c + 4 * ldc + 8); storeV(a50, c + 5 * ldc); storeV(a51, c + 5 * ldc + 8)
+}
+
+/// S[i][c] = Σ_x q[i][x]·kT[x][c] for 6 query rows × 16 keys. `qPanel` holds the 6 rows
+/// interleaved (element (x, i) at 6·x + i, so each step broadcasts 6 adjacent floats); Kᵀ and
+/// `out` have row stride `denseTileKeys`.
+@inline(__always)
+func scoreTile6x16(
+  _ qPanel: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, depth: Int, _ out: UnsafeMutablePointer<Float>
+) {
+  multiplyAccumulate6x16(
+    qPanel, aRow: 1, aStep: 6, kT, bStep: denseTileKeys, count: depth, out, ldc: denseTileKeys, accumulate: false)
 }
 
 /// acc[r][x] += Σ_c p[r][c]·v[c][x] for one dense tile: `rows` (a multiple of 6) rows of P with row
 /// stride `denseTileKeys` over `denseTileKeys` keys, V rows of `d` floats (16 | d), in 6 × 16
-/// register tiles (12 FMA chains; P's row offsets are immediates).
+/// register tiles.
 @inline(__always)
 func accumulatePVTile(
   _ p: UnsafePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, depth d: Int, _ acc: UnsafeMutablePointer<Float>
 ) {
-  let ldp = denseTileKeys
   var r = 0
   while r + 6 <= rows {
     var x = 0
     while x + 16 <= d {
-      let o = acc + r * d + x
-      var a00 = loadV(o), a01 = loadV(o + 8), a10 = loadV(o + d), a11 = loadV(o + d + 8)
-      var a20 = loadV(o + 2 * d), a21 = loadV(o + 2 * d + 8), a30 = loadV(o + 3 * d), a31 = loadV(o + 3 * d + 8)
-      var a40 = loadV(o + 4 * d), a41 = loadV(o + 4 * d + 8), a50 = loadV(o + 5 * d), a51 = loadV(o + 5 * d + 8)
-      var pp = p + r * ldp
-      var vp = v + x
-      for _ in 0..<denseTileKeys {
-        let v0 = loadV(vp), v1 = loadV(vp + 8)
-        var s = SIMD8<Float>(repeating: pp[0])
-        a00 = a00.addingProduct(s, v0); a01 = a01.addingProduct(s, v1)
-        s = SIMD8<Float>(repeating: pp[ldp])
-        a10 = a10.addingProduct(s, v0); a11 = a11.addingProduct(s, v1)
-        s = SIMD8<Float>(repeating: pp[2 * ldp])
-        a20 = a20.addingProduct(s, v0); a21 = a21.addingProduct(s, v1)
-        s = SIMD8<Float>(repeating: pp[3 * ldp])
-        a30 = a30.addingProduct(s, v0); a31 = a31.addingProduct(s, v1)
-        s = SIMD8<Float>(repeating: pp[4 * ldp])
-        a40 = a40.addingProduct(s, v0); a41 = a41.addingProduct(s, v1)
-        s = SIMD8<Float>(repeating: pp[5 * ldp])
-        a50 = a50.addingProduct(s, v0); a51 = a51.addingProduct(s, v1)
-        pp += 1
-        vp += d
-      }
-      storeV(a00, o); storeV(a01, o + 8); storeV(a10, o + d); storeV(a11, o + d + 8)
-      storeV(a20, o + 2 * d); storeV(a21, o + 2 * d + 8); storeV(a30, o + 3 * d); storeV(a31, o + 3 * d + 8)
-      storeV(a40, o + 4 * d); storeV(a41, o + 4 * d + 8); storeV(a50, o + 5 * d); storeV(a51, o + 5 * d + 8)
+      multiplyAccumulate6x16(
+        p + r * denseTileKeys, aRow: denseTileKeys, aStep: 1, v + x, bStep: d, count: denseTileKeys, acc + r * d + x,
+        ldc: d, accumulate: true)
       x += 16
     }
     r += 6
   }
 }
 
-/// acc[r][x] += Σ_c p[r][c]·v[c][x]: 6 rows × 16 columns register tiles (12 FMA chains), then
-/// 2 × 32, 8-wide and scalar tails.
+/// acc[r][x] += Σ_c p[r][c]·v[c][x] for head dimensions not a multiple of 16 (`accumulatePVTile`
+/// takes the others): 2 × 32 register tiles, then 8-wide and scalar tails.
 @inline(__always)
 func accumulatePV(
   _ p: UnsafePointer<Float>, ldp: Int, rows: Int, keys: Int, _ v: UnsafePointer<Float>, ldv: Int, depth d: Int,
   _ acc: UnsafeMutablePointer<Float>
 ) {
   var r = 0
-  if d % 16 == 0 {
-    while r + 6 <= rows {
-      var x = 0
-      while x + 16 <= d {
-        let o = acc + r * d + x
-        var a00 = loadV(o), a01 = loadV(o + 8), a10 = loadV(o + d), a11 = loadV(o + d + 8)
-        var a20 = loadV(o + 2 * d), a21 = loadV(o + 2 * d + 8), a30 = loadV(o + 3 * d), a31 = loadV(o + 3 * d + 8)
-        var a40 = loadV(o + 4 * d), a41 = loadV(o + 4 * d + 8), a50 = loadV(o + 5 * d), a51 = loadV(o + 5 * d + 8)
-        var p0 = p + r * ldp
-        var p1 = p0 + ldp, p2 = p0 + 2 * ldp, p3 = p0 + 3 * ldp, p4 = p0 + 4 * ldp, p5 = p0 + 5 * ldp
-        var vp = v + x
-        for _ in 0..<keys {
-          let v0 = loadV(vp), v1 = loadV(vp + 8)
-          var s = SIMD8<Float>(repeating: p0.pointee)
-          a00 = a00.addingProduct(s, v0); a01 = a01.addingProduct(s, v1)
-          s = SIMD8<Float>(repeating: p1.pointee)
-          a10 = a10.addingProduct(s, v0); a11 = a11.addingProduct(s, v1)
-          s = SIMD8<Float>(repeating: p2.pointee)
-          a20 = a20.addingProduct(s, v0); a21 = a21.addingProduct(s, v1)
-          s = SIMD8<Float>(repeating: p3.pointee)
-          a30 = a30.addingProduct(s, v0); a31 = a31.addingProduct(s, v1)
-          s = SIMD8<Float>(repeating: p4.pointee)
-          a40 = a40.addingProduct(s, v0); a41 = a41.addingProduct(s, v1)
-          s = SIMD8<Float>(repeating: p5.pointee)
-          a50 = a50.addingProduct(s, v0); a51 = a51.addingProduct(s, v1)
-          p0 += 1; p1 += 1; p2 += 1; p3 += 1; p4 += 1; p5 += 1
-          vp += ldv
-        }
-        storeV(a00, o); storeV(a01, o + 8); storeV(a10, o + d); storeV(a11, o + d + 8)
-        storeV(a20, o + 2 * d); storeV(a21, o + 2 * d + 8); storeV(a30, o + 3 * d); storeV(a31, o + 3 * d + 8)
-        storeV(a40, o + 4 * d); storeV(a41, o + 4 * d + 8); storeV(a50, o + 5 * d); storeV(a51, o + 5 * d + 8)
-        x += 16
-      }
-      r += 6
-    }
-  }
   while r + 2 <= rows {
     var x = 0
     while x + 32 <= d {
