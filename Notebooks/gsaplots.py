@@ -21,7 +21,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # gsa-theory plot-data
+PERFORMANCE_SCHEMA_VERSION = 2  # gsa-bench --json (PerformanceJSON.schemaVersion)
 _HERE = Path(__file__).resolve().parent
 
 # Colours per variant, shared by every figure so a variant looks the same everywhere.
@@ -54,7 +55,7 @@ def performance_data() -> dict | None:
             raise FileNotFoundError(message)
         print(message)
         return None
-    return _check_schema(json.loads(path.read_text()), path)
+    return _check_schema(json.loads(path.read_text()), path, PERFORMANCE_SCHEMA_VERSION)
 
 
 def manifest() -> dict:
@@ -64,10 +65,10 @@ def manifest() -> dict:
     return _check_schema(json.loads(path.read_text()), path)
 
 
-def _check_schema(document: dict, path: Path) -> dict:
+def _check_schema(document: dict, path: Path, expected: int = SCHEMA_VERSION) -> dict:
     version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"{path}: schema_version {version!r}, these notebooks read {SCHEMA_VERSION}")
+    if version != expected:
+        raise ValueError(f"{path}: schema_version {version!r}, these notebooks read {expected}")
     return document
 
 

@@ -40,7 +40,6 @@ import gsaplots as gp
 
 gp.setup()
 perf = gp.performance_data()
-FLOAT_BYTES = 4  # float32 storage everywhere
 
 
 def tokens(x, _=None):
@@ -57,12 +56,6 @@ def best(timing):
     return float(min(timing["seconds"]))
 
 
-def gathered_bytes(L, k, kv_heads, head_dim):
-    """K and V rows the sparse core gathers: Σ_t min(k, t + 1) · H_kv · d_h · 4 B · 2 (as gsa-bench)."""
-    selected = max(0, L - k) * k + min(L, k) * (min(L, k) + 1) / 2
-    return selected * kv_heads * head_dim * FLOAT_BYTES * 2
-
-
 if perf is not None:
     options, roofline = perf["options"], perf["roofline"]
     peak = roofline["peak_flops_per_second"]  # the best repeat, as in the markdown's percentages
@@ -75,7 +68,9 @@ if perf is not None:
 # %% [markdown]
 # ## The kernels measured
 # One record per kernel and length: executed FLOPs from the kernel's own ledger, wall seconds of every repeat.
-# The byte model below turns each record's shape into an arithmetic-intensity *range* for the roofline:
+# A byte model turns each record's shape into an arithmetic-intensity *range* for the roofline. It is
+# `TrafficModel` (Sources/GSATheory/TrafficModel.swift, tested against brute-force counts); gsa-bench writes its
+# bounds for every probe timing to the JSON's `traffic_bytes`:
 #
 # - **compulsory traffic** (the highest intensity): every operand read once from memory and every result written once.
 #   Dense core: Q and O (L·H·d_h floats each), K and V (L·H_kv·d_h each). Indexer: the indexer queries (L·H_I·d_I),
@@ -83,42 +78,20 @@ if perf is not None:
 # - **no cache reuse** (the lowest intensity): what the kernels stream if nothing stays in cache between their tiles.
 #   Dense core: each row group of `dense_row_group` queries re-reads K and V of its causal keys, per head.
 #   Indexer: each query block of `indexer_query_block` queries re-reads its causal keys, and writes a 4-byte score per
-#   causal pair into the block's score buffer (read once more by the top-k selection).
+#   causal pair into the block's score buffer (read once more by the top-k selection). Sparse core: Q, O and the index
+#   lists, and every selected key's K and V rows gathered per query (against K and V once for compulsory traffic).
 #
-# The tile sizes come from the JSON's `kernel_tiling`; the truth lies between the two bounds (caches hold part of
-# the re-reads).
+# The truth lies between the two bounds (caches hold part of the re-reads).
 
 # %%
 if perf is not None:
-    tiling = perf["kernel_tiling"]
     dense_shape = perf["dense_core_shape"]
+    traffic = perf["traffic_bytes"]
 
-    def causal_keys_per_block(L, block):
-        """Σ over blocks of `block` queries of the causal keys the block sees (its last query's t + 1)."""
-        ends = np.minimum(np.arange(block, L + block, block), L)
-        return float(ends.sum())
-
-    def dense_bytes(L):
-        H, Hkv, d = dense_shape["heads"], dense_shape["kv_heads"], dense_shape["head_dim"]
-        compulsory = FLOAT_BYTES * (2 * L * H * d + 2 * L * Hkv * d)
-        streamed = FLOAT_BYTES * (2 * L * H * d + H * 2 * d * causal_keys_per_block(L, tiling["dense_row_group"]))
-        return compulsory, streamed
-
-    def indexer_bytes(L, heads, dim, select):
-        inputs = FLOAT_BYTES * (L * heads * dim + L * dim + L * heads)
-        pairs = L * (L + 1) / 2
-        k = options["k"]
-        outputs = 4 * sum(min(k, t + 1) for t in range(L)) if select else 0
-        compulsory = inputs + outputs
-        keys = FLOAT_BYTES * dim * causal_keys_per_block(L, tiling["indexer_query_block"])
-        scores = FLOAT_BYTES * pairs * (2 if select else 1)
-        return compulsory, inputs + keys + scores + outputs
-
-    def sparse_bytes(L, kv_heads):
-        H, d = 8, 64  # the probe's shape (PerformanceBenchmark)
-        qo = FLOAT_BYTES * 2 * L * H * d
-        compulsory = qo + FLOAT_BYTES * 2 * L * kv_heads * d + 4 * sum(min(options["k"], t + 1) for t in range(L))
-        return compulsory, qo + gathered_bytes(L, options["k"], kv_heads, d)
+    def bounds(entries, L):
+        """(compulsory, no-reuse) bytes of the `TrafficModel` entry for length L."""
+        entry = next(e for e in entries if e["length"] == L)
+        return entry["compulsory"], entry["no_reuse"]
 
     def record(name, L, timing, family, bytes_range):
         flops = timing["ledger"]["executed"]["total"]["flops"]
@@ -130,17 +103,19 @@ if perf is not None:
     kernels = []
     for t in perf["dense_core"]:
         kernels.append(record(f"dense core H {dense_shape['heads']} × d_h {dense_shape['head_dim']}", t["length"], t,
-                              "dense", dense_bytes(t["length"])))
-    for probe in perf["indexers"]:
+                              "dense", bounds(traffic["dense_core"], t["length"])))
+    for probe, probe_traffic in zip(perf["indexers"], traffic["indexers"]):
         shape = f"H_I {probe['indexer_heads']} × d_I {probe['indexer_dim']}"
-        for key, label, select in (("scores", "scores", False), ("with_selection", f"+ top-{options['k']}", True)):
+        for key, label in (("scores", "scores"), ("with_selection", f"+ top-{options['k']}")):
             for t in probe[key]:
                 kernels.append(record(f"indexer {shape} {label}", t["length"], t, "indexer",
-                                      indexer_bytes(t["length"], probe["indexer_heads"], probe["indexer_dim"], select)))
-    for probe in perf.get("sparse_cores", []):
+                                      bounds(probe_traffic[key], t["length"])))
+    sparse_shape = perf["sparse_core_shape"]
+    for probe, probe_traffic in zip(perf.get("sparse_cores", []), traffic["sparse_cores"]):
         for t in probe["timings"]:
-            kernels.append(record(f"sparse core H 8 × d_h 64, H_kv {probe['kv_heads']}", t["length"], t, "sparse",
-                                  sparse_bytes(t["length"], probe["kv_heads"])))
+            kernels.append(record(f"sparse core H {sparse_shape['heads']} × d_h {sparse_shape['head_dim']}, "
+                                  f"H_kv {probe['kv_heads']}", t["length"], t, "sparse",
+                                  bounds(probe_traffic["timings"], t["length"])))
     names = list(dict.fromkeys(k["name"] for k in kernels))
     colors = dict(zip(names, plt.cm.tab10(np.arange(len(names)))))
     for k in kernels:
@@ -236,20 +211,15 @@ if perf is not None:
 # of the layers' useful FLOPs (the ledger, equal to the cost model), the ratio with exp/sigmoid evaluations and
 # top-k comparisons counted as one operation each, and the roofline bound: dense at peak FLOP/s against GSA's indexer
 # at peak FLOP/s plus its sparse core at max(FLOPs / peak, compulsory bytes (K and V once) / bandwidth), top-k free — the
-# best speedup any kernels could reach here. The band is the issue-3 target (within 25% of the FLOP prediction).
+# best speedup any kernels could reach here (all four from the JSON's `speedup`, `PerformanceBenchmark.speedup`). The band is the issue-3 target (within 25% of the FLOP prediction).
 # *Left*: the same over L. Layer A is only timed at `speedup_length`, so the curve uses the dense-core probe (the same
 # H × d_h attention, alone) as the dense time and its useful FLOPs as the dense work; the star is the whole-layer pair.
 
 
 # %%
-def useful_ops(counts):
-    return counts["flops"] + counts["transcendentals"] + counts["comparisons"]
-
-
 if perf is not None:
     gsa = {p["length"]: p for p in perf["gsa"]["points"]}
     dense_core = {t["length"]: t for t in perf["dense_core"]}
-    dense_layer = {p["length"]: p for p in perf["dense_layer"]["points"]}
     Ls = sorted(set(gsa) & set(dense_core))
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw=dict(width_ratios=[1.6, 1]))
     measured = [best(dense_core[L]) / best(gsa[L]) for L in Ls]
@@ -260,19 +230,10 @@ if perf is not None:
                     label="±25% of the prediction")
     ax.plot(Ls, measured, "o--", color="black", mfc="none", ms=7, label="measured, dense core probe / layer B")
     L0 = options["speedup_length"]
-    if L0 in dense_layer and L0 in gsa:
-        a, b = dense_layer[L0], gsa[L0]
-        layer_measured = best(a) / best(b)
-        layer_flops = a["counted"]["useful"]["total"]["flops"] / b["counted"]["useful"]["total"]["flops"]
-        layer_ops = useful_ops(a["counted"]["useful"]["total"]) / useful_ops(b["counted"]["useful"]["total"])
-        useful_b = b["counted"]["useful"]
-        dense_ideal = a["counted"]["useful"]["total"]["flops"] / peak
-        indexer_ideal = (useful_b["indexer"]["flops"] + useful_b["projections"]["flops"]) / peak
-        gsa_config = perf["gsa"]["config"]
-        # Compulsory DRAM traffic of the sparse core: K and V read once (its gathers can hit L3).
-        compulsory_bytes = L0 * gsa_config["kv_heads"] * gsa_config["head_dim"] * 4 * 2
-        sparse_ideal = max(useful_b["attention"]["flops"] / peak, compulsory_bytes / bandwidth)
-        layer_bound = dense_ideal / (indexer_ideal + sparse_ideal)
+    speedup = perf["speedup"]  # PerformanceBenchmark.speedup, computed by gsa-bench; null without layer A at L0
+    if speedup is not None:
+        layer_measured, layer_flops = speedup["measured"], speedup["flop_predicted"]
+        layer_ops, layer_bound = speedup["operation_predicted"], speedup["roofline_bound"]
         ax.plot([L0], [layer_measured], "*", color="black", ms=15, label=f"measured, whole layers A / B (L = {tokens(L0)})")
         bars = [("measured\nT_A / T_B", layer_measured, "black"),
                 ("FLOP-\npredicted", layer_flops, gp.VARIANT_COLORS["gsa"]),

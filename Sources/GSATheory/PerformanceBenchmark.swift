@@ -86,12 +86,18 @@ public enum PerformanceBenchmark {
   /// The fixed-k GSA configuration of series B (or C with `tinyCore`).
   public static func gsaConfig(_ o: Options, tinyCore: Bool) -> LayerConfig {
     LayerConfig(
-      modelDim: 16, heads: tinyCore ? 1 : 8, kvHeads: tinyCore ? 1 : 8, headDim: tinyCore ? 2 : 64,
+      modelDim: 16, heads: tinyCore ? 1 : probeHeads, kvHeads: tinyCore ? 1 : probeHeads, headDim: tinyCore ? 2 : probeHeadDim,
       indexerHeads: o.indexerHeads, indexerDim: o.indexerDim, kBase: o.k, kMin: o.k, kMax: o.k, kRule: .fixed)
   }
 
+  /// The attention shape of every probe and layer: H heads of dimension d_h (the dense core and
+  /// layers over H_kv = H, the sparse core over each of `sparseKvHeads`).
+  public static let probeHeads = 8, probeHeadDim = 64
+
   public static func denseConfig(_ o: Options) -> LayerConfig {
-    LayerConfig(modelDim: 16, heads: 8, kvHeads: 8, headDim: 64, indexerHeads: 1, indexerDim: 1, kBase: 1, kMin: 1, kMax: 1)
+    LayerConfig(
+      modelDim: 16, heads: probeHeads, kvHeads: probeHeads, headDim: probeHeadDim, indexerHeads: 1, indexerDim: 1, kBase: 1,
+      kMin: 1, kMax: 1)
   }
 
   public static func run(_ o: Options, progress: (String) -> Void = { _ in }) throws(ConfigError) -> Result {
@@ -102,7 +108,7 @@ public enum PerformanceBenchmark {
     let lengths = Array(Set(o.fitLengths + o.denseLengths + [o.speedupLength])).sorted()
     let rounds = o.repeats + 1
     let denseCore = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "dense core") { l in
-      KernelProbe.denseCore(length: l, heads: 8, kvHeads: 8, headDim: 64, seed: o.seed, repeats: 1)
+      KernelProbe.denseCore(length: l, heads: probeHeads, kvHeads: probeHeads, headDim: probeHeadDim, seed: o.seed, repeats: 1)
     }
     var indexers = [IndexerProbe]()
     for (heads, dim) in [(o.indexerHeads, o.indexerDim), (4, 64)] {
@@ -120,14 +126,15 @@ public enum PerformanceBenchmark {
     var sparseCores = [SparseProbe]()
     for kvHeads in o.sparseKvHeads {
       let timings = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "sparse core H_kv \(kvHeads)") { l in
-        KernelProbe.sparseCore(length: l, heads: 8, kvHeads: kvHeads, headDim: 64, k: o.k, seed: o.seed, repeats: 1)
+        KernelProbe.sparseCore(length: l, heads: probeHeads, kvHeads: kvHeads, headDim: probeHeadDim, k: o.k, seed: o.seed, repeats: 1)
       }
       sparseCores.append(SparseProbe(kvHeads: kvHeads, timings: timings))
     }
     var sparseAsymptotic = [Int: KernelProbe.Timing]()
     for l in o.sparseAsymptoticLengths {
       progress("sparse core H_kv 8 L=\(l) (asymptotic)")
-      sparseAsymptotic[l] = KernelProbe.sparseCore(length: l, heads: 8, kvHeads: 8, headDim: 64, k: o.k, seed: o.seed, repeats: 1)
+      sparseAsymptotic[l] = KernelProbe.sparseCore(
+        length: l, heads: probeHeads, kvHeads: probeHeads, headDim: probeHeadDim, k: o.k, seed: o.seed, repeats: 1)
     }
     func series(_ name: String, _ config: LayerConfig, _ variant: Variant, _ lengths: [Int]) throws(ConfigError) -> Series {
       // `configured(for:)` only flips gates and activation; sizes stay as given.
@@ -171,22 +178,6 @@ public enum PerformanceBenchmark {
 }
 
 extension PerformanceBenchmark {
-  /// Bytes the sparse core gathers at length L with k keys per query (k_t = min(k, t + 1)): each
-  /// selected key's K and V rows of the kv head, float32, read once per query (no reuse between
-  /// queries: random selections have none). Σ_t k_t · H_kv · d_h · 4 · 2.
-  public static func sparseGatherBytes(length L: Int, k: Int, kvHeads: Int, headDim: Int) -> Double {
-    let full = max(0, L - k)  // queries t ≥ k − 1 … keep k keys; the first k queries keep t + 1
-    let early = min(L, k)
-    let selected = Double(full) * Double(k) + Double(early) * Double(early + 1) / 2
-    return selected * Double(kvHeads * headDim) * 4 * 2
-  }
-
-  /// The sparse core's compulsory DRAM traffic at length L: K and V of every kv head read once
-  /// (float32), L · H_kv · d_h · 4 · 2 bytes; the kernel's gathers beyond it can be cache hits.
-  public static func sparseCompulsoryBytes(length L: Int, kvHeads: Int, headDim: Int) -> Double {
-    Double(L) * Double(kvHeads * headDim) * 4 * 2
-  }
-
   /// Roofline lower bounds on time (seconds) at a measured peak FLOP/s and bandwidth: a
   /// compute-bound kernel needs F/peak, a gather-bound one B/bandwidth, a kernel both max of the two.
   public struct RooflineBound: Sendable {
@@ -199,6 +190,45 @@ extension PerformanceBenchmark {
     public func seconds(flops: Double, bytes: Double = 0) -> Double {
       max(flops / peakFlopsPerSecond, bytes / bytesPerSecond)
     }
+  }
+}
+
+extension PerformanceBenchmark {
+  /// GSA over dense at one length, whole layers: the measured speedup (best times) against the
+  /// FLOP prediction (useful FLOPs: the ledger, equal to `CostModel`), the same with exps, sigmoids
+  /// and comparisons counted as one operation each, and the roofline bound. The bound puts every
+  /// kernel at peak FLOP/s or at the triad bandwidth on its compulsory DRAM traffic, whichever is
+  /// slower (dense: its FLOPs; gsa: the indexer and projection FLOPs plus the sparse core's FLOPs
+  /// or K and V read once), with top-k, sigmoids and exps free: a lower bound on each time, so
+  /// their ratio bounds the speedup any kernels could reach on this machine.
+  public struct SpeedupSummary: Sendable {
+    public let length: Int
+    public let measured: Double
+    public let flopPredicted: Double
+    public let operationPredicted: Double
+    public let denseBoundSeconds: Double
+    public let gsaBoundSeconds: Double
+    public var rooflineBound: Double { denseBoundSeconds / gsaBoundSeconds }
+    /// measured / FLOP-predicted − 1.
+    public var deviation: Double { measured / flopPredicted - 1 }
+  }
+
+  /// The summary of a dense point `a` and a gsa point `b` at the same length (`config`: b's).
+  public static func speedup(
+    dense a: SweepPoint, gsa b: SweepPoint, config: LayerConfig, roofline: RooflineBound
+  )
+    -> SpeedupSummary
+  {
+    let useful = b.counted.useful
+    let sparseBytes = TrafficModel.keyValueBytes(length: b.length, kvHeads: config.kvHeads, headDim: config.headDim)
+    return SpeedupSummary(
+      length: b.length, measured: a.bestSeconds / b.bestSeconds,
+      flopPredicted: Double(a.counted.usefulTotal.flops) / Double(b.counted.usefulTotal.flops),
+      operationPredicted: SweepAnalysis.operations(a.counted.usefulTotal)
+        / SweepAnalysis.operations(b.counted.usefulTotal),
+      denseBoundSeconds: roofline.seconds(flops: Double(a.counted.usefulTotal.flops)),
+      gsaBoundSeconds: roofline.seconds(flops: Double(useful[.indexer].flops + useful[.projections].flops))
+        + roofline.seconds(flops: Double(useful[.attention].flops), bytes: sparseBytes))
   }
 }
 

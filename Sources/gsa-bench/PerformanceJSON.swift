@@ -23,7 +23,7 @@ indirect enum PerformanceJSON: Sendable {
   case array([PerformanceJSON])
   case object([(String, PerformanceJSON)])
 
-  static let schemaVersion = 1
+  static let schemaVersion = 2
 
   /// Pretty-printed with 2-space indentation; arrays of scalars and objects of at most four
   /// scalars stay on one line.
@@ -236,8 +236,14 @@ extension PerformanceJSON {
             ("causal", .bool(dense.causal)),
           ])
         ),
+        (
+          "sparse_core_shape",
+          .object([("heads", .int(PerformanceBenchmark.probeHeads)), ("head_dim", .int(PerformanceBenchmark.probeHeadDim))])
+        ),
         ("load_averages", .object([("before", loads[0]), ("after", loads[1])])),
       ] + measured + [
+        ("traffic_bytes", trafficBytes(result)),
+        ("speedup", speedup(result)),
         (
           "verdicts",
           .array(
@@ -248,6 +254,72 @@ extension PerformanceJSON {
         // Signs of contention (`PerformanceBenchmark.disturbances`); empty for a clean run.
         ("disturbances", .array(disturbances.map { .string($0) })),
       ])
+  }
+
+  /// `TrafficModel` bounds of every probe timing, in the probes' own structure: `dense_core`,
+  /// `indexers` (`scores`, `with_selection`), `sparse_cores`, each a length-sorted array of
+  /// `{length, compulsory, no_reuse}` (bytes).
+  static func trafficBytes(_ result: PerformanceBenchmark.Result) -> PerformanceJSON {
+    let o = result.options
+    let dense = PerformanceBenchmark.denseConfig(o)
+    let tiling = KernelTiling.standard
+    func perLength<T>(_ timings: [Int: T], _ bounds: (Int) -> TrafficBounds) -> PerformanceJSON {
+      .encode(Dictionary(uniqueKeysWithValues: timings.keys.map { ($0, bounds($0)) }))
+    }
+    return .object([
+      (
+        "dense_core",
+        perLength(result.denseCore) { L in
+          TrafficModel.denseCore(
+            length: L, heads: dense.heads, kvHeads: dense.kvHeads, headDim: dense.headDim, rowGroup: tiling.denseRowGroup)
+        }
+      ),
+      (
+        "indexers",
+        .array(
+          result.indexers.map { probe in
+            func bounds(_ select: Bool) -> (Int) -> TrafficBounds {
+              { L in
+                TrafficModel.indexer(
+                  length: L, heads: probe.indexerHeads, dim: probe.indexerDim, queryBlock: tiling.indexerQueryBlock, k: o.k,
+                  select: select)
+              }
+            }
+            return .object([
+              ("indexer_heads", .int(probe.indexerHeads)), ("indexer_dim", .int(probe.indexerDim)),
+              ("scores", perLength(probe.scores, bounds(false))),
+              ("with_selection", perLength(probe.withSelection, bounds(true))),
+            ])
+          })
+      ),
+      (
+        "sparse_cores",
+        .array(
+          result.sparseCores.map { probe in
+            .object([
+              ("kv_heads", .int(probe.kvHeads)),
+              (
+                "timings",
+                perLength(probe.timings) { L in
+                  TrafficModel.sparseCore(
+                    length: L, heads: PerformanceBenchmark.probeHeads, kvHeads: probe.kvHeads,
+                    headDim: PerformanceBenchmark.probeHeadDim, k: o.k)
+                }
+              ),
+            ])
+          })
+      ),
+    ])
+  }
+
+  /// `PerformanceBenchmark.speedup` at the options' speedup length, or null when a layer was not
+  /// timed there.
+  static func speedup(_ result: PerformanceBenchmark.Result) -> PerformanceJSON {
+    let L0 = result.options.speedupLength
+    guard let a = result.denseLayer.point(L0), let b = result.gsa.point(L0) else { return .null }
+    let s = PerformanceBenchmark.speedup(
+      dense: a, gsa: b, config: result.gsa.config, roofline: PerformanceBenchmark.RooflineBound(result.roofline))
+    return reflected(s).adding([("roofline_bound", .number(s.rooflineBound)), ("deviation", .number(s.deviation))])
   }
 
   /// Writes the document whole or not at all (temporary file in the same directory, then rename).

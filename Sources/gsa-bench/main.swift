@@ -72,7 +72,6 @@ let peak = result.roofline.peakFlopsPerSecond
 let cores = result.roofline.threads
 func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
-func ops(_ c: FlopCounts) -> Double { Double(c.flops + c.transcendentals + c.comparisons) }
 
 var md = [String]()
 var verdicts = [(String, String, String)]()  // target, measured, verdict
@@ -189,7 +188,7 @@ for probe in result.sparseCores {
   for l in options.fitLengths + (options.fitLengths.contains(options.speedupLength) ? [] : [options.speedupLength]) {
     guard let p = probe.timings[l] else { continue }
     let flops = Double(p.ledger.useful.total.flops)
-    let bytes = PerformanceBenchmark.sparseGatherBytes(length: l, k: options.k, kvHeads: probe.kvHeads, headDim: 64)
+    let bytes = TrafficModel.gatherBytes(length: l, k: options.k, kvHeads: probe.kvHeads, headDim: PerformanceBenchmark.probeHeadDim)
     let floor = bytes / bound.bytesPerSecond
     md.append(
       "| \(probe.kvHeads) | \(l) | \(g(flops)) | \(g(bytes)) | \(g(p.bestSeconds)) | \(g(p.medianSeconds)) | \(g(flops / p.bestSeconds / 1e9)) | \(g(bytes / p.bestSeconds / 1e9)) | \(g(floor)) | \(g(p.bestSeconds / floor, 3)) |"
@@ -202,10 +201,8 @@ md.append("")
 md.append("## GSA over dense at L = \(options.speedupLength), k = \(options.k) fixed (whole layers, H 8 × d_h 64, D 16: dense A vs gsa B)")
 md.append("")
 if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.point(options.speedupLength) {
-  let measured = a.bestSeconds / b.bestSeconds
-  let predictedFlops = Double(a.counted.usefulTotal.flops) / Double(b.counted.usefulTotal.flops)
-  let predictedOps = ops(a.counted.usefulTotal) / ops(b.counted.usefulTotal)
-  let deviation = measured / predictedFlops - 1
+  let speedup = PerformanceBenchmark.speedup(dense: a, gsa: b, config: result.gsa.config, roofline: bound)
+  let measured = speedup.measured, predictedFlops = speedup.flopPredicted, deviation = speedup.deviation
   md.append("| quantity | dense (A) | gsa (B) | ratio |")
   md.append("|---|---:|---:|---:|")
   md.append("| best time, s | \(g(a.bestSeconds)) | \(g(b.bestSeconds)) | \(g(measured)) (measured speedup) |")
@@ -214,20 +211,12 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
     "| useful FLOPs (CostModel = ledger) | \(g(Double(a.counted.usefulTotal.flops))) | \(g(Double(b.counted.usefulTotal.flops))) | \(g(predictedFlops)) (FLOP-predicted) |"
   )
   md.append(
-    "| useful FLOPs + transcendentals + comparisons | \(g(ops(a.counted.usefulTotal))) | \(g(ops(b.counted.usefulTotal))) | \(g(predictedOps)) |"
+    "| useful FLOPs + transcendentals + comparisons | \(g(SweepAnalysis.operations(a.counted.usefulTotal))) | \(g(SweepAnalysis.operations(b.counted.usefulTotal))) | \(g(speedup.operationPredicted)) |"
   )
-  // Roofline bound: every kernel at peak FLOP/s or at the triad bandwidth on its compulsory DRAM
-  // traffic, whichever is slower (dense: FLOPs; gsa: indexer + projection FLOPs, plus the sparse
-  // core's FLOPs or K and V read once); top-k, sigmoids and exps free. A lower bound on each time,
-  // so their ratio bounds the speedup any kernels could reach on this machine.
   let L0 = options.speedupLength
-  let denseIdeal = bound.seconds(flops: Double(a.counted.useful.total.flops))
-  let indexerIdeal = bound.seconds(flops: Double(b.counted.useful[.indexer].flops + b.counted.useful[.projections].flops))
-  let compulsoryBytes = PerformanceBenchmark.sparseCompulsoryBytes(length: L0, kvHeads: 8, headDim: 64)
-  let sparseIdeal = bound.seconds(flops: Double(b.counted.useful[.attention].flops), bytes: compulsoryBytes)
-  let boundSpeedup = denseIdeal / (indexerIdeal + sparseIdeal)
+  let boundSpeedup = speedup.rooflineBound
   md.append(
-    "| roofline lower bound on time, s | \(g(denseIdeal)) | \(g(indexerIdeal + sparseIdeal)) | \(g(boundSpeedup)) (roofline-bounded speedup) |"
+    "| roofline lower bound on time, s | \(g(speedup.denseBoundSeconds)) | \(g(speedup.gsaBoundSeconds)) | \(g(boundSpeedup)) (roofline-bounded speedup) |"
   )
   md.append("")
   md.append("Measured / FLOP-predicted − 1 = \(pct(deviation)) (best times).")
@@ -244,7 +233,7 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
     let share = { (flops: Int) in pct(Double(flops) / total) }
     let topK = selected - scores
     md.append(
-      "**Where gsa's time goes.** The kernels of layer B, each timed alone at L = \(L0) (best repeats): the indexer's scores \(g(scores, 3)) s (\(share(useful[.indexer].flops)) of B's useful FLOPs, at \(g(Double(useful[.indexer].flops) / scores / result.roofline.peakFlopsPerSecond * 100, 3))% of peak: its sigmoids are not FLOPs), the top-\(options.k) selection \(g(topK, 3)) s (0 FLOPs: \(g(Double(useful[.selection].comparisons))) comparisons), the sparse core \(g(sparse, 3)) s (\(share(useful[.attention].flops)) of the FLOPs, at \(g(Double(useful[.attention].flops) / sparse / result.roofline.peakFlopsPerSecond * 100, 3))% of peak: it gathers \(g(PerformanceBenchmark.sparseGatherBytes(length: L0, k: options.k, kvHeads: 8, headDim: 64))) B of scattered rows), together \(g(scores + topK + sparse, 3)) s of B's \(g(b.bestSeconds, 3)) s. The FLOP ratio prices only the FLOPs; the selection, the sigmoids and the gathers have none, so the measured speedup falls short of it even though the roofline bound (\(g(boundSpeedup, 3))×) does not: the gap is the top-k, the sigmoid-bound 2 × 16 indexer and the gather-bound sparse core."
+      "**Where gsa's time goes.** The kernels of layer B, each timed alone at L = \(L0) (best repeats): the indexer's scores \(g(scores, 3)) s (\(share(useful[.indexer].flops)) of B's useful FLOPs, at \(g(Double(useful[.indexer].flops) / scores / result.roofline.peakFlopsPerSecond * 100, 3))% of peak: its sigmoids are not FLOPs), the top-\(options.k) selection \(g(topK, 3)) s (0 FLOPs: \(g(Double(useful[.selection].comparisons))) comparisons), the sparse core \(g(sparse, 3)) s (\(share(useful[.attention].flops)) of the FLOPs, at \(g(Double(useful[.attention].flops) / sparse / result.roofline.peakFlopsPerSecond * 100, 3))% of peak: it gathers \(g(TrafficModel.gatherBytes(length: L0, k: options.k, kvHeads: result.gsa.config.kvHeads, headDim: result.gsa.config.headDim))) B of scattered rows), together \(g(scores + topK + sparse, 3)) s of B's \(g(b.bestSeconds, 3)) s. The FLOP ratio prices only the FLOPs; the selection, the sigmoids and the gathers have none, so the measured speedup falls short of it even though the roofline bound (\(g(boundSpeedup, 3))×) does not: the gap is the top-k, the sigmoid-bound 2 × 16 indexer and the gather-bound sparse core."
     )
   }
   verdicts.append(

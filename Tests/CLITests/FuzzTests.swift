@@ -230,7 +230,7 @@ struct ProcessCase {
     for _ in 0..<random.below(4) {
       guard let option = command.options.filter({ !used.contains($0.name) }).randomElement(using: &random) else { break }
       used.insert(option.name)
-      guard let valueName = option.valueName else {
+      guard option.valueName != nil else {
         parts.append([option.name])
         continue
       }
