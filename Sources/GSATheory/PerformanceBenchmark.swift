@@ -259,7 +259,8 @@ extension PerformanceBenchmark {
   ///   roofline itself.
   /// - A load average (1-minute) at or above the core count before or after the run.
   public static func disturbances(
-    roofline: Roofline.Measurement, kernelRates: [(name: String, flopsPerSecond: Double)], loadAverages: [String]
+    roofline: Roofline.Measurement, kernelRates: [(name: String, flopsPerSecond: Double)], loadAverages: [String],
+    kernelRepeats: [(name: String, seconds: [Double])] = []
   ) -> [String] {
     var signs = [String]()
     let peak = roofline.peakFlopsPerSecond
@@ -277,6 +278,15 @@ extension PerformanceBenchmark {
         "the roofline's FMA repeats ranged from \(String(format: "%.0f", 100 * spread))% to 100% of their best: the cores were contended while the peak was measured; rerun on a quiet machine"
       )
     }
+    let scattered = kernelRepeats.compactMap { series -> String? in
+      guard let best = series.seconds.min(), let worst = series.seconds.max(), best > 0, worst > 1.25 * best else { return nil }
+      return "\(series.name) (\(String(format: "%.0f", 100 * (worst / best - 1)))%)"
+    }
+    if !scattered.isEmpty {
+      signs.append(
+        "targeted kernels' repeats ran more than 25% slower than their best, \(scattered.joined(separator: ", ")): the cores were contended while they ran; their percentages of peak understate the kernels; rerun on a quiet machine"
+      )
+    }
     for average in loadAverages {
       guard let first = average.split(separator: " ").first, let load = Double(first) else { continue }
       if load >= Double(roofline.threads) {
@@ -292,8 +302,10 @@ extension PerformanceBenchmark {
   /// best second) against the roofline, and the load averages before and after.
   public static func disturbances(of result: Result) -> [String] {
     var rates = [(name: String, flopsPerSecond: Double)]()
+    var repeats = [(name: String, seconds: [Double])]()
     for (l, t) in result.denseCore.sorted(by: { $0.key < $1.key }) {
       rates.append(("the dense core at L = \(l)", Double(t.ledger.executed.total.flops) / t.bestSeconds))
+      if result.options.denseLengths.contains(l) { repeats.append(("the dense core at L = \(l)", t.seconds)) }
     }
     for probe in result.indexers {
       for (l, t) in probe.scores.sorted(by: { $0.key < $1.key }) {
@@ -302,9 +314,31 @@ extension PerformanceBenchmark {
             "the \(probe.indexerHeads) × \(probe.indexerDim) indexer at L = \(l)",
             Double(t.ledger.executed[.indexer].flops) / t.bestSeconds
           ))
+        if result.options.denseLengths.contains(l) {
+          repeats.append(("the \(probe.indexerHeads) × \(probe.indexerDim) indexer at L = \(l)", t.seconds))
+        }
       }
     }
-    return disturbances(roofline: result.roofline, kernelRates: rates, loadAverages: [result.loadAverageBefore, result.loadAverageAfter])
+    return disturbances(
+      roofline: result.roofline, kernelRates: rates, loadAverages: [result.loadAverageBefore, result.loadAverageAfter],
+      kernelRepeats: repeats)
+  }
+}
+
+extension PerformanceBenchmark {
+  /// Verdict of a "≥ `target` of peak" row whose `fraction` comes from the best of `seconds`.
+  /// Met when the best repeat reaches the target. Below it, contention may be the cause: it only
+  /// slows a kernel, and if it slowed the worst repeat by s = worst/best relative to the best, the
+  /// best repeat may have been slowed as much, so the kernel's own rate is taken to be at most
+  /// fraction·s. Missed when even that falls short (or the repeats agree within 25%); otherwise
+  /// inconclusive.
+  public static func peakFractionVerdict(fraction: Double, target: Double, seconds: [Double]) -> String {
+    if fraction >= target { return "met" }
+    guard let best = seconds.min(), let worst = seconds.max(), best > 0 else { return "missed" }
+    let slowdown = worst / best
+    if slowdown <= 1.25 || fraction * slowdown < target { return "missed" }
+    return
+      "inconclusive (repeats ranged \(String(format: "%.0f", 100 * (slowdown - 1)))% above the best: contention; rerun on a quiet machine)"
   }
 }
 

@@ -140,7 +140,7 @@ for l in options.denseLengths {
     (
       "dense causal attention ≥ 60% of peak at L = \(l)",
       pct(useful / t / peak) + " useful, " + pct(executed / t / peak) + " executed (best of \(p.seconds.count))",
-      executed / t / peak >= 0.6 ? "met" : "missed"
+      PerformanceBenchmark.peakFractionVerdict(fraction: executed / t / peak, target: 0.6, seconds: p.seconds)
     ))
 }
 md.append("")
@@ -156,11 +156,12 @@ md.append("| H_I × d_I | L | executed FLOPs | scores s (best) | scores GFLOP/s 
 md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 for probe in result.indexers {
   var best = 0.0
+  var bestRepeats = [Double]()
   for l in options.denseLengths {
     guard let a = probe.scores[l], let b = probe.withSelection[l] else { continue }
     let flops = Double(a.ledger.executed[.indexer].flops)
     let rate = flops / a.bestSeconds / peak
-    best = max(best, rate)
+    if rate > best { (best, bestRepeats) = (rate, a.seconds) }
     md.append(
       "| \(probe.indexerHeads) × \(probe.indexerDim) | \(l) | \(g(flops)) | \(g(a.bestSeconds)) | \(g(flops / a.bestSeconds / 1e9)) | \(pct(rate)) | \(g(b.bestSeconds)) | \(pct(Double(b.ledger.executed[.indexer].flops) / b.bestSeconds / peak)) |"
     )
@@ -168,7 +169,7 @@ for probe in result.indexers {
   verdicts.append(
     (
       "GSA indexer (H_I \(probe.indexerHeads) × d_I \(probe.indexerDim)) ≥ 50% of peak", "best " + pct(best) + " (score kernel alone)",
-      best >= 0.5 ? "met" : "missed"
+      PerformanceBenchmark.peakFractionVerdict(fraction: best, target: 0.5, seconds: bestRepeats)
     ))
 }
 md.append("")
@@ -343,6 +344,10 @@ md.append("")
 md.append("| target | measured | verdict |")
 md.append("|---|---|---|")
 for (target, measured, verdict) in verdicts { md.append("| \(target) | \(measured) | \(verdict) |") }
+md.append("")
+md.append(
+  "Percent-of-peak verdicts (`PerformanceBenchmark.peakFractionVerdict`) use the best repeat: met when it reaches the target. Contention only slows a kernel; when the slowest repeat took s times the best and the best repeat's rate times s would reach the target, a miss is inconclusive (the best repeat may have been slowed as much), otherwise missed."
+)
 md.append("")
 md.append(
   "Per-bucket wall times are not reported by `AttentionLayer.forward`: the dense core, the indexer and the sparse core are timed alone with `KernelProbe`; the whole-layer difference B − C is kept as a cross-check. The sparse core's time per selected pair grows with L while the rows one kv group gathers (2 · L · d_h · 4 B: 1 MiB at L = 2048, 16 MiB at L = 32768) move from the 512 KiB L2 to the 32 MiB L3 (shared with the VM host's other tenants) and, past it, to DRAM: its exponent exceeds 1 for a reason FLOP counts cannot see."

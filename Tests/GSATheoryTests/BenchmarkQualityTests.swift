@@ -53,6 +53,33 @@ import Testing
   }
 }
 
+/// `PerformanceBenchmark.peakFractionVerdict`: a miss is inconclusive only when the repeats'
+/// spread could hide the gap to the target.
+@Suite struct PeakFractionVerdictTests {
+  @Test func contentionMakesOnlyACloseMissInconclusive() {
+    #expect(PerformanceBenchmark.peakFractionVerdict(fraction: 0.62, target: 0.6, seconds: [1, 2]) == "met")
+    // Repeats within 25%: the miss stands.
+    #expect(PerformanceBenchmark.peakFractionVerdict(fraction: 0.55, target: 0.6, seconds: [1.0, 1.2, 1.1]) == "missed")
+    // 0.548 · (0.998 / 0.637) = 0.86 ≥ 0.6: the slowest repeat shows a slowdown that could hide the gap.
+    let close = PerformanceBenchmark.peakFractionVerdict(fraction: 0.548, target: 0.6, seconds: [0.998, 0.786, 0.692, 0.637])
+    #expect(close.hasPrefix("inconclusive (repeats ranged 57% above the best"), "\(close)")
+    // 0.33 · 1.4 = 0.46 < 0.5: even that slowdown cannot reach the target.
+    #expect(PerformanceBenchmark.peakFractionVerdict(fraction: 0.33, target: 0.5, seconds: [1.0, 1.4]) == "missed")
+    #expect(PerformanceBenchmark.peakFractionVerdict(fraction: 0.33, target: 0.5, seconds: []) == "missed")
+  }
+
+  @Test func scatteredTargetedRepeatsFlagTheRun() {
+    let roofline = Roofline.Measurement(
+      flopsPerSecond: Roofline.Statistics(values: [2e11, 1.9e11]), bytesPerSecond: Roofline.Statistics(values: [3e10]),
+      threads: 2, fmaPerThread: 1, triadElements: 1)
+    let signs = PerformanceBenchmark.disturbances(
+      roofline: roofline, kernelRates: [], loadAverages: [],
+      kernelRepeats: [("the dense core at L = 8192", [0.998, 0.637]), ("the dense core at L = 32768", [9.9, 9.2])])
+    #expect(signs.count == 1)
+    #expect(signs.first?.contains("more than 25% slower than their best, the dense core at L = 8192 (57%):") == true, "\(signs)")
+  }
+}
+
 /// `PerformanceBenchmark.roundRobin`: one repeat of every length per round, merged per length in
 /// order, with the first repeat's ledger.
 @Suite struct RoundRobinTests {
