@@ -31,7 +31,9 @@ func gemm(
       while j + 16 <= c1 {
         var i = r0
         while i + 6 <= r1 {
-          gemmMicro6x16(pa.base + i * k + kc, lda: k, pb.base + kc * n + j, ldb: n, pc.base + i * n + j, ldc: n, kLen, first)
+          multiplyAccumulate6x16(
+            pa.base + i * k + kc, aRow: k, aStep: 1, pb.base + kc * n + j, bStep: n, count: kLen, pc.base + i * n + j,
+            ldc: n, accumulate: !first)
           i += 6
         }
         while i < r1 {
@@ -56,51 +58,6 @@ func gemm(
     }
   }
   return FlopCounts(flops: 2 * m * k * n + (bias == nil ? 0 : m * n))
-}
-
-@inline(__always)
-private func gemmMicro6x16(
-  _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
-  _ kLen: Int, _ first: Bool
-) {
-  var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51: SIMD8<Float>
-  if first {
-    c00 = .zero; c01 = .zero; c10 = .zero; c11 = .zero; c20 = .zero; c21 = .zero
-    c30 = .zero; c31 = .zero; c40 = .zero; c41 = .zero; c50 = .zero; c51 = .zero
-  } else {
-    c00 = loadV(c); c01 = loadV(c + 8)
-    c10 = loadV(c + ldc); c11 = loadV(c + ldc + 8)
-    c20 = loadV(c + 2 * ldc); c21 = loadV(c + 2 * ldc + 8)
-    c30 = loadV(c + 3 * ldc); c31 = loadV(c + 3 * ldc + 8)
-    c40 = loadV(c + 4 * ldc); c41 = loadV(c + 4 * ldc + 8)
-    c50 = loadV(c + 5 * ldc); c51 = loadV(c + 5 * ldc + 8)
-  }
-  var bp = b
-  // Row pointers stepped with k (no index arithmetic or overflow checks in the loop).
-  var a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
-  for _ in 0..<kLen {
-    let b0 = loadV(bp), b1 = loadV(bp + 8)
-    var av = SIMD8<Float>(repeating: a0.pointee)
-    c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a1.pointee)
-    c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a2.pointee)
-    c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a3.pointee)
-    c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a4.pointee)
-    c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-    av = SIMD8<Float>(repeating: a5.pointee)
-    c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
-    a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1
-    bp += ldb
-  }
-  storeV(c00, c); storeV(c01, c + 8)
-  storeV(c10, c + ldc); storeV(c11, c + ldc + 8)
-  storeV(c20, c + 2 * ldc); storeV(c21, c + 2 * ldc + 8)
-  storeV(c30, c + 3 * ldc); storeV(c31, c + 3 * ldc + 8)
-  storeV(c40, c + 4 * ldc); storeV(c41, c + 4 * ldc + 8)
-  storeV(c50, c + 5 * ldc); storeV(c51, c + 5 * ldc + 8)
 }
 
 @inline(__always)

@@ -39,47 +39,24 @@ public struct SelectionSets: Sendable {
 let indexerRows = 6
 
 /// Scores a 6-query × 16-key micro-tile into `out` (row stride `ldo`), head by head: the
-/// q·k dot products in 12 register accumulators, then out += w_j·act(dot + b_j) in memory.
+/// q·k dot products into the 6 × 16 `dots` scratch tile (`multiplyAccumulate6x16`), then
+/// out += w_j·act(dot + b_j).
 @inline(__always)
 func indexerMicro6(
   _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, _ w: UnsafePointer<Float>,
-  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int
+  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int,
+  dots: UnsafeMutablePointer<Float>
 ) {
   for r in 0..<6 {
     storeV(SIMD8<Float>(), out + r * ldo)
     storeV(SIMD8<Float>(), out + r * ldo + 8)
   }
   for j in 0..<heads {
-    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-    var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
-    var q0 = q + j * dim
-    var q1 = q0 + ldq, q2 = q0 + 2 * ldq, q3 = q0 + 3 * ldq, q4 = q0 + 4 * ldq, q5 = q0 + 5 * ldq
-    var kp = kT
-    for _ in 0..<dim {
-      let b0 = loadV(kp), b1 = loadV(kp + 8)
-      var x = SIMD8<Float>(repeating: q0.pointee)
-      a00 = a00.addingProduct(x, b0); a01 = a01.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q1.pointee)
-      a10 = a10.addingProduct(x, b0); a11 = a11.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q2.pointee)
-      a20 = a20.addingProduct(x, b0); a21 = a21.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q3.pointee)
-      a30 = a30.addingProduct(x, b0); a31 = a31.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q4.pointee)
-      a40 = a40.addingProduct(x, b0); a41 = a41.addingProduct(x, b1)
-      x = SIMD8<Float>(repeating: q5.pointee)
-      a50 = a50.addingProduct(x, b0); a51 = a51.addingProduct(x, b1)
-      q0 += 1; q1 += 1; q2 += 1; q3 += 1; q4 += 1; q5 += 1
-      kp += ldk
-    }
+    multiplyAccumulate6x16(q + j * dim, aRow: ldq, aStep: 1, kT, bStep: ldk, count: dim, dots, ldc: 16, accumulate: false)
     let bj = SIMD8<Float>(repeating: bias[j])
-    indexerAccumulate(out, w[j], bj, a00, a01, relu: relu)
-    indexerAccumulate(out + ldo, w[heads + j], bj, a10, a11, relu: relu)
-    indexerAccumulate(out + 2 * ldo, w[2 * heads + j], bj, a20, a21, relu: relu)
-    indexerAccumulate(out + 3 * ldo, w[3 * heads + j], bj, a30, a31, relu: relu)
-    indexerAccumulate(out + 4 * ldo, w[4 * heads + j], bj, a40, a41, relu: relu)
-    indexerAccumulate(out + 5 * ldo, w[5 * heads + j], bj, a50, a51, relu: relu)
+    for r in 0..<6 {
+      indexerAccumulate(out + r * ldo, w[r * heads + j], bj, loadV(dots + 16 * r), loadV(dots + 16 * r + 8), relu: relu)
+    }
   }
 }
 
@@ -112,6 +89,8 @@ func scoreQueryBlock(
     causal ? roundUp(min(t0 + R * group + R, L), 16) : inputs.keyStride
   }
   let maxKey = keyLimit(groups - 1)
+  let dots = UnsafeMutablePointer<Float>.allocate(capacity: R * 16)
+  defer { dots.deallocate() }
   var pairs = 0
   var s0 = 0
   while s0 < maxKey {
@@ -120,7 +99,7 @@ func scoreQueryBlock(
       indexerMicro6(
         inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * inputs.dim, ldk: 16, inputs.weights + row * inputs.heads,
         inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + R * g * ldb + s0,
-        ldo: ldb)
+        ldo: ldb, dots: dots)
       pairs += 16 * R
     }
     s0 += 16
