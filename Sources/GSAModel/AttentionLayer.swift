@@ -132,6 +132,21 @@ public struct AttentionLayer: Sendable {
     }
   }
 
+  /// An element-wise gate (G2 on the values, G1 on the attention output, [code]):
+  /// target ⊙= σ(x·W + b), `rows × W.cols` floats; returns its counts (the projection, the
+  /// sigmoids and the multiplies).
+  private func applyGate(
+    _ x: UnsafePointer<Float>, rows: Int, _ w: Matrix, bias: Matrix, to target: UnsafeMutablePointer<Float>
+  ) -> FlopCounts {
+    let count = rows * w.cols
+    let g = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { g.deallocate() }
+    var counts = matmul(x, rows: rows, w, bias: bias, into: g)
+    counts += sigmoidInPlace(g, count: count)
+    for i in 0..<count { target[i] *= g[i] }
+    return counts + FlopCounts(flops: count)
+  }
+
   /// In-place logistic sigmoid of `count` floats (vectorised, stable); counts `count` sigmoids.
   private func sigmoidInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) -> FlopCounts {
     var i = 0
@@ -250,15 +265,7 @@ public struct AttentionLayer: Sendable {
     ledger.add(.attention, FlopCounts(flops: L * nq))
 
     // 4. G2 value gate.
-    if usesValueGate {
-      let g = UnsafeMutablePointer<Float>.allocate(capacity: L * nkv)
-      defer { g.deallocate() }
-      var counts = matmul(x, rows: L, weights.wGateV, bias: weights.bGateV, into: g)
-      counts += sigmoidInPlace(g, count: L * nkv)
-      for i in 0..<(L * nkv) { v[i] *= g[i] }
-      counts += FlopCounts(flops: L * nkv)
-      ledger.add(.gates, counts)
-    }
+    if usesValueGate { ledger.add(.gates, applyGate(x, rows: L, weights.wGateV, bias: weights.bGateV, to: v)) }
 
     // 5. Attention core.
     let o = UnsafeMutablePointer<Float>.allocate(capacity: L * nq)
@@ -308,15 +315,7 @@ public struct AttentionLayer: Sendable {
     }
 
     // 6. G1 output gate.
-    if usesOutputGate {
-      let g = UnsafeMutablePointer<Float>.allocate(capacity: L * nq)
-      defer { g.deallocate() }
-      var counts = matmul(x, rows: L, weights.wGateO, bias: weights.bGateO, into: g)
-      counts += sigmoidInPlace(g, count: L * nq)
-      for i in 0..<(L * nq) { o[i] *= g[i] }
-      counts += FlopCounts(flops: L * nq)
-      ledger.add(.gates, counts)
-    }
+    if usesOutputGate { ledger.add(.gates, applyGate(x, rows: L, weights.wGateO, bias: weights.bGateO, to: o)) }
 
     // 7. Output projection.
     var output = Matrix(rows: L, cols: D)
