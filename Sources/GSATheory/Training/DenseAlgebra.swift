@@ -7,27 +7,22 @@ import Foundation
 @inline(__always)
 func matmul(_ a: [Double], _ b: [Double], _ m: Int, _ n: Int, _ p: Int) -> [Double] {
   var c = [Double](repeating: 0, count: m * p)
-  a.withUnsafeBufferPointer { a in
-    b.withUnsafeBufferPointer { b in
-      c.withUnsafeMutableBufferPointer { c in
-        for i in 0..<m {
-          for l in 0..<n {
-            let ail = a[i * n + l]
-            if ail == 0 { continue }
-            let bRow = l * p
-            let cRow = i * p
-            for j in 0..<p { c[cRow + j] += ail * b[bRow + j] }
-          }
-        }
-      }
-    }
-  }
+  accumulateProducts(&c, a, b, m, n, p, transposeA: false)
   return c
 }
 
 /// C += Aᵀ·B with A `m × n`, B `m × p`; C is `n × p`.
 @inline(__always)
 func addMatmulTransA(_ c: inout [Double], _ a: [Double], _ b: [Double], _ m: Int, _ n: Int, _ p: Int) {
+  accumulateProducts(&c, a, b, m, n, p, transposeA: true)
+}
+
+/// For every entry a[i][l] ≠ 0 of A (`m × n`): C's row (i for A·B, l for Aᵀ·B) += a[i][l] × B's
+/// row (l, respectively i), p columns each; zero entries of A are skipped.
+@inline(__always)
+private func accumulateProducts(
+  _ c: inout [Double], _ a: [Double], _ b: [Double], _ m: Int, _ n: Int, _ p: Int, transposeA: Bool
+) {
   a.withUnsafeBufferPointer { a in
     b.withUnsafeBufferPointer { b in
       c.withUnsafeMutableBufferPointer { c in
@@ -35,8 +30,8 @@ func addMatmulTransA(_ c: inout [Double], _ a: [Double], _ b: [Double], _ m: Int
           for l in 0..<n {
             let ail = a[i * n + l]
             if ail == 0 { continue }
-            let cRow = l * p
-            let bRow = i * p
+            let cRow = (transposeA ? l : i) * p
+            let bRow = (transposeA ? i : l) * p
             for j in 0..<p { c[cRow + j] += ail * b[bRow + j] }
           }
         }
