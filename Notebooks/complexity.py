@@ -33,6 +33,19 @@ gp.setup()
 CONVENTIONS = {"o-ratio": ("O-ratio [fig][3p]", "-"), "causal": ("causal FLOPs [rec]", "--")}
 
 
+def plot_model_speedups(ax, x, points, core_label, layer_label, cap_color):
+    """The cost model's speedups over dense against `x` under each convention: attention core (red), whole layer
+    (purple), and the core's asymptotic cap (dotted, annotated at the right edge)."""
+    for conv, (label, style) in CONVENTIONS.items():
+        ax.plot(x, [p["core"][conv]["speedup"] for p in points], style, color="#d62728", lw=2, label=f"{core_label}, {label}")
+        ax.plot(x, [p["layer"][conv]["gsa"]["speedup_over_dense"] for p in points], style, color="#9467bd", lw=2,
+                label=f"{layer_label}, {label}")
+        cap = points[0]["core"][conv]["cap"]
+        ax.axhline(cap, color=cap_color, ls=":", lw=1)
+        ax.annotate(f"core cap as L→∞: {cap:g}× ({conv})", (x[-1], cap), ha="right", textcoords="offset points", xytext=(0, 3),
+                    fontsize=9)
+
+
 def tokens(x, _=None):
     """Axis labels for lengths: 512, 4K, 128K, 1M."""
     if x >= 1 << 20:
@@ -123,15 +136,8 @@ if pred is not None:
     points = pred["points"]
     L = np.array([p["length"] for p in points], dtype=float)
     fig, ax = plt.subplots()
+    plot_model_speedups(ax, L, points, "GSA attention core", "GSA whole layer", cap_color="#d62728")
     for conv, (label, style) in CONVENTIONS.items():
-        core = np.array([p["core"][conv]["speedup"] for p in points])
-        layer = np.array([p["layer"][conv]["gsa"]["speedup_over_dense"] for p in points])
-        ax.plot(L, core, style, color="#d62728", lw=2, label=f"GSA attention core, {label}")
-        ax.plot(L, layer, style, color="#9467bd", lw=2, label=f"GSA whole layer, {label}")
-        cap = points[0]["core"][conv]["cap"]
-        ax.axhline(cap, color="#d62728", ls=":", lw=1)
-        ax.annotate(f"core cap as L→∞: {cap:g}× ({conv})", (L[-1], cap), ha="right", textcoords="offset points", xytext=(0, 3),
-                    fontsize=9)
         be = points[0]["core"][conv]["break_even_length"]
         ax.axvline(be, color="grey", ls=style, lw=1)
         ax.annotate(f"break-even\n{be:,.0f} ({conv})", (be, 0.3 if conv == "o-ratio" else 0.6), textcoords="offset points",
@@ -191,14 +197,7 @@ if predk is not None:
     kpts = predk["points"]
     k = np.array([p["k"] for p in kpts], dtype=float)
     fig, ax = plt.subplots()
-    for conv, (label, style) in CONVENTIONS.items():
-        ax.plot(k, [p["core"][conv]["speedup"] for p in kpts], style, color="#d62728", lw=2, label=f"model, attention core, {label}")
-        ax.plot(k, [p["layer"][conv]["gsa"]["speedup_over_dense"] for p in kpts], style, color="#9467bd", lw=2,
-                label=f"model, whole layer, {label}")
-        cap = kpts[0]["core"][conv]["cap"]
-        ax.axhline(cap, color="grey", ls=":", lw=1)
-        ax.annotate(f"core cap as L→∞: {cap:g}× ({conv})", (k[-1], cap), ha="right", textcoords="offset points", xytext=(0, 3),
-                    fontsize=9)
+    plot_model_speedups(ax, k, kpts, "model, attention core", "model, whole layer", cap_color="grey")
     ablation = gp.reported("k-ablation", "speedup")
     if ablation:
         ax.plot([v["parameter"] for v in ablation], [v["value"] for v in ablation], **gp.REPORTED_STYLE,
