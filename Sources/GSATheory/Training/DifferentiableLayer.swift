@@ -149,6 +149,20 @@ public struct DifferentiableLayer: Sendable {
 
   // MARK: forward
 
+  /// An element-wise gate (G2 on the values, G1 on the attention output): σ(x·W + b), L × width
+  /// with width = `target.count / L`, and target ⊙ it.
+  private func gate(
+    _ x: [Double], length l: Int, _ weight: LayerTensor, _ bias: LayerTensor, on target: [Double]
+  )
+    -> (gate: [Double], gated: [Double])
+  {
+    let width = target.count / l
+    var g = matmul(x, parameters[weight], l, config.modelDim, width)
+    let b = parameters[bias]
+    for t in 0..<l { for e in 0..<width { g[t * width + e] = sigmoid(g[t * width + e] + b[e]) } }
+    return (g, zip(target, g).map { $0 * $1 })
+  }
+
   /// The forward pass of one sequence `x` (L × D, row-major). With `selection` nil the
   /// selection is computed from the indexer; otherwise the given S_t is used (held fixed).
   public func forward(_ x: [Double], length l: Int, selection given: Selection? = nil) -> Tape {
@@ -163,14 +177,7 @@ public struct DifferentiableLayer: Sendable {
     let v = matmul(x, parameters[.wV], l, d, hkv * dh)
     rope(&q, length: l, heads: h)
     rope(&k, length: l, heads: hkv)
-    var valueGate: [Double] = []
-    var valuePrime = v
-    if valueGated {
-      valueGate = matmul(x, parameters[.wGateV], l, d, hkv * dh)
-      let b = parameters[.bGateV]
-      for t in 0..<l { for e in 0..<(hkv * dh) { valueGate[t * hkv * dh + e] = sigmoid(valueGate[t * hkv * dh + e] + b[e]) } }
-      for i in 0..<valuePrime.count { valuePrime[i] *= valueGate[i] }
-    }
+    let (valueGate, valuePrime) = valueGated ? gate(x, length: l, .wGateV, .bGateV, on: v) : ([], v)
     let scale = 1 / Double(dh).squareRoot()
     var o = [Double](repeating: 0, count: l * h * dh)
     var probabilities: [[[Double]]] = []
@@ -195,14 +202,7 @@ public struct DifferentiableLayer: Sendable {
       }
       probabilities.append(perQuery)
     }
-    var outputGate: [Double] = []
-    var gated = o
-    if outputGated {
-      outputGate = matmul(x, parameters[.wGateO], l, d, h * dh)
-      let b = parameters[.bGateO]
-      for t in 0..<l { for e in 0..<(h * dh) { outputGate[t * h * dh + e] = sigmoid(outputGate[t * h * dh + e] + b[e]) } }
-      for i in 0..<gated.count { gated[i] *= outputGate[i] }
-    }
+    let (outputGate, gated) = outputGated ? gate(x, length: l, .wGateO, .bGateO, on: o) : ([], o)
     let u = matmul(gated, parameters[.wO], l, h * dh, d)
     return Tape(
       length: l, input: x, q: q, k: k, v: v, valueGate: valueGate, valuePrime: valuePrime, outputGate: outputGate,
