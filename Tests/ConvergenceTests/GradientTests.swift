@@ -4,6 +4,11 @@ import Testing
 
 @testable import GSATheory
 
+/// The generator of one variant's case: seed `base` + the variant's index, so each case replays alone.
+func variantRNG(_ base: UInt64, _ variant: Variant) -> GSLRandom {
+  GSLRandom(seed: base + UInt64(Variant.allCases.firstIndex(of: variant)!))
+}
+
 /// Small random configurations for property tests (seeded).
 func randomSmallConfig(_ rng: GSLRandom) -> LayerConfig {
   let kvHeads = 1 + rng.uniformInt(below: 2)
@@ -46,7 +51,7 @@ struct GradientTests {
 
   @Test("weights and input gradients match finite differences for all four variants", arguments: Variant.allCases)
   func finiteDifferences(variant: Variant) {
-    let rng = GSLRandom(seed: 1000 + UInt64(Variant.allCases.firstIndex(of: variant)!))
+    let rng = variantRNG(1000, variant)
     for _ in 0..<3 {
       let config = randomSmallConfig(rng)
       let batch = randomBatch(rng, config: config, sequences: 2, length: 5)
@@ -127,7 +132,7 @@ struct GradientTests {
 struct ReferenceCrossCheckTests {
   @Test("same output and selection for all four variants, GQA and odd head dimensions", arguments: Variant.allCases)
   func matchesReference(variant: Variant) throws {
-    let rng = GSLRandom(seed: 314 + UInt64(Variant.allCases.firstIndex(of: variant)!))
+    let rng = variantRNG(314, variant)
     for trial in 0..<3 {
       let config = randomSmallConfig(rng).configured(for: variant)
       let weights = LayerWeights(config: config, seed: 100 + UInt64(trial))

@@ -8,7 +8,7 @@ import Testing
 struct SmoothnessTests {
   @Test("gradient-difference ratios never exceed β at GSL-sampled nearby points", arguments: Variant.allCases)
   func ratiosBelowBeta(variant: Variant) throws {
-    let rng = GSLRandom(seed: 2024 + UInt64(Variant.allCases.firstIndex(of: variant)!))
+    let rng = variantRNG(2024, variant)
     for _ in 0..<3 {
       let config = randomSmallConfig(rng)
       let batch = randomBatch(rng, config: config, sequences: 2, length: 5)
