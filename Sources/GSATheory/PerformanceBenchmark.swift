@@ -258,6 +258,7 @@ extension PerformanceBenchmark {
   /// - Roofline repeats whose worst FLOP rate is below 75% of their best: contention during the
   ///   roofline itself.
   /// - A load average (1-minute) at or above the core count before or after the run.
+  /// - A targeted kernel whose slowest repeat took more than `contendedSlowdown` times its best.
   public static func disturbances(
     roofline: Roofline.Measurement, kernelRates: [(name: String, flopsPerSecond: Double)], loadAverages: [String],
     kernelRepeats: [(name: String, seconds: [Double])] = []
@@ -279,8 +280,8 @@ extension PerformanceBenchmark {
       )
     }
     let scattered = kernelRepeats.compactMap { series -> String? in
-      guard let best = series.seconds.min(), let worst = series.seconds.max(), best > 0, worst > 1.25 * best else { return nil }
-      return "\(series.name) (\(String(format: "%.0f", 100 * (worst / best - 1)))%)"
+      guard let slowdown = repeatSlowdown(series.seconds), slowdown > contendedSlowdown else { return nil }
+      return "\(series.name) (\(String(format: "%.0f", 100 * (slowdown - 1)))%)"
     }
     if !scattered.isEmpty {
       signs.append(
@@ -303,20 +304,19 @@ extension PerformanceBenchmark {
   public static func disturbances(of result: Result) -> [String] {
     var rates = [(name: String, flopsPerSecond: Double)]()
     var repeats = [(name: String, seconds: [Double])]()
+    // Every probe against the peak; the targeted ones (at `denseLengths`) also by their repeats.
+    func add(_ name: String, length l: Int, _ t: KernelProbe.Timing, flops: Int) {
+      rates.append((name, Double(flops) / t.bestSeconds))
+      if result.options.denseLengths.contains(l) { repeats.append((name, t.seconds)) }
+    }
     for (l, t) in result.denseCore.sorted(by: { $0.key < $1.key }) {
-      rates.append(("the dense core at L = \(l)", Double(t.ledger.executed.total.flops) / t.bestSeconds))
-      if result.options.denseLengths.contains(l) { repeats.append(("the dense core at L = \(l)", t.seconds)) }
+      add("the dense core at L = \(l)", length: l, t, flops: t.ledger.executed.total.flops)
     }
     for probe in result.indexers {
       for (l, t) in probe.scores.sorted(by: { $0.key < $1.key }) {
-        rates.append(
-          (
-            "the \(probe.indexerHeads) × \(probe.indexerDim) indexer at L = \(l)",
-            Double(t.ledger.executed[.indexer].flops) / t.bestSeconds
-          ))
-        if result.options.denseLengths.contains(l) {
-          repeats.append(("the \(probe.indexerHeads) × \(probe.indexerDim) indexer at L = \(l)", t.seconds))
-        }
+        add(
+          "the \(probe.indexerHeads) × \(probe.indexerDim) indexer at L = \(l)", length: l, t,
+          flops: t.ledger.executed[.indexer].flops)
       }
     }
     return disturbances(
@@ -326,17 +326,26 @@ extension PerformanceBenchmark {
 }
 
 extension PerformanceBenchmark {
+  /// Repeats whose slowest took more than this multiple of the fastest show contention
+  /// (`disturbances`, `peakFractionVerdict`).
+  public static let contendedSlowdown = 1.25
+
+  /// Slowest / fastest of a kernel's repeat times, nil without a positive fastest.
+  static func repeatSlowdown(_ seconds: [Double]) -> Double? {
+    guard let best = seconds.min(), let worst = seconds.max(), best > 0 else { return nil }
+    return worst / best
+  }
+
   /// Verdict of a "≥ `target` of peak" row whose `fraction` comes from the best of `seconds`.
   /// Met when the best repeat reaches the target. Below it, contention may be the cause: it only
   /// slows a kernel, and if it slowed the worst repeat by s = worst/best relative to the best, the
   /// best repeat may have been slowed as much, so the kernel's own rate is taken to be at most
-  /// fraction·s. Missed when even that falls short (or the repeats agree within 25%); otherwise
+  /// fraction·s. Missed when even that falls short (or s ≤ `contendedSlowdown`); otherwise
   /// inconclusive.
   public static func peakFractionVerdict(fraction: Double, target: Double, seconds: [Double]) -> String {
     if fraction >= target { return "met" }
-    guard let best = seconds.min(), let worst = seconds.max(), best > 0 else { return "missed" }
-    let slowdown = worst / best
-    if slowdown <= 1.25 || fraction * slowdown < target { return "missed" }
+    guard let slowdown = repeatSlowdown(seconds) else { return "missed" }
+    if slowdown <= contendedSlowdown || fraction * slowdown < target { return "missed" }
     return
       "inconclusive (repeats ranged \(String(format: "%.0f", 100 * (slowdown - 1)))% above the best: contention; rerun on a quiet machine)"
   }

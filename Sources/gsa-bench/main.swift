@@ -368,7 +368,7 @@ md.append("")
 
 md[runQualityLine] =
   disturbances.isEmpty
-  ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
+  ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, targeted kernels' repeats within 25% of their best, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
   : "**Run quality: disturbed.** " + disturbances.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }.joined(separator: " ")
 let text = md.joined(separator: "\n")
 let temporary = outputPath + ".tmp-\(getpid())"

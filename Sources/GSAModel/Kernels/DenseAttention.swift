@@ -195,8 +195,8 @@ let log2e: Float = 1.442_695_04
 /// units): P ≤ e^8 ≈ 2981, so l = ΣP stays far from float32 overflow for any L ≤ 10^30.
 let lazyRescaleMargin: Float = 8
 
-/// Softmax numerators of one tile row: P = 2^{(S − shift)·log₂e} for the `denseTileKeys` scores S
-/// (masked ones −∞, giving P = 0) written to `p`; returns max S and ΣP. A shift of −∞ (a row with
+/// Softmax numerators of one tile row: P = 2^{(S − shift)·log₂e} for its `keys` scores S (a
+/// multiple of 8; masked ones −∞, giving P = 0) written to `p`; returns max S and ΣP. A shift of −∞ (a row with
 /// no unmasked key so far) is taken as 0: P is then a placeholder that the caller recomputes after
 /// re-basing the row on the returned max. (S − shift)·log₂e rather than an FMA with −shift·log₂e,
 /// which overflows for |shift| > 2.3e38.
