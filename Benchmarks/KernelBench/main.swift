@@ -15,8 +15,10 @@ let repeats = Int(ProcessInfo.processInfo.environment["GSA_REPEATS"] ?? "") ?? 3
 func fmaPeakGFLOPS(threads: Int) -> Double {
   ((0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: 240_000_000) }.max() ?? .nan) / 1e9
 }
-let peak = fmaPeakGFLOPS(threads: kernelWorkerCount)
-let peakPerCore = fmaPeakGFLOPS(threads: 1)
+// GSA_NO_PEAK=1 skips the peak probes (for `perf stat` counts of one kernel alone; percentages are then nan).
+let skipPeak = ProcessInfo.processInfo.environment["GSA_NO_PEAK"] != nil
+let peak = skipPeak ? .nan : fmaPeakGFLOPS(threads: kernelWorkerCount)
+let peakPerCore = skipPeak ? .nan : fmaPeakGFLOPS(threads: 1)
 print(
   String(
     format: "FMA peak (all %d workers): %.1f GFLOP/s wall, %.1f GFLOP/s on one core", kernelWorkerCount, peak, peakPerCore))
@@ -52,6 +54,18 @@ if mode == "select" || mode == "all" {
     fixed.kRule = .fixed
     report("indexer+top-k fixed k 256", L, KernelProbe.indexer(length: L, config: fixed, select: true, repeats: 1))
     report("indexer+top-k code rule", L, KernelProbe.indexer(length: L, config: .paperShape, select: true, repeats: 1))
+  }
+}
+if mode == "topk" || mode == "all" {
+  // One thread, the last query block's rows (≈ L candidates each): ns per candidate.
+  for L in lengths.isEmpty ? [8192, 32768] : lengths {
+    let t = KernelProbe.selection(length: L, config: .paperShape, k: 256, repeats: max(repeats, 5))
+    let block = KernelTiling.standard.indexerQueryBlock, t0 = (L - 1) / block * block
+    let candidates = Double((t0..<min(L, t0 + block)).reduce(0) { $0 + LayerConfig.paperShape.candidateCount(query: $1, length: L) })
+    print(
+      String(
+        format: "top-256 alone, one thread   L %6d  best %8.5f s  median %8.5f s  %.3f ns per candidate", L,
+        t.seconds.min() ?? .nan, t.medianSeconds, 1e9 * (t.seconds.min() ?? .nan) / candidates))
   }
 }
 if mode == "sparse" || mode == "all" {

@@ -150,6 +150,43 @@ public enum KernelProbe {
     }
   }
 
+  /// The top-k selection alone, on one thread: the indexer scores the last query block of a length-L
+  /// sequence once (rows of ≈ L causal candidates, untimed), then each repeat runs `TopK.select`
+  /// with budget k on every row of that block. Per-candidate cost = seconds / comparisons' n.
+  public static func selection(length L: Int, config: LayerConfig, k: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
+    let block = KernelTiling.standard.indexerQueryBlock
+    let HI = config.indexerHeads, dI = config.indexerDim
+    let rng = GSLRandom(seed: seed)
+    let rows = roundUp(L, indexerRows), keyStride = roundUp(L, 16)
+    let q = random(rows * HI * dI, rng, scale: 1 / Double(dI).squareRoot())
+    let kT = random(dI * keyStride, rng)
+    let w = random(rows * HI, rng)
+    let bias = random(HI, rng)
+    let ldb = keyStride + 16
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * ldb)
+    let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
+    let out = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, k))
+    defer {
+      for p in [q, kT, w, bias, buffer] { p.deallocate() }
+      histogram.deallocate()
+      out.deallocate()
+    }
+    let inputs = IndexerInputs(
+      queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
+      relu: config.indexerActivation == .relu)
+    let t0 = max(0, (L - 1) / block * block), t1 = min(L, t0 + block)
+    _ = scoreQueryBlock(
+      inputs, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal, into: buffer, bufferStride: ldb)
+    return timed(repeats: repeats) { ledger in
+      var comparisons = 0
+      for t in t0..<t1 {
+        let n = config.candidateCount(query: t, length: L)
+        TopK.select(buffer + (t - t0) * ldb, count: n, k: min(k, n), histogram: histogram, into: out, comparisons: &comparisons)
+      }
+      ledger.add(.selection, FlopCounts(comparisons: comparisons))
+    }
+  }
+
   /// Uniformly random causal selection sets: query t keeps min(k, t + 1) distinct keys of 0 ... t
   /// (Floyd's sampling, seeded), ascending. With random weights the indexer's top-k sets have no
   /// locality either, so these stand in for them when the sparse core is timed alone.

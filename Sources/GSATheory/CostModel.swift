@@ -15,11 +15,11 @@ import GSAModel
 ///   flops and L·H_I sigmoids for the projections; per scored pair H_I(2d_I + 3) flops and H_I
 ///   sigmoids (or H_I ReLU comparisons). Useful pairs Σ_t n_t; executed pairs Σ_g R_I·⌈min(R_I·g+R_I, L)⌉₁₆
 ///   over R_I-row groups, R_I = `indexerRowGroup` (6) (⌈L⌉₁₆ when not causal).
-/// - selection (sparse variants): radix top-k, 4n + 5120 comparisons whenever the budget is below
-///   the candidate count n. Fixed rule: L clamps + Σ_t [k_t < n_t](4n_t + 5120). Adaptive rules:
+/// - selection (sparse variants): radix top-k, 6n + 5120 comparisons whenever the budget is below
+///   the candidate count n. Fixed rule: L clamps + Σ_t [k_t < n_t](6n_t + 5120). Adaptive rules:
 ///   row statistics Σ_t (3n_t + 3) flops + 2L divisions, V̄: L + 1 flops + 1 division, per query
 ///   4 flops + 2 divisions (code) or 1 flop + 1 division (figure) and 3 clamps, stage 1 keeps
-///   c_t = min(k_max, n_t): Σ_t [c_t < n_t](4n_t + 5120), stage 2: Σ_t [k_t < c_t](4c_t + 5120).
+///   c_t = min(k_max, n_t): Σ_t [c_t < n_t](6n_t + 5120), stage 2: Σ_t [k_t < c_t](6c_t + 5120).
 /// - attention: L·n_q flops (1/√d scaling) plus, per (query, head) over m keys (m = n_t dense
 ///   useful, m = k_t sparse), 4d·m + 2m + d flops, m + 1 transcendentals, m comparisons.
 ///   Dense executed, with R = `denseRowGroup` (12) and C = `denseKeyTile` (64): per head, per R-row
@@ -88,7 +88,7 @@ public struct CostModel: Sendable {
       let budgets = kPerQuery ?? nominalBudgets(length: L)
       precondition(budgets.count == L, "kPerQuery must have L entries")
       var selection = FlopCounts()
-      func radix(_ n: Int, _ k: Int) -> Int { k < n ? 4 * n + 5120 : 0 }
+      func radix(_ n: Int, _ k: Int) -> Int { k < n ? 6 * n + 5120 : 0 }
       if c.kRule == .fixed {
         selection.comparisons += L
         for t in 0..<L { selection.comparisons += radix(candidates(t, L), min(c.kBase, candidates(t, L))) }

@@ -129,15 +129,26 @@ import Testing
     let rng = GSLRandom(seed: 5)
     let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
     defer { histogram.deallocate() }
-    for trial in 0..<200 {
-      let n = 1 + rng.uniformInt(below: 300)
+    for trial in 0..<300 {
+      // Every 5th trial is long (the digit passes then see more than one 8-key block per bucket).
+      let n = 1 + rng.uniformInt(below: trial % 5 == 4 ? 6000 : 300)
       let k = 1 + rng.uniformInt(below: n + 3)
       let distinct = 1 + rng.uniformInt(below: 6)
       // Few distinct values (many ties), sometimes signed and including ±0 and large magnitudes.
       let palette: [Float] = (0..<distinct).map { _ in
         [Float(rng.uniformInt(below: 5)) - 2, -0.0, 0.0, 1e30, -1e-30, Float(rng.gaussian())][rng.uniformInt(below: 6)]
       }
-      let values: [Float] = (0..<n).map { _ in trial % 3 == 0 ? Float(rng.gaussian()) : palette[rng.uniformInt(below: distinct)] }
+      // Clustered rows, like one query's indexer scores: a narrow band around a center (its keys
+      // share their high bits), sometimes straddling a power of two or zero.
+      let center = [Float(0.5), 1, 0, -2, 3.75][rng.uniformInt(below: 5)]
+      let width = [Float(1e-6), 1e-3, 0.25][rng.uniformInt(below: 3)]
+      let values: [Float] = (0..<n).map { _ in
+        switch trial % 3 {
+        case 0: Float(rng.gaussian())
+        case 1: center + width * Float(rng.gaussian())
+        default: palette[rng.uniformInt(below: distinct)]
+        }
+      }
       var out = [Int32](repeating: -1, count: n)
       var comparisons = 0
       let written = values.withUnsafeBufferPointer { vp in

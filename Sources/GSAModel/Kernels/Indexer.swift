@@ -137,6 +137,30 @@ public func adaptiveBudget(
   return N <= 1 ? 0 : max(v, 0)
 }
 
+/// (Σ x, Σ x²) of `values[0 ..< n]` in float64: 8 partial sums each (two 4-lane vectors, so the
+/// additions do not wait on one another), combined at the end; then the < 8 leftover values.
+@inline(__always) func sumAndSumOfSquares(_ values: UnsafePointer<Float>, count n: Int) -> (Double, Double) {
+  var sumLow = SIMD4<Double>(), sumHigh = SIMD4<Double>(), squaresLow = SIMD4<Double>(), squaresHigh = SIMD4<Double>()
+  var i = 0
+  while i + 8 <= n {
+    let x = loadV(values + i)
+    let low = SIMD4<Double>(x.lowHalf), high = SIMD4<Double>(x.highHalf)
+    sumLow += low
+    sumHigh += high
+    squaresLow.addProduct(low, low)
+    squaresHigh.addProduct(high, high)
+    i += 8
+  }
+  var sum = (sumLow + sumHigh).sum(), sumSquares = (squaresLow + squaresHigh).sum()
+  while i < n {
+    let x = Double(values[i])
+    sum += x
+    sumSquares = sumSquares.addingProduct(x, x)
+    i += 1
+  }
+  return (sum, sumSquares)
+}
+
 /// Runs the indexer over all queries, streaming blocks of `tiling.indexerQueryBlock` queries,
 /// and keeps each query's selected keys (never an L×L matrix; each worker holds one
 /// block × L score buffer).
@@ -194,12 +218,7 @@ func indexAndSelect(
             let n = c.candidateCount(query: t, length: L)
             usefulPairs += n
             if adaptive {
-              var sum = 0.0, sumSquares = 0.0
-              for s in 0..<n {
-                let x = Double(row[s])
-                sum += x
-                sumSquares = sumSquares.addingProduct(x, x)
-              }
+              let (sum, sumSquares) = sumAndSumOfSquares(UnsafePointer(row), count: n)
               pVar[t] = rowVariance(sum: sum, sumOfSquares: sumSquares, entries: c.kRule == .code ? L : n)
               selection += FlopCounts(flops: 3 * n + 3, transcendentals: 2)
             }

@@ -3,13 +3,18 @@
 ///
 /// Order: the k largest values under the total order "larger value first, then lower index
 /// first" (ties broken by the lower index; −0 ranks below +0, IEEE total order on the bits).
-/// Method: three histogram passes over all n candidates (bits 31–21, 20–10, 9–0 of the key;
-/// pass p only counts candidates matching the prefix found so far), each followed by a full
-/// scan of its histogram (2048, 2048, 1024 buckets) locating the bucket holding the k-th key;
-/// then one gather pass writing the selected indices in ascending order. Passes 2, 3 and the
-/// gather test 8 keys per step (SIMD) and touch memory only for matching lanes.
+/// Method: one pass finds the smallest and largest key, and the radix digits are taken from the
+/// offset key − min, whose R = bit width of (max − min) significant bits are split 11 / 11 / rest
+/// (indexer scores of one row span a narrow range: their raw keys share most high bits, so digits
+/// of the raw key put most candidates in one bucket and the later passes touch most of them).
+/// Three histogram passes over all n candidates (pass p only counts candidates matching the
+/// digits found so far), each followed by a full scan of its histogram (2048, 2048, 1024 buckets)
+/// locating the bucket holding the k-th key; then one gather pass writing the selected indices
+/// in ascending order. Passes 2, 3 and the gather test 8 keys per step (SIMD) and touch memory
+/// only for matching lanes.
 ///
-/// Counted comparisons: 0 when k ≥ n (all candidates taken), else 4·n + 5120.
+/// Counted comparisons: 0 when k ≥ n (all candidates taken), else 6·n + 5120 (min and max: 2n;
+/// three histogram passes and the gather: n each; the histogram scans: 5120).
 enum TopK {
   /// Int32 entries of the histogram scratch: 4 interleaved copies of 2048 buckets (element i
   /// counts into copy i mod 4, so runs of equal keys do not serialise on one counter).
@@ -17,7 +22,7 @@ enum TopK {
   static let scanCost = 2048 + 2048 + 1024
 
   /// Comparisons `select` counts for n candidates and budget k.
-  @inline(__always) static func comparisons(candidates n: Int, k: Int) -> Int { k >= n ? 0 : 4 * n + scanCost }
+  @inline(__always) static func comparisons(candidates n: Int, k: Int) -> Int { k >= n ? 0 : 6 * n + scanCost }
 
   @inline(__always) static func key(_ x: Float) -> UInt32 {
     let bits = x.bitPattern
@@ -73,43 +78,62 @@ enum TopK {
       return n
     }
     if k <= 0 { return 0 }
-    var remaining = Int32(k)
-    var prefix: UInt32 = 0
-    // Pass 1: bits 31..21.
-    histogram.initialize(repeating: 0, count: histogramSize)
+    // Pass 0: the smallest and largest key; digits come from the offset key − min.
+    var lowV = SIMD8<UInt32>(repeating: .max), highV = SIMD8<UInt32>(repeating: 0)
     var i = 0
     while i + 8 <= n {
-      // Keys of 8 values in one vector; lane l counts into copy l mod 4.
-      let top = keys(values + i) &>> 21
-      histogram[Int(top[0])] += 1
-      histogram[2048 + Int(top[1])] += 1
-      histogram[4096 + Int(top[2])] += 1
-      histogram[6144 + Int(top[3])] += 1
-      histogram[Int(top[4])] += 1
-      histogram[2048 + Int(top[5])] += 1
-      histogram[4096 + Int(top[6])] += 1
-      histogram[6144 + Int(top[7])] += 1
+      let kv = keys(values + i)
+      lowV = pointwiseMin(lowV, kv)
+      highV = pointwiseMax(highV, kv)
+      i += 8
+    }
+    var low = lowV.min(), high = highV.max()
+    while i < n {
+      let kv = key(values[i])
+      low = Swift.min(low, kv)
+      high = Swift.max(high, kv)
+      i += 1
+    }
+    // R significant bits of (key − low) ≤ high − low; digits: bits R−1 … s1, s1−1 … s2, s2−1 … 0.
+    let bits = UInt32.bitWidth - (high &- low).leadingZeroBitCount
+    let s1 = UInt32(Swift.max(bits - 11, 0)), s2 = UInt32(Swift.max(bits - 22, 0))
+    let lowVector = SIMD8<UInt32>(repeating: low)
+    var remaining = Int32(k)
+    // Pass 1: the top digit (< 2^11 buckets).
+    histogram.initialize(repeating: 0, count: histogramSize)
+    i = 0
+    while i + 8 <= n {
+      // Digits of 8 values in one vector; lane l counts into copy l mod 4.
+      let top = (keys(values + i) &- lowVector) &>> s1
+      histogram[Int(top[0])] &+= 1
+      histogram[2048 + Int(top[1])] &+= 1
+      histogram[4096 + Int(top[2])] &+= 1
+      histogram[6144 + Int(top[3])] &+= 1
+      histogram[Int(top[4])] &+= 1
+      histogram[2048 + Int(top[5])] &+= 1
+      histogram[4096 + Int(top[6])] &+= 1
+      histogram[6144 + Int(top[7])] &+= 1
       i += 8
     }
     while i < n {
-      histogram[Int(key(values[i]) >> 21)] += 1
+      histogram[Int((key(values[i]) &- low) >> s1)] += 1
       i += 1
     }
     var bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
-    prefix = UInt32(bucket)
+    var prefix = UInt32(bucket)
     // Passes 2, 3 and the gather test 8 keys at a time and touch memory only for the lanes that
-    // match (few: the candidates sharing the k-th key's prefix, and the ≈ k selected ones), so
-    // they run at vector speed on any data; the tests they count are unchanged (n each).
-    // Pass 2: bits 20..10 among keys with the 11-bit prefix. Clustered scores make most lanes
-    // match here, so a block with any match adds its 0/1 hit flags to all 8 buckets branch-free
-    // (4 interleaved copies, as in pass 1).
-    countPrefixed(values, count: n, into: histogram, prefix: prefix, prefixShift: 21, bucketShift: 10, bucketMask: 0x7FF)
+    // match (few: the candidates sharing the k-th key's digits, and the ≈ k selected ones), so
+    // they run at vector speed; the tests they count are unchanged (n each).
+    // Pass 2: the middle digit among offset keys with the top digit found.
+    countPrefixed(
+      values, count: n, low: low, into: histogram, prefix: prefix, prefixShift: s1, bucketShift: s2,
+      bucketMask: (1 << (s1 - s2)) - 1)
     bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
-    prefix = (prefix << 11) | UInt32(bucket)
-    // Pass 3: bits 9..0 among keys with the 22-bit prefix.
-    countPrefixed(values, count: n, into: histogram, prefix: prefix, prefixShift: 10, bucketShift: 0, bucketMask: 0x3FF)
+    prefix = (prefix << (s1 - s2)) | UInt32(bucket)
+    // Pass 3: the low digit (≤ 10 bits) among offset keys with the top two digits found.
+    countPrefixed(values, count: n, low: low, into: histogram, prefix: prefix, prefixShift: s2, bucketShift: 0, bucketMask: (1 << s2) - 1)
     bucket = scan(histogram, buckets: 1024, copies: 4, remaining: &remaining)
-    let threshold = (prefix << 10) | UInt32(bucket)
+    let threshold = (prefix << s2) | UInt32(bucket)
     // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
     var written = 0
     var equalLeft = remaining
@@ -126,9 +150,15 @@ enum TopK {
     let thresholdV = SIMD8<UInt32>(repeating: threshold)
     i = 0
     while i + 8 <= n {
-      let kv = keys(values + i)
-      // Visit only the set lanes (lowest first, so indices stay ascending): usually none.
-      var bits = laneBits(kv .>= thresholdV)
+      let kv = keys(values + i) &- lowVector
+      // Visit only the set lanes (lowest first, so indices stay ascending): usually none, so the
+      // cheap vector OR-test comes first.
+      let hit = kv .>= thresholdV
+      guard anyLane(hit) else {
+        i += 8
+        continue
+      }
+      var bits = laneBits(hit)
       while bits != 0 {
         let lane = bits.trailingZeroBitCount
         take(kv[lane], i + lane)
@@ -137,33 +167,33 @@ enum TopK {
       i += 8
     }
     while i < n {
-      take(key(values[i]), i)
+      take(key(values[i]) &- low, i)
       i += 1
     }
-    comparisons += 4 * n + scanCost
+    comparisons += 6 * n + scanCost
     return written
   }
 
   /// One filtered histogram pass (passes 2 and 3): clears `histogram`, then counts bucket
-  /// (key >> bucketShift) & bucketMask of every key whose bits above `prefixShift` equal `prefix`.
+  /// (o >> bucketShift) & bucketMask of every offset key o = key − low with o >> prefixShift = prefix.
   /// 8 keys per step; a block with any match adds its 0/1 hit flags branch-free (4 interleaved
   /// copies, as in pass 1).
   @inline(__always)
   private static func countPrefixed(
-    _ values: UnsafePointer<Float>, count n: Int, into histogram: UnsafeMutablePointer<Int32>, prefix: UInt32,
-    prefixShift: UInt32, bucketShift: UInt32, bucketMask: UInt32
+    _ values: UnsafePointer<Float>, count n: Int, low: UInt32, into histogram: UnsafeMutablePointer<Int32>,
+    prefix: UInt32, prefixShift: UInt32, bucketShift: UInt32, bucketMask: UInt32
   ) {
     histogram.initialize(repeating: 0, count: histogramSize)
-    let prefixV = SIMD8<UInt32>(repeating: prefix)
+    let prefixV = SIMD8<UInt32>(repeating: prefix), lowV = SIMD8<UInt32>(repeating: low)
     var i = 0
     while i + 8 <= n {
-      let kv = keys(values + i)
+      let kv = keys(values + i) &- lowV
       let hit = (kv &>> prefixShift) .== prefixV
       if anyLane(hit) { countHits(histogram, (kv &>> bucketShift) & bucketMask, hit) }
       i += 8
     }
     while i < n {
-      let kv = key(values[i])
+      let kv = key(values[i]) &- low
       if kv >> prefixShift == prefix { histogram[Int((kv >> bucketShift) & bucketMask)] += 1 }
       i += 1
     }
