@@ -18,8 +18,8 @@ import GSAModel
 ///   bandwidth. Also, as a cross-check, T_B − T_C, where C is B with the attention heads shrunk to
 ///   1 × 2 (same indexer, k and L; the top-k cost is data-independent).
 /// Timings are repeated, the probes round-robin over the lengths (`roundRobin`: one repeat of
-/// every length per round); the verdicts use the best repeat (the roofline is a best repeat too),
-/// the tables show best and median.
+/// every length per round, then a short FMA probe of the host's speed); the verdicts use the best
+/// repeat (the roofline is a best repeat too), the tables show best and median.
 public enum PerformanceBenchmark {
   public struct Options: Sendable {
     public var fitLengths = [2048, 4096, 8192, 16384, 32768]
@@ -38,6 +38,9 @@ public enum PerformanceBenchmark {
     public var rooflineRepeats = 5
     public var rooflineFmaPerThread = 320_000_000
     public var rooflineTriadElements = 1 << 25
+    /// FMAs per thread of the short peak probe run after every round-robin round (`HostSpeedSample`):
+    /// 4·10⁷ ≈ 6 ms on this machine.
+    public var hostProbeFmaPerThread = 40_000_000
     public var seed: UInt64 = 42
     public init() {}
   }
@@ -56,6 +59,22 @@ public enum PerformanceBenchmark {
     public let scores: [Int: KernelProbe.Timing]
     /// Scores + top-k selection, per length.
     public let withSelection: [Int: KernelProbe.Timing]
+  }
+
+  /// A short all-core FMA peak probe run right after one round of a round-robin probe: the host's
+  /// speed at that moment. A VM's host can run slower for minutes (other tenants, frequency), which
+  /// slows every repeat in that window alike, so the repeats' spread cannot show it; a probe
+  /// between rounds can.
+  public struct HostSpeedSample: Sendable, Equatable {
+    /// The round-robin probe (`roundRobin`'s label) and its 1-based round.
+    public let label: String
+    public let round: Int
+    public let flopsPerSecond: Double
+    public init(label: String, round: Int, flopsPerSecond: Double) {
+      self.label = label
+      self.round = round
+      self.flopsPerSecond = flopsPerSecond
+    }
   }
 
   public struct SparseProbe: Sendable {
@@ -79,6 +98,8 @@ public enum PerformanceBenchmark {
     public let denseLayer: Series
     public let gsa: Series
     public let indexerStage: Series
+    /// The host-speed probe after every round of the dense-core, indexer and sparse-core probes.
+    public let hostSpeed: [HostSpeedSample]
     public let loadAverageBefore: String
     public let loadAverageAfter: String
   }
@@ -107,7 +128,15 @@ public enum PerformanceBenchmark {
       repeats: o.rooflineRepeats, fmaPerThread: o.rooflineFmaPerThread, triadElements: o.rooflineTriadElements)
     let lengths = Array(Set(o.fitLengths + o.denseLengths + [o.speedupLength])).sorted()
     let rounds = o.repeats + 1
-    let denseCore = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "dense core") { l in
+    var hostSpeed = [HostSpeedSample]()
+    let hostProbe = { Roofline.peakFlops(threads: roofline.threads, fmaPerThread: o.hostProbeFmaPerThread) }
+    func roundRobin(
+      label: String, _ probe: (Int) -> KernelProbe.Timing
+    ) -> [Int: KernelProbe.Timing] {
+      Self.roundRobin(
+        rounds: rounds, lengths: lengths, progress: progress, label: label, hostProbe: hostProbe, hostSpeed: &hostSpeed, probe)
+    }
+    let denseCore = roundRobin(label: "dense core") { l in
       KernelProbe.denseCore(length: l, heads: probeHeads, kvHeads: probeHeads, headDim: probeHeadDim, seed: o.seed, repeats: 1)
     }
     var indexers = [IndexerProbe]()
@@ -115,17 +144,17 @@ public enum PerformanceBenchmark {
       var config = gsaConfig(o, tinyCore: true).configured(for: .gsa)
       config.indexerHeads = heads
       config.indexerDim = dim
-      let scores = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "indexer \(heads)×\(dim)") { l in
+      let scores = roundRobin(label: "indexer \(heads)×\(dim)") { l in
         KernelProbe.indexer(length: l, config: config, select: false, seed: o.seed, repeats: 1)
       }
-      let selected = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "indexer+top-k \(heads)×\(dim)") {
-        l in KernelProbe.indexer(length: l, config: config, select: true, seed: o.seed, repeats: 1)
+      let selected = roundRobin(label: "indexer+top-k \(heads)×\(dim)") { l in
+        KernelProbe.indexer(length: l, config: config, select: true, seed: o.seed, repeats: 1)
       }
       indexers.append(IndexerProbe(indexerHeads: heads, indexerDim: dim, scores: scores, withSelection: selected))
     }
     var sparseCores = [SparseProbe]()
     for kvHeads in o.sparseKvHeads {
-      let timings = roundRobin(rounds: rounds, lengths: lengths, progress: progress, label: "sparse core H_kv \(kvHeads)") { l in
+      let timings = roundRobin(label: "sparse core H_kv \(kvHeads)") { l in
         KernelProbe.sparseCore(length: l, heads: probeHeads, kvHeads: kvHeads, headDim: probeHeadDim, k: o.k, seed: o.seed, repeats: 1)
       }
       sparseCores.append(SparseProbe(kvHeads: kvHeads, timings: timings))
@@ -149,15 +178,17 @@ public enum PerformanceBenchmark {
     return Result(
       options: o, roofline: roofline, denseCore: denseCore, indexers: indexers, sparseCores: sparseCores,
       sparseAsymptotic: sparseAsymptotic, denseLayer: denseLayer, gsa: gsa,
-      indexerStage: stage, loadAverageBefore: before, loadAverageAfter: loadAverage())
+      indexerStage: stage, hostSpeed: hostSpeed, loadAverageBefore: before, loadAverageAfter: loadAverage())
   }
 
   /// `probe(L)` (one timed repeat) for every length, `rounds` times over, round-robin: a burst of
   /// contention on the shared host then lands in one repeat of several lengths instead of every
   /// repeat of one length, which a best-of-repeats time cannot recover from and which bends a
-  /// fitted exponent. Each length's repeats are merged in order.
+  /// fitted exponent. Each length's repeats are merged in order. After every round `hostProbe`
+  /// (FLOP/s) is appended to `hostSpeed`, labelled with `label` and the round.
   static func roundRobin(
-    rounds: Int, lengths: [Int], progress: (String) -> Void, label: String, _ probe: (Int) -> KernelProbe.Timing
+    rounds: Int, lengths: [Int], progress: (String) -> Void, label: String, hostProbe: () -> Double = { .nan },
+    hostSpeed: inout [HostSpeedSample], _ probe: (Int) -> KernelProbe.Timing
   ) -> [Int: KernelProbe.Timing] {
     var timings = [Int: KernelProbe.Timing]()
     for round in 0..<max(1, rounds) {
@@ -166,6 +197,7 @@ public enum PerformanceBenchmark {
         let t = probe(l)
         timings[l] = timings[l].map { $0.appending(t) } ?? t
       }
+      hostSpeed.append(HostSpeedSample(label: label, round: round + 1, flopsPerSecond: hostProbe()))
     }
     return timings
   }
@@ -232,6 +264,16 @@ extension PerformanceBenchmark {
   }
 }
 
+extension PerformanceBenchmark.Result {
+  /// `PerformanceBenchmark.speedup` of series A and B at the options' speedup length, bounded by
+  /// this run's roofline; nil when a layer was not timed there.
+  public var speedup: PerformanceBenchmark.SpeedupSummary? {
+    let L = options.speedupLength
+    guard let a = denseLayer.point(L), let b = gsa.point(L) else { return nil }
+    return PerformanceBenchmark.speedup(dense: a, gsa: b, config: gsa.config, roofline: .init(roofline))
+  }
+}
+
 extension KernelProbe.Timing {
   /// Fastest repeat (wall seconds): on a shared machine noise only ever adds time.
   public var bestSeconds: Double { seconds.min() ?? .nan }
@@ -259,9 +301,11 @@ extension PerformanceBenchmark {
   ///   roofline itself.
   /// - A load average (1-minute) at or above the core count before or after the run.
   /// - A targeted kernel whose slowest repeat took more than `contendedSlowdown` times its best.
+  /// - A host-speed probe between rounds below 1/`contendedSlowdown` (80%) of the roofline's best
+  ///   peak: the host ran slower for a while, every repeat of that round with it.
   public static func disturbances(
     roofline: Roofline.Measurement, kernelRates: [(name: String, flopsPerSecond: Double)], loadAverages: [String],
-    kernelRepeats: [(name: String, seconds: [Double])] = []
+    kernelRepeats: [(name: String, seconds: [Double])] = [], hostSpeed: [HostSpeedSample] = []
   ) -> [String] {
     var signs = [String]()
     let peak = roofline.peakFlopsPerSecond
@@ -288,6 +332,15 @@ extension PerformanceBenchmark {
         "targeted kernels' repeats ran more than 25% slower than their best, \(scattered.joined(separator: ", ")): the cores were contended while they ran; their percentages of peak understate the kernels; rerun on a quiet machine"
       )
     }
+    let slowRounds = hostSpeed.filter { $0.flopsPerSecond.isFinite && $0.flopsPerSecond * contendedSlowdown < peak }
+    if !slowRounds.isEmpty {
+      let listed = slowRounds.map {
+        "\($0.label) round \($0.round) (\(String(format: "%.0f", 100 * $0.flopsPerSecond / peak))%)"
+      }
+      signs.append(
+        "the FMA probe run after each round fell below 80% of the roofline's best peak after \(slowRounds.count) of \(hostSpeed.count) rounds, \(listed.joined(separator: ", ")): the host ran slower for a while, so those rounds' repeats understate the kernels; rerun on a quiet machine"
+      )
+    }
     for average in loadAverages {
       guard let first = average.split(separator: " ").first, let load = Double(first) else { continue }
       if load >= Double(roofline.threads) {
@@ -300,7 +353,8 @@ extension PerformanceBenchmark {
   }
 
   /// `disturbances` of a finished run: every dense-core and indexer probe (executed FLOPs per
-  /// best second) against the roofline, and the load averages before and after.
+  /// best second) against the roofline, the host-speed probes between rounds, and the load
+  /// averages before and after.
   public static func disturbances(of result: Result) -> [String] {
     var rates = [(name: String, flopsPerSecond: Double)]()
     var repeats = [(name: String, seconds: [Double])]()
@@ -321,7 +375,7 @@ extension PerformanceBenchmark {
     }
     return disturbances(
       roofline: result.roofline, kernelRates: rates, loadAverages: [result.loadAverageBefore, result.loadAverageAfter],
-      kernelRepeats: repeats)
+      kernelRepeats: repeats, hostSpeed: result.hostSpeed)
   }
 }
 

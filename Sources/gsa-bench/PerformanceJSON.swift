@@ -315,10 +315,7 @@ extension PerformanceJSON {
   /// `PerformanceBenchmark.speedup` at the options' speedup length, or null when a layer was not
   /// timed there.
   static func speedup(_ result: PerformanceBenchmark.Result) -> PerformanceJSON {
-    let L0 = result.options.speedupLength
-    guard let a = result.denseLayer.point(L0), let b = result.gsa.point(L0) else { return .null }
-    let s = PerformanceBenchmark.speedup(
-      dense: a, gsa: b, config: result.gsa.config, roofline: PerformanceBenchmark.RooflineBound(result.roofline))
+    guard let s = result.speedup else { return .null }
     return reflected(s).adding([("roofline_bound", .number(s.rooflineBound)), ("deviation", .number(s.deviation))])
   }
 

@@ -117,6 +117,13 @@ md.append("")
 md.append(
   "Peak per core: \(g(peak / Double(cores) / 1e9)) GFLOP/s. Percentages below are of the best all-core peak, \(g(peak / 1e9)) GFLOP/s.")
 md.append("")
+let hostRates = result.hostSpeed.map(\.flopsPerSecond).filter(\.isFinite).sorted()
+if let slowest = hostRates.first, let fastest = hostRates.last {
+  md.append(
+    "Host speed during the probes: a short FMA probe (\(g(Double(options.hostProbeFmaPerThread))) FMAs per thread) after each of the \(hostRates.count) round-robin rounds measured \(g(slowest / 1e9))–\(g(fastest / 1e9)) GFLOP/s, median \(g(hostRates[hostRates.count / 2] / 1e9)) (\(g(100 * slowest / peak))–\(g(100 * fastest / peak))% of the peak above; a round below 80% marks the run disturbed)."
+  )
+  md.append("")
+}
 md += figure(.roofline)
 
 // Dense core.
@@ -201,8 +208,9 @@ md.append("")
 // Speedup.
 md.append("## GSA over dense at L = \(options.speedupLength), k = \(options.k) fixed (whole layers, H 8 × d_h 64, D 16: dense A vs gsa B)")
 md.append("")
-if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.point(options.speedupLength) {
-  let speedup = PerformanceBenchmark.speedup(dense: a, gsa: b, config: result.gsa.config, roofline: bound)
+if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.point(options.speedupLength),
+  let speedup = result.speedup
+{
   let measured = speedup.measured, predictedFlops = speedup.flopPredicted, deviation = speedup.deviation
   md.append("| quantity | dense (A) | gsa (B) | ratio |")
   md.append("|---|---:|---:|---:|")

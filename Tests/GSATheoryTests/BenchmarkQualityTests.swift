@@ -34,6 +34,24 @@ import Testing
     #expect(signs.contains { $0.contains("ranged from 70% to 100%") })
     #expect(signs.contains { $0.contains("load average was 2.00 on 2 cores") })
   }
+
+  /// A slow round is one whose host-speed probe fell below 80% of the best peak (2e11 here:
+  /// 1.6e11 is exactly 80%, not flagged); a probe that did not run (NaN) is no evidence.
+  @Test func aSlowHostBetweenRoundsFlagsTheRun() {
+    let samples = [
+      PerformanceBenchmark.HostSpeedSample(label: "dense core", round: 1, flopsPerSecond: 1.9e11),
+      PerformanceBenchmark.HostSpeedSample(label: "dense core", round: 2, flopsPerSecond: 1.5e11),
+      PerformanceBenchmark.HostSpeedSample(label: "indexer 2×16", round: 1, flopsPerSecond: 1.6e11),
+      PerformanceBenchmark.HostSpeedSample(label: "indexer 2×16", round: 2, flopsPerSecond: .nan),
+    ]
+    let signs = PerformanceBenchmark.disturbances(
+      roofline: roofline([2.0e11, 1.9e11]), kernelRates: [], loadAverages: [], hostSpeed: samples)
+    #expect(signs.count == 1, "\(signs)")
+    #expect(signs.first?.contains("after 1 of 4 rounds, dense core round 2 (75%):") == true, "\(signs)")
+    let quiet = PerformanceBenchmark.disturbances(
+      roofline: roofline([2.0e11, 1.9e11]), kernelRates: [], loadAverages: [], hostSpeed: Array(samples.prefix(1)))
+    #expect(quiet.isEmpty, "\(quiet)")
+  }
 }
 
 /// `PerformanceBenchmark.exponentVerdict`: met inside the band with a standard error at most its
@@ -86,8 +104,11 @@ import Testing
   @Test func repeatsInterleaveAcrossLengthsAndMergeInOrder() {
     var calls = [Int]()
     var labels = [String]()
-    let timings = PerformanceBenchmark.roundRobin(rounds: 3, lengths: [64, 128], progress: { labels.append($0) }, label: "probe") {
-      l in
+    var hostSpeed = [PerformanceBenchmark.HostSpeedSample]()
+    let timings = PerformanceBenchmark.roundRobin(
+      rounds: 3, lengths: [64, 128], progress: { labels.append($0) }, label: "probe",
+      hostProbe: { Double(calls.count) }, hostSpeed: &hostSpeed
+    ) { l in
       calls.append(l)
       var ledger = FlopLedger()
       ledger.add(.attention, FlopCounts(flops: l))
@@ -99,5 +120,8 @@ import Testing
     #expect(timings[128]?.seconds == [2, 4, 6])
     #expect(timings[128]?.cpuSeconds == [1, 2, 3])
     #expect(timings[64]?.ledger.useful.total.flops == 64)
+    // One host-speed sample after each round, taken after both lengths ran.
+    #expect(hostSpeed.map(\.round) == [1, 2, 3] && hostSpeed.map(\.flopsPerSecond) == [2, 4, 6])
+    #expect(hostSpeed.allSatisfy { $0.label == "probe" })
   }
 }
