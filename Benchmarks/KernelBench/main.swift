@@ -127,3 +127,16 @@ if mode == "speedup" {
         results[0].1 / results[1].1, results[0].2 / results[1].2))
   }
 }
+if mode == "gsa-layer" {
+  // Series B of gsa-bench (D 16, H 8 × d_h 64, H_kv 8, indexer 2 × 16, k 256 fixed): one forward per repeat.
+  let config = PerformanceBenchmark.gsaConfig(PerformanceBenchmark.Options(), tinyCore: false).configured(for: .gsa)
+  for L in lengths.isEmpty ? [32768] : lengths {
+    let x = Matrix(rows: L, cols: config.modelDim) { r, c in Float(((r * 31 + c * 17) % 97)) / 97 - 0.5 }
+    let layer = try! AttentionLayer(config: config, variant: .gsa, seed: 1)
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      _ = try! layer.forward(x)
+      print(String(format: "gsa layer (series B) L %6d  %8.3f s", L, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+    }
+  }
+}
