@@ -380,6 +380,15 @@ extension PerformanceBenchmark {
 }
 
 extension PerformanceBenchmark {
+  /// The sign of a disturbed run in a targeted exponent fit (`disturbances`' style), nil when its
+  /// standard error fits the ±`halfWidth` band: a wider one means the times scattered between
+  /// lengths.
+  public static func exponentFitDisturbance(name: String, standardError: Double, halfWidth: Double = 0.05) -> String? {
+    guard standardError > halfWidth else { return nil }
+    return
+      "the \(name)'s exponent fit has a standard error of \(String(format: "%.3f", standardError)), wider than the ±\(String(format: "%.2f", halfWidth)) target band: its times scatter between lengths (contention while it ran); rerun on a quiet machine"
+  }
+
   /// Repeats whose slowest took more than this multiple of the fastest show contention
   /// (`disturbances`, `peakFractionVerdict`).
   public static let contendedSlowdown = 1.25

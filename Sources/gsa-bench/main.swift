@@ -316,10 +316,8 @@ for (name, series, fit, target) in exponentRows {
     "| \(name) | \(series) | \(String(format: "%.3f ± %.3f", fit.exponent, fit.exponentStandardError)) | \(String(format: "%.5f", fit.rSquared)) | \(targetText) |"
   )
   guard let target else { continue }
-  if fit.exponentStandardError > 0.05 {
-    disturbances.append(
-      "the \(name)'s exponent fit has a standard error of \(String(format: "%.3f", fit.exponentStandardError)), wider than the ±0.05 target band: its times scatter between lengths (contention while it ran); rerun on a quiet machine"
-    )
+  if let sign = PerformanceBenchmark.exponentFitDisturbance(name: name, standardError: fit.exponentStandardError) {
+    disturbances.append(sign)
   }
   verdicts.append(
     (

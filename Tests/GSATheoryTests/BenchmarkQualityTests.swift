@@ -54,6 +54,17 @@ import Testing
   }
 }
 
+/// `PerformanceBenchmark.exponentFitDisturbance`: only a standard error wider than the band is a sign.
+@Suite struct ExponentFitDisturbanceTests {
+  @Test func aWideFitIsASignAndANarrowOneIsNot() {
+    #expect(PerformanceBenchmark.exponentFitDisturbance(name: "dense core", standardError: 0.05) == nil)
+    let sign = PerformanceBenchmark.exponentFitDisturbance(name: "sparse core (H_kv 8)", standardError: 0.249)
+    #expect(
+      sign?.hasPrefix("the sparse core (H_kv 8)'s exponent fit has a standard error of 0.249, wider than the ±0.05 target band")
+        == true, "\(sign ?? "nil")")
+  }
+}
+
 /// `PerformanceBenchmark.exponentVerdict`: met inside the band with a standard error at most its
 /// half-width, missed only when the band is more than 2 standard errors away, else inconclusive.
 @Suite struct ExponentVerdictTests {
