@@ -72,6 +72,45 @@ import Testing
     #expect(worst <= 1e-5, "seed 23: worst absolute error \(worst)")
   }
 
+  /// Grouped-query shapes (H/H_kv query heads sharing each gathered row), budgets that are not a
+  /// multiple of the 8-key blocks or of the 32-key P·V chunks, head dimensions with and without a
+  /// 64-column pass and one below the SIMD width: every (query, head) against float64.
+  @Test(arguments: [(8, 2, 64, 43), (8, 4, 24, 29), (6, 3, 72, 70), (4, 1, 16, 9), (4, 2, 6, 11)])
+  func sparseCoreMatchesReferenceForGroupedHeads(heads H: Int, kvHeads Hkv: Int, headDim d: Int, k: Int) {
+    let L = 300
+    let rng = GSLRandom(seed: 41)
+    let selection = KernelProbe.randomSelection(length: L, k: k, seed: 42)
+    let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / Double(d).squareRoot()).map(Float.init)
+    let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+    let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+    var ledger = FlopLedger()
+    let out = runAttentionKernel(
+      queries: q, keys: keys, values: values, keyStride: L, heads: H, kvHeads: Hkv, headDim: d, outputCount: L * H * d
+    ) { inputs, output, l in
+      sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &l)
+      ledger = l
+    }
+    var worst = 0.0, expectedCounts = FlopCounts()
+    for t in 0..<L {
+      let sel = selection.indices[selection.offsets[t]..<(selection.offsets[t] + selection.counts[t])].map(Int.init)
+      for h in 0..<H {
+        expectedCounts += softmaxRowCounts(keys: sel.count, headDim: d)
+        let g = h / (H / Hkv)
+        let scores = sel.map { s in (0..<d).reduce(0.0) { $0 + Double(q[(t * H + h) * d + $1]) * Double(keys[(s * Hkv + g) * d + $1]) } }
+        let m = scores.max()!
+        let weights = scores.map { Foundation.exp($0 - m) }
+        let total = weights.reduce(0, +)
+        for x in 0..<d {
+          var ref = 0.0
+          for (i, s) in sel.enumerated() { ref += weights[i] / total * Double(values[(s * Hkv + g) * d + x]) }
+          worst = max(worst, abs(Double(out[(t * H + h) * d + x]) - ref))
+        }
+      }
+    }
+    #expect(worst <= 1e-5, "seed 41, H \(H), H_kv \(Hkv), d \(d), k \(k): worst absolute error \(worst)")
+    #expect(ledger.useful[.attention] == expectedCounts && ledger.executed[.attention] == expectedCounts)
+  }
+
   /// The dense kernel when a row's maximum keeps rising: score(t, s) = 0.2·s + noise, so every
   /// 64-key tile raises the row max by about 13, beyond the lazy-rescale margin (8), and each tile
   /// takes the re-base path (α-rescale of O and l, P recomputed). Against a float64 softmax; head
