@@ -221,13 +221,14 @@ public struct AttentionLayer: Sendable {
     let qRows = roundUp(L, tiling.denseRowGroup)
     let keyStride = roundUp(L, tiling.denseKeyTile)
 
-    // 1. Projections.
+    // 1. Projections. The GEMMs write rows 0 ..< L (both cores, so their first touch of the fresh
+    // pages is parallel too); only the padding rows are zeroed here.
     let q = UnsafeMutablePointer<Float>.allocate(capacity: qRows * nq)
-    q.initialize(repeating: 0, count: qRows * nq)
+    (q + L * nq).initialize(repeating: 0, count: (qRows - L) * nq)
     let k = UnsafeMutablePointer<Float>.allocate(capacity: keyStride * nkv)
-    k.initialize(repeating: 0, count: keyStride * nkv)
+    (k + L * nkv).initialize(repeating: 0, count: (keyStride - L) * nkv)
     let v = UnsafeMutablePointer<Float>.allocate(capacity: keyStride * nkv)
-    v.initialize(repeating: 0, count: keyStride * nkv)
+    (v + L * nkv).initialize(repeating: 0, count: (keyStride - L) * nkv)
     defer {
       q.deallocate()
       k.deallocate()
