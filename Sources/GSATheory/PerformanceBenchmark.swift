@@ -70,11 +70,6 @@ public enum PerformanceBenchmark {
     public let label: String
     public let round: Int
     public let flopsPerSecond: Double
-    public init(label: String, round: Int, flopsPerSecond: Double) {
-      self.label = label
-      self.round = round
-      self.flopsPerSecond = flopsPerSecond
-    }
   }
 
   public struct SparseProbe: Sendable {

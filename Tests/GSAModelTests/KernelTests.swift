@@ -52,23 +52,10 @@ import Testing
     ) { inputs, output, ledger in
       sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &ledger)
     }
-    var worst = 0.0
     // Every 7th query (all heads): the float64 reference dominates the test's time.
-    for t in stride(from: 0, to: L, by: 7) {
-      let sel = selection.indices[selection.offsets[t]..<(selection.offsets[t] + selection.counts[t])].map(Int.init)
-      for h in 0..<H {
-        let g = h / (H / Hkv)
-        let scores = sel.map { s in (0..<d).reduce(0.0) { $0 + Double(q[(t * H + h) * d + $1]) * Double(keys[(s * Hkv + g) * d + $1]) } }
-        let m = scores.max()!
-        let weights = scores.map { Foundation.exp($0 - m) }
-        let total = weights.reduce(0, +)
-        for x in 0..<d {
-          var ref = 0.0
-          for (i, s) in sel.enumerated() { ref += weights[i] / total * Double(values[(s * Hkv + g) * d + x]) }
-          worst = max(worst, abs(Double(out[(t * H + h) * d + x]) - ref))
-        }
-      }
-    }
+    let worst = worstSparseError(
+      out, queries: q, keys: keys, values: values, selection: selection, heads: H, kvHeads: Hkv, headDim: d,
+      at: Array(stride(from: 0, to: L, by: 7)))
     #expect(worst <= 1e-5, "seed 23: worst absolute error \(worst)")
   }
 
@@ -90,23 +77,9 @@ import Testing
       sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &l)
       ledger = l
     }
-    var worst = 0.0, expectedCounts = FlopCounts()
-    for t in 0..<L {
-      let sel = selection.indices[selection.offsets[t]..<(selection.offsets[t] + selection.counts[t])].map(Int.init)
-      for h in 0..<H {
-        expectedCounts += softmaxRowCounts(keys: sel.count, headDim: d)
-        let g = h / (H / Hkv)
-        let scores = sel.map { s in (0..<d).reduce(0.0) { $0 + Double(q[(t * H + h) * d + $1]) * Double(keys[(s * Hkv + g) * d + $1]) } }
-        let m = scores.max()!
-        let weights = scores.map { Foundation.exp($0 - m) }
-        let total = weights.reduce(0, +)
-        for x in 0..<d {
-          var ref = 0.0
-          for (i, s) in sel.enumerated() { ref += weights[i] / total * Double(values[(s * Hkv + g) * d + x]) }
-          worst = max(worst, abs(Double(out[(t * H + h) * d + x]) - ref))
-        }
-      }
-    }
+    let worst = worstSparseError(
+      out, queries: q, keys: keys, values: values, selection: selection, heads: H, kvHeads: Hkv, headDim: d, at: Array(0..<L))
+    let expectedCounts = selection.counts.reduce(FlopCounts()) { $0 + softmaxRowCounts(keys: $1, headDim: d).times(H) }
     #expect(worst <= 1e-5, "seed 41, H \(H), H_kv \(Hkv), d \(d), k \(k): worst absolute error \(worst)")
     #expect(ledger.useful[.attention] == expectedCounts && ledger.executed[.attention] == expectedCounts)
   }
@@ -247,6 +220,32 @@ import Testing
     #expect(worstExp <= 2.5e-7, "worst relative exp error \(worstExp)")
     #expect(worstSigmoid <= 3e-7, "worst relative sigmoid error \(worstSigmoid)")
   }
+}
+
+/// Worst absolute error of a sparse-core output (row-major L × H × d) over the (query, head)s of
+/// `queries`, against float64: softmax over each query's selected keys of q·k, weighted values;
+/// head h reads kv group h / (H/H_kv) of the row-major L × (H_kv·d) keys and values.
+private func worstSparseError(
+  _ out: [Float], queries q: [Float], keys: [Float], values: [Float], selection: SelectionSets, heads H: Int,
+  kvHeads Hkv: Int, headDim d: Int, at queries: [Int]
+) -> Double {
+  var worst = 0.0
+  for t in queries {
+    let sel = selection.indices[selection.offsets[t]..<(selection.offsets[t] + selection.counts[t])].map(Int.init)
+    for h in 0..<H {
+      let g = h / (H / Hkv)
+      let scores = sel.map { s in (0..<d).reduce(0.0) { $0 + Double(q[(t * H + h) * d + $1]) * Double(keys[(s * Hkv + g) * d + $1]) } }
+      let m = scores.max()!
+      let weights = scores.map { Foundation.exp($0 - m) }
+      let total = weights.reduce(0, +)
+      for x in 0..<d {
+        var ref = 0.0
+        for (i, s) in sel.enumerated() { ref += weights[i] / total * Double(values[(s * Hkv + g) * d + x]) }
+        worst = max(worst, abs(Double(out[(t * H + h) * d + x]) - ref))
+      }
+    }
+  }
+  return worst
 }
 
 /// Runs an attention kernel on `AttentionInputs` over these arrays, with `keys` and `values` in
