@@ -5,6 +5,8 @@ import Foundation
 import GSAModel
 import GSATheory
 
+// Repeats reuse freed buffers (GSA_SYSTEM_MALLOC=1 keeps glibc's default, for comparison).
+if ProcessInfo.processInfo.environment["GSA_SYSTEM_MALLOC"] == nil { MemoryPolicy.keepFreedMemory() }
 let args = Array(CommandLine.arguments.dropFirst())
 let mode = args.first ?? "all"
 let lengths = args.dropFirst().compactMap { Int($0) }

@@ -1,4 +1,5 @@
 import Foundation
+import GSAModel
 
 /// Resident memory of this process and of the machine, from Linux's /proc (Linux only; other
 /// systems report nil).
@@ -7,9 +8,12 @@ import Foundation
 /// the kernel's high-water mark VmHWM to the current resident size), run, then `peakResidentBytes()`.
 /// When the reset is not permitted, the peak is the process's lifetime peak (`peakIsPerMeasurement` false).
 public enum ProcessMemory {
-  /// Resets the resident high-water mark; returns whether the kernel accepted it.
+  /// Resets the resident high-water mark; returns whether the kernel accepted it. Free heap
+  /// memory is returned to the system first (`MemoryPolicy.releaseFreeMemory`), so memory an
+  /// earlier measurement freed but the allocator kept does not count toward the next peak.
   @discardableResult
   public static func resetPeak() -> Bool {
+    MemoryPolicy.releaseFreeMemory()
     guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
     defer { try? handle.close() }
     do {

@@ -1,9 +1,24 @@
-// Small C helpers for the Swift kernels: things Swift cannot express (cache prefetch hints).
+// Small C helpers for the Swift kernels: things Swift cannot express (cache prefetch hints, glibc
+// allocator settings).
 #ifndef GSA_CKERNELSUPPORT_H
 #define GSA_CKERNELSUPPORT_H
+
+#include <malloc.h>
 
 /// Hint the CPU to bring the cache line holding `address` into all cache levels (read access).
 /// A hint only: never faults, even for an invalid address.
 static inline void gsa_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+/// glibc allocator policy for repeated kernels: freed blocks stay in the process for reuse (no
+/// mmap'd chunks, which are unmapped on free; no trimming of the heap top), so a repeated forward
+/// does not pay for the kernel zeroing hundreds of MiB of fresh pages each time. Returns 1 when
+/// glibc accepted both settings.
+static inline int gsa_keep_freed_memory(void) {
+  return mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, 2147483647) == 1;
+}
+
+/// Returns the heap's free memory to the kernel (glibc `malloc_trim(0)`: the top of the heap and
+/// free pages inside it); 1 when some memory was released.
+static inline int gsa_release_free_memory(void) { return malloc_trim(0); }
 
 #endif
