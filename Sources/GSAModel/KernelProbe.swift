@@ -100,12 +100,10 @@ public enum KernelProbe {
     return timed(repeats: repeats) { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &$0) }
   }
 
-  /// The lightning-indexer score kernel alone (streaming over query blocks, scores discarded)
-  /// when `select` is false; the indexer plus top-k selection (`indexAndSelect`) when true.
-  public static func indexer(
-    length L: Int, config: LayerConfig, select: Bool = false, seed: UInt64 = 1, repeats: Int = 3
-  ) -> Timing {
-    let tiling = KernelTiling.standard
+  /// Seeded random indexer operands for length L (the probes' shared setup): queries scaled by
+  /// 1/√d_I, Kᵀ in 16-key chunks, head weights and biases, the config's activation. Release with
+  /// `deallocate(_:)`.
+  private static func randomIndexerInputs(length L: Int, config: LayerConfig, seed: UInt64) -> IndexerInputs {
     let rng = GSLRandom(seed: seed)
     let HI = config.indexerHeads, dI = config.indexerDim
     let rows = roundUp(L, indexerRows), keyStride = roundUp(L, 16)
@@ -113,15 +111,24 @@ public enum KernelProbe {
     let kT = random(dI * keyStride, rng)
     let w = random(rows * HI, rng)
     let bias = random(HI, rng)
-    defer {
-      q.deallocate()
-      kT.deallocate()
-      w.deallocate()
-      bias.deallocate()
-    }
-    let inputs = IndexerInputs(
+    return IndexerInputs(
       queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
       relu: config.indexerActivation == .relu)
+  }
+
+  private static func deallocate(_ inputs: IndexerInputs) {
+    for p in [inputs.queries, inputs.keysT, inputs.weights, inputs.bias] { UnsafeMutablePointer(mutating: p).deallocate() }
+  }
+
+  /// The lightning-indexer score kernel alone (streaming over query blocks, scores discarded)
+  /// when `select` is false; the indexer plus top-k selection (`indexAndSelect`) when true.
+  public static func indexer(
+    length L: Int, config: LayerConfig, select: Bool = false, seed: UInt64 = 1, repeats: Int = 3
+  ) -> Timing {
+    let tiling = KernelTiling.standard
+    let inputs = randomIndexerInputs(length: L, config: config, seed: seed)
+    defer { deallocate(inputs) }
+    let HI = inputs.heads, dI = inputs.dim
     return timed(repeats: repeats) { l in
       if select {
         _ = indexAndSelect(inputs, length: L, config: config, tiling: tiling, ledger: &l)
@@ -129,7 +136,7 @@ public enum KernelProbe {
         let block = tiling.indexerQueryBlock
         let blocks = (L + block - 1) / block
         let workers = min(kernelWorkerCount, blocks)
-        let ldb = keyStride + 16  // padded as in `indexAndSelect`
+        let ldb = inputs.scoreBufferStride
         let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * ldb)
         defer { buffers.deallocate() }
         let pBuffers = SharedPointer(buffers)
@@ -152,28 +159,20 @@ public enum KernelProbe {
 
   /// The top-k selection alone, on one thread: the indexer scores the last query block of a length-L
   /// sequence once (rows of ≈ L causal candidates, untimed), then each repeat runs `TopK.select`
-  /// with budget k on every row of that block. Per-candidate cost = seconds / comparisons' n.
+  /// with budget k on every row of that block. Per-candidate cost = seconds / Σ n_t over the block.
   public static func selection(length L: Int, config: LayerConfig, k: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
     let block = KernelTiling.standard.indexerQueryBlock
-    let HI = config.indexerHeads, dI = config.indexerDim
-    let rng = GSLRandom(seed: seed)
-    let rows = roundUp(L, indexerRows), keyStride = roundUp(L, 16)
-    let q = random(rows * HI * dI, rng, scale: 1 / Double(dI).squareRoot())
-    let kT = random(dI * keyStride, rng)
-    let w = random(rows * HI, rng)
-    let bias = random(HI, rng)
-    let ldb = keyStride + 16
+    let inputs = randomIndexerInputs(length: L, config: config, seed: seed)
+    let ldb = inputs.scoreBufferStride
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * ldb)
     let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
     let out = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, k))
     defer {
-      for p in [q, kT, w, bias, buffer] { p.deallocate() }
+      deallocate(inputs)
+      buffer.deallocate()
       histogram.deallocate()
       out.deallocate()
     }
-    let inputs = IndexerInputs(
-      queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
-      relu: config.indexerActivation == .relu)
     let t0 = max(0, (L - 1) / block * block), t1 = min(L, t0 + block)
     _ = scoreQueryBlock(
       inputs, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal, into: buffer, bufferStride: ldb)

@@ -324,7 +324,7 @@ extension PerformanceBenchmark {
     }
     if !scattered.isEmpty {
       signs.append(
-        "targeted kernels' repeats ran more than 25% slower than their best, \(scattered.joined(separator: ", ")): the cores were contended while they ran; their percentages of peak understate the kernels; rerun on a quiet machine"
+        "targeted kernels' repeats ran more than \(contendedSlowdownPercent)% slower than their best, \(scattered.joined(separator: ", ")): the cores were contended while they ran; their percentages of peak understate the kernels; rerun on a quiet machine"
       )
     }
     let slowRounds = hostSpeed.filter { $0.flopsPerSecond.isFinite && $0.flopsPerSecond * contendedSlowdown < peak }
@@ -333,7 +333,7 @@ extension PerformanceBenchmark {
         "\($0.label) round \($0.round) (\(String(format: "%.0f", 100 * $0.flopsPerSecond / peak))%)"
       }
       signs.append(
-        "the FMA probe run after each round fell below 80% of the roofline's best peak after \(slowRounds.count) of \(hostSpeed.count) rounds, \(listed.joined(separator: ", ")): the host ran slower for a while, so those rounds' repeats understate the kernels; rerun on a quiet machine"
+        "the FMA probe run after each round fell below \(hostSpeedFloorPercent)% of the roofline's best peak after \(slowRounds.count) of \(hostSpeed.count) rounds, \(listed.joined(separator: ", ")): the host ran slower for a while, so those rounds' repeats understate the kernels; rerun on a quiet machine"
       )
     }
     for average in loadAverages {
@@ -387,6 +387,11 @@ extension PerformanceBenchmark {
   /// Repeats whose slowest took more than this multiple of the fastest show contention
   /// (`disturbances`, `peakFractionVerdict`).
   public static let contendedSlowdown = 1.25
+
+  /// `contendedSlowdown` in the pages' words: repeats more than this many percent slower than
+  /// their best ("25"), and the host-speed floor as a percentage of the peak ("80").
+  public static var contendedSlowdownPercent: String { String(format: "%.0f", 100 * (contendedSlowdown - 1)) }
+  public static var hostSpeedFloorPercent: String { String(format: "%.0f", 100 / contendedSlowdown) }
 
   /// Slowest / fastest of a kernel's repeat times, nil without a positive fastest.
   static func repeatSlowdown(_ seconds: [Double]) -> Double? {

@@ -16,6 +16,10 @@ struct IndexerInputs {
   var heads: Int
   var dim: Int
   var relu: Bool
+
+  /// Row stride of a query block's score buffer: the key stride padded by 16 floats (with a
+  /// power-of-two L the rows of a block would all map to the same L1/L2 cache sets).
+  var scoreBufferStride: Int { keyStride + 16 }
 }
 
 /// The selected key sets: query t's keys are `indices[offsets[t] ..< offsets[t] + counts[t]]`
@@ -184,9 +188,7 @@ func indexAndSelect(
   let block = tiling.indexerQueryBlock
   let blocks = (L + block - 1) / block
   let workers = min(kernelWorkerCount, blocks)
-  // Score-buffer row stride padded by 16 floats: with a power-of-two L the rows of a block would
-  // all map to the same L1/L2 cache sets.
-  let stride = inputs.keyStride + 16
+  let stride = inputs.scoreBufferStride
   let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * stride)
   let histograms = UnsafeMutablePointer<Int32>.allocate(capacity: workers * TopK.histogramSize)
   defer {
