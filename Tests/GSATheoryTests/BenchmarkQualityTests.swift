@@ -5,12 +5,14 @@ import Testing
 
 /// `PerformanceBenchmark.disturbances`: each sign of a contended run is reported, a clean run
 /// gets none (synthetic measurements; no timing).
+/// A synthetic roofline with these FMA repeats (FLOP/s) and a 30 GB/s triad.
+private func roofline(_ flops: [Double], threads: Int = 2) -> Roofline.Measurement {
+  Roofline.Measurement(
+    flopsPerSecond: Roofline.Statistics(values: flops), bytesPerSecond: Roofline.Statistics(values: [3e10]),
+    threads: threads, fmaPerThread: 1, triadElements: 1)
+}
+
 @Suite struct BenchmarkQualityTests {
-  private func roofline(_ flops: [Double], threads: Int = 2) -> Roofline.Measurement {
-    Roofline.Measurement(
-      flopsPerSecond: Roofline.Statistics(values: flops), bytesPerSecond: Roofline.Statistics(values: [3e10]),
-      threads: threads, fmaPerThread: 1, triadElements: 1)
-  }
 
   @Test func aCleanRunHasNoDisturbances() {
     let signs = PerformanceBenchmark.disturbances(
@@ -98,11 +100,8 @@ import Testing
   }
 
   @Test func scatteredTargetedRepeatsFlagTheRun() {
-    let roofline = Roofline.Measurement(
-      flopsPerSecond: Roofline.Statistics(values: [2e11, 1.9e11]), bytesPerSecond: Roofline.Statistics(values: [3e10]),
-      threads: 2, fmaPerThread: 1, triadElements: 1)
     let signs = PerformanceBenchmark.disturbances(
-      roofline: roofline, kernelRates: [], loadAverages: [],
+      roofline: roofline([2e11, 1.9e11]), kernelRates: [], loadAverages: [],
       kernelRepeats: [("the dense core at L = 8192", [0.998, 0.637]), ("the dense core at L = 32768", [9.9, 9.2])])
     #expect(signs.count == 1)
     #expect(signs.first?.contains("more than 25% slower than their best, the dense core at L = 8192 (57%):") == true, "\(signs)")
