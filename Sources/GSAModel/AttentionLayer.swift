@@ -189,7 +189,7 @@ public struct AttentionLayer: Sendable {
     let bias = UnsafeMutablePointer<Float>.allocate(capacity: HI)
     for j in 0..<HI { bias[j] = weights.bI.storage[j] }
     let inputs = IndexerInputs(
-      queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
+      queries: q, rows: rows, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
       relu: c.indexerActivation == .relu)
     return PreparedIndexer(inputs: inputs, owned: [q, kT, w, bias])
   }

@@ -112,7 +112,7 @@ public enum KernelProbe {
     let w = random(rows * HI, rng)
     let bias = random(HI, rng)
     return IndexerInputs(
-      queries: q, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
+      queries: q, rows: rows, keysT: kT, keyStride: keyStride, weights: w, bias: bias, heads: HI, dim: dI,
       relu: config.indexerActivation == .relu)
   }
 

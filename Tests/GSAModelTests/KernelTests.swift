@@ -220,6 +220,81 @@ import Testing
     #expect(worstExp <= 2.5e-7, "worst relative exp error \(worstExp)")
     #expect(worstSigmoid <= 3e-7, "worst relative sigmoid error \(worstSigmoid)")
   }
+
+  /// The indexer's sigmoid from u = −z·log2 e, with and without its clamp, against float64
+  /// σ(−u/log2 e) on a dense grid of |u| ≤ 120 (σ stays a normal float there); with the clamp,
+  /// σ ∈ [0, 1] for extreme and infinite u.
+  @Test func indexerSigmoidIsAccurateOnADenseGrid() {
+    var worst = [0.0, 0.0]
+    var u: Float = -120
+    while u < 120 {
+      let lanes = SIMD16<Float>((0..<16).map { u + Float($0) * 0.000_93 })
+      for (c, clamp) in [false, true].enumerated() {
+        let s = sigmoidOfNegativeLog2V(lanes, clamp: clamp)
+        for lane in 0..<16 {
+          let exact = stableSigmoid(-Double(lanes[lane]) / M_LOG2E)
+          worst[c] = max(worst[c], abs(Double(s[lane]) - exact) / exact)
+        }
+      }
+      u += 0.0251
+    }
+    #expect(worst[0] <= 3e-7 && worst[1] <= 3e-7, "worst relative errors (unclamped, clamped) \(worst)")
+    let extremes: [Float] = [-.infinity, -1e30, -200, -127, -126, 0, 126, 127, 200, 1e30, .infinity, 3e38, -3e38, 1, 2, 3]
+    let s = sigmoidOfNegativeLog2V(SIMD16<Float>(extremes), clamp: true)
+    for lane in 0..<16 {
+      #expect(s[lane].isFinite && s[lane] >= 0 && s[lane] <= 1, "σ from u = \(extremes[lane]): \(s[lane])")
+      if extremes[lane] <= -126 { #expect(s[lane] == 1) }
+      if extremes[lane] >= 126 { #expect(s[lane] <= 1.2e-38) }
+    }
+  }
+
+  /// The indexer score kernel (non-causal, all heads) against float64 Σ_j w_j·σ(b_j + q·k) on both
+  /// sigmoid paths: small biases (|u| bounded: the kernel skips the clamp) and biases of ±150
+  /// (|z| > 87: the clamp decides), for head counts with and without a specialised loop.
+  @Test(arguments: [1, 2, 3, 4], [false, true])
+  func indexerScoresMatchReferenceOnBothSigmoidPaths(heads H: Int, largeBias: Bool) {
+    let rng = GSLRandom(seed: 61 + UInt64(H))
+    let L = 37, d = 16, rows = roundUp(L, indexerRows), keyStride = roundUp(L, 16)
+    var q = [Float](repeating: 0, count: rows * H * d)
+    for i in 0..<(L * H * d) { q[i] = Float(rng.gaussian(sigma: 0.25)) }
+    let keys = (0..<(L * d)).map { _ in Float(rng.gaussian()) }
+    var kT = [Float](repeating: 0, count: d * keyStride)
+    for s in 0..<L { for x in 0..<d { kT[(s / 16) * d * 16 + x * 16 + s % 16] = keys[s * d + x] } }
+    var w = [Float](repeating: 0, count: rows * H)
+    for i in 0..<(L * H) { w[i] = Float(rng.uniform()) }
+    let b: [Float] = (0..<H).map { j in largeBias ? (j % 2 == 0 ? 150 : -150) : Float(rng.gaussian()) }
+    var bias = b
+    var scores = [Float](repeating: .nan, count: rows * keyStride)
+    let bounded = q.withUnsafeBufferPointer { qp in
+      kT.withUnsafeMutableBufferPointer { kp in
+        w.withUnsafeBufferPointer { wp in
+          bias.withUnsafeMutableBufferPointer { bp in
+            scores.withUnsafeMutableBufferPointer { out in
+              let inputs = IndexerInputs(
+                queries: qp.baseAddress!, rows: rows, keysT: kp.baseAddress!, keyStride: keyStride, weights: wp.baseAddress!,
+                bias: bp.baseAddress!, heads: H, dim: d, relu: false)
+              _ = scoreQueryBlock(inputs, t0: 0, rows: rows, length: L, causal: false, into: out.baseAddress!)
+              return inputs.argumentsBounded
+            }
+          }
+        }
+      }
+    }
+    #expect(bounded == !largeBias, "seed \(61 + H): argumentsBounded")
+    var worst = 0.0
+    for t in 0..<L {
+      for s in 0..<L {
+        var ref = 0.0
+        for j in 0..<H {
+          var z = Double(b[j])
+          for x in 0..<d { z += Double(q[(t * H + j) * d + x]) * Double(keys[s * d + x]) }
+          ref += Double(w[t * H + j]) * stableSigmoid(z)
+        }
+        worst = max(worst, abs(Double(scores[t * keyStride + s]) - ref))
+      }
+    }
+    #expect(worst <= 2e-6 * Double(H), "seed \(61 + H), H \(H), large bias \(largeBias): worst absolute error \(worst)")
+  }
 }
 
 /// Worst absolute error of a sparse-core output (row-major L × H × d) over the (query, head)s of

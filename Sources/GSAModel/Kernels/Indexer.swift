@@ -1,21 +1,77 @@
 import Foundation
 
 /// Inputs of the lightning-indexer kernel, prepared by the layer.
+///
+/// For the sigmoid activation the keys and biases are stored multiplied by −log2 e (`init`), so the
+/// kernel's z = b'_j + q·k' is already the argument u = −log2 e·(b_j + q·k) of
+/// `sigmoidOfNegativeLog2V`: σ's argument scaling is hoisted out of the O(L²) loop into the O(L·d_I)
+/// key packing. It is part of evaluating σ (a transcendental in the ledger), not a ledger FLOP.
 struct IndexerInputs {
   /// Indexer queries, `paddedRows × (H_I·d_I)`, already multiplied by 1/√d_I when that scale is on;
   /// rows ≥ L are zero.
   var queries: UnsafePointer<Float>
   /// Indexer keys transposed and packed in chunks of 16 keys: chunk τ is a contiguous d_I × 16
-  /// block at τ·d_I·16, element (x, c) at x·16 + c; keys ≥ L are zero.
+  /// block at τ·d_I·16, element (x, c) at x·16 + c; keys ≥ L are zero. Sigmoid: times −log2 e.
   var keysT: UnsafePointer<Float>
   var keyStride: Int
   /// Head weights w_{t,j} = σ(h_t W^{Iw}_j + c_j), `paddedRows × H_I`.
   var weights: UnsafePointer<Float>
-  /// b_j, `H_I`.
+  /// b_j, `H_I` (sigmoid: −log2 e·b_j).
   var bias: UnsafePointer<Float>
   var heads: Int
   var dim: Int
   var relu: Bool
+  /// Sigmoid only: |u| ≤ max_j |b'_j| + max_t ‖q_{t,j}‖ · max_s ‖k'_s‖ ≤ `unclampedArgumentBound` for
+  /// every pair (Cauchy–Schwarz on the stored values), so the kernel may skip the clamp of u.
+  var argumentsBounded: Bool
+
+  /// |u| bound below which the sigmoid's clamp to [−126, 126] is skipped (the margin covers the
+  /// float32 rounding of the dot products, ≤ d_I·2^−24·‖q‖‖k'‖ relative).
+  static let unclampedArgumentBound = 100.0
+
+  /// The kernel's inputs over caller-owned buffers: `queries` (`rows × H_I·d_I`), `keysT`
+  /// (`d_I × keyStride`, packed) and `bias` (`H_I`); for the sigmoid, multiplies `keysT` and `bias`
+  /// by −log2 e in place and sets `argumentsBounded`.
+  init(
+    queries: UnsafePointer<Float>, rows: Int, keysT: UnsafeMutablePointer<Float>, keyStride: Int,
+    weights: UnsafePointer<Float>, bias: UnsafeMutablePointer<Float>, heads: Int, dim: Int, relu: Bool
+  ) {
+    self.queries = queries
+    self.keysT = UnsafePointer(keysT)
+    self.keyStride = keyStride
+    self.weights = weights
+    self.bias = UnsafePointer(bias)
+    self.heads = heads
+    self.dim = dim
+    self.relu = relu
+    argumentsBounded = false
+    guard !relu else { return }
+    let toLog2: Float = -1.442_695_04
+    for i in 0..<(dim * keyStride) { keysT[i] *= toLog2 }
+    var largestBias = 0.0
+    for j in 0..<heads {
+      bias[j] *= toLog2
+      largestBias = max(largestBias, Double(abs(bias[j])))
+    }
+    var largestQuery = 0.0
+    for i in 0..<(rows * heads) {
+      var sq = 0.0
+      for x in 0..<dim { sq += Double(queries[i * dim + x]) * Double(queries[i * dim + x]) }
+      largestQuery = max(largestQuery, sq)
+    }
+    var largestKey = 0.0
+    var chunkSquares = [Double](repeating: 0, count: 16)
+    for chunk in 0..<(keyStride / 16) {
+      for c in 0..<16 { chunkSquares[c] = 0 }
+      for x in 0..<dim {
+        for c in 0..<16 { chunkSquares[c] += Double(keysT[chunk * dim * 16 + x * 16 + c]) * Double(keysT[chunk * dim * 16 + x * 16 + c]) }
+      }
+      largestKey = max(largestKey, chunkSquares.max()!)
+    }
+    // NaN or ∞ anywhere makes the bound fail the comparison: the kernel then clamps.
+    let bound = largestBias + largestQuery.squareRoot() * largestKey.squareRoot()
+    argumentsBounded = bound <= Self.unclampedArgumentBound
+  }
 
   /// Row stride of a query block's score buffer: the key stride padded by 16 floats (with a
   /// power-of-two L the rows of a block would all map to the same L1/L2 cache sets).
@@ -42,40 +98,46 @@ public struct SelectionSets: Sendable {
 /// Indexer row group: queries per register micro-tile (6 rows × 16 keys, 12 FMA chains).
 let indexerRows = 6
 
-/// Scores a 6-query × 16-key micro-tile into `out` (row stride `ldo`), head by head: the
-/// q·k dot products into the 6 × 16 `dots` scratch tile (`multiplyAccumulate6x16`), then
-/// out += w_j·act(dot + b_j).
+/// The activation step of the indexer kernel's epilogue, fixed per call so that each case compiles
+/// to its own loop.
+enum IndexerEpilogue {
+  case relu
+  /// σ with the clamp of u (`sigmoidOfNegativeLog2V(clamp: true)`).
+  case sigmoid
+  /// σ without it, when `IndexerInputs.argumentsBounded`.
+  case boundedSigmoid
+}
+
+/// Scores a 6-query × 16-key micro-tile into `out` (row stride `ldo`): head by head, z = b_j + q·k
+/// in a `Tile6x16` of registers, stored to the `zs` scratch (`heads` × 6 × 16, L1-resident); then
+/// row by row out = Σ_j w_j·act(z_j), 16 keys at a time (two interleaved 8-lane chains, with the
+/// activation's constants in registers). For the sigmoid z is u = −log2 e·(b_j + q·k)
+/// (`IndexerInputs`).
 @inline(__always)
 func indexerMicro6(
   _ q: UnsafePointer<Float>, ldq: Int, _ kT: UnsafePointer<Float>, ldk: Int, _ w: UnsafePointer<Float>,
-  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int,
-  dots: UnsafeMutablePointer<Float>
+  _ bias: UnsafePointer<Float>, heads: Int, dim: Int, epilogue: IndexerEpilogue, _ out: UnsafeMutablePointer<Float>,
+  ldo: Int, zs: UnsafeMutablePointer<Float>
 ) {
-  for r in 0..<6 {
-    storeV(SIMD8<Float>(), out + r * ldo)
-    storeV(SIMD8<Float>(), out + r * ldo + 8)
-  }
   for j in 0..<heads {
-    multiplyAccumulate6x16(q + j * dim, aRow: ldq, aStep: 1, kT, bStep: ldk, count: dim, dots, ldc: 16, accumulate: false)
-    let bj = SIMD8<Float>(repeating: bias[j])
-    for r in 0..<6 {
-      indexerAccumulate(out + r * ldo, w[r * heads + j], bj, loadV(dots + 16 * r), loadV(dots + 16 * r + 8), relu: relu)
-    }
+    var z = Tile6x16(repeating: SIMD8<Float>(repeating: bias[j]))
+    z.multiplyAccumulate(q + j * dim, aRow: ldq, aStep: 1, kT, bStep: ldk, count: dim)
+    z.store(zs + 96 * j, ldc: 16)
   }
-}
-
-/// out[0 ..< 16] += w_j·act(dot + b_j) for one query row of a micro-tile (a file-level function:
-/// the nested closure it replaces was compiled as an out-of-line call).
-@_transparent @usableFromInline
-func indexerAccumulate(
-  _ o: UnsafeMutablePointer<Float>, _ weight: Float, _ bj: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, relu: Bool
-) {
-  let wj = SIMD8<Float>(repeating: weight)
-  let zl = lo + bj, zh = hi + bj
-  let al = relu ? zl.replacing(with: 0, where: zl .< 0) : sigmoidV(zl)
-  let ah = relu ? zh.replacing(with: 0, where: zh .< 0) : sigmoidV(zh)
-  storeV(loadV(o).addingProduct(wj, al), o)
-  storeV(loadV(o + 8).addingProduct(wj, ah), o + 8)
+  for r in 0..<6 {
+    var sum = SIMD16<Float>()
+    for j in 0..<heads {
+      let z = UnsafeRawPointer(zs + 96 * j + 16 * r).loadUnaligned(as: SIMD16<Float>.self)
+      let a: SIMD16<Float>
+      switch epilogue {
+      case .relu: a = z.replacing(with: 0, where: z .< 0)
+      case .sigmoid: a = sigmoidOfNegativeLog2V(z, clamp: true)
+      case .boundedSigmoid: a = sigmoidOfNegativeLog2V(z, clamp: false)
+      }
+      sum.addProduct(SIMD16<Float>(repeating: w[r * heads + j]), a)
+    }
+    UnsafeMutableRawPointer(out + r * ldo).storeBytes(of: sum, as: SIMD16<Float>.self)
+  }
 }
 
 /// Fills the score rows of queries `t0 ..< t0 + rows` (rows a multiple of `indexerRows`) into
@@ -86,24 +148,55 @@ func scoreQueryBlock(
   bufferStride: Int? = nil
 ) -> Int {
   let ldb = bufferStride ?? inputs.keyStride
-  let ldq = inputs.heads * inputs.dim
+  let epilogue: IndexerEpilogue = inputs.relu ? .relu : inputs.argumentsBounded ? .boundedSigmoid : .sigmoid
+  let block = IndexerBlock(inputs: inputs, t0: t0, rows: rows, length: L, causal: causal, buffer: buffer, ldb: ldb)
+  // The common head counts of the bounded sigmoid (the GSA path) as compile-time constants, each
+  // its own function (unrolled head loops: 4–5% at H_I = 2).
+  switch (epilogue, inputs.heads) {
+  case (.boundedSigmoid, 2): return scoreBoundedSigmoid2(block)
+  case (.boundedSigmoid, 4): return scoreBoundedSigmoid4(block)
+  case (.boundedSigmoid, _): return scoreBoundedSigmoid(block)
+  case (.sigmoid, _): return scoreSigmoid(block)
+  case (.relu, _): return scoreRelu(block)
+  }
+}
+
+/// The arguments of one `scoreQueryBlock` call.
+private struct IndexerBlock {
+  var inputs: IndexerInputs
+  var t0: Int, rows: Int, length: Int, causal: Bool
+  var buffer: UnsafeMutablePointer<Float>, ldb: Int
+}
+
+@inline(never) private func scoreBoundedSigmoid2(_ b: IndexerBlock) -> Int { scoreQueryBlock(b, .boundedSigmoid, heads: 2) }
+@inline(never) private func scoreBoundedSigmoid4(_ b: IndexerBlock) -> Int { scoreQueryBlock(b, .boundedSigmoid, heads: 4) }
+@inline(never) private func scoreBoundedSigmoid(_ b: IndexerBlock) -> Int {
+  scoreQueryBlock(b, .boundedSigmoid, heads: b.inputs.heads)
+}
+@inline(never) private func scoreSigmoid(_ b: IndexerBlock) -> Int { scoreQueryBlock(b, .sigmoid, heads: b.inputs.heads) }
+@inline(never) private func scoreRelu(_ b: IndexerBlock) -> Int { scoreQueryBlock(b, .relu, heads: b.inputs.heads) }
+
+@inline(__always)
+private func scoreQueryBlock(_ block: IndexerBlock, _ epilogue: IndexerEpilogue, heads: Int) -> Int {
+  let inputs = block.inputs, t0 = block.t0, rows = block.rows, L = block.length, causal = block.causal
+  let buffer = block.buffer, ldb = block.ldb
+  let dim = inputs.dim, ldq = heads * dim
   let R = indexerRows
   let groups = rows / R
   func keyLimit(_ group: Int) -> Int {
     causal ? roundUp(min(t0 + R * group + R, L), 16) : inputs.keyStride
   }
   let maxKey = keyLimit(groups - 1)
-  let dots = UnsafeMutablePointer<Float>.allocate(capacity: R * 16)
-  defer { dots.deallocate() }
+  let zs = UnsafeMutablePointer<Float>.allocate(capacity: heads * R * 16)
+  defer { zs.deallocate() }
   var pairs = 0
   var s0 = 0
   while s0 < maxKey {
     for g in 0..<groups where s0 < keyLimit(g) {
       let row = t0 + R * g
       indexerMicro6(
-        inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * inputs.dim, ldk: 16, inputs.weights + row * inputs.heads,
-        inputs.bias, heads: inputs.heads, dim: inputs.dim, relu: inputs.relu, buffer + R * g * ldb + s0,
-        ldo: ldb, dots: dots)
+        inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * dim, ldk: 16, inputs.weights + row * heads,
+        inputs.bias, heads: heads, dim: dim, epilogue: epilogue, buffer + R * g * ldb + s0, ldo: ldb, zs: zs)
       pairs += 16 * R
     }
     s0 += 16
