@@ -298,6 +298,9 @@ extension PerformanceBenchmark {
   /// - A targeted kernel whose slowest repeat took more than `contendedSlowdown` times its best.
   /// - A host-speed probe between rounds below 1/`contendedSlowdown` (80%) of the roofline's best
   ///   peak: the host ran slower for a while, every repeat of that round with it.
+  /// - A host-speed probe more than `hostProbeAbovePeakFactor` (5%) above that peak: the probe
+  ///   runs the roofline's own FMA loop, so the roofline under-measured the peak (as a kernel
+  ///   above it shows; the margin covers the short probe's timing noise).
   public static func disturbances(
     roofline: Roofline.Measurement, kernelRates: [(name: String, flopsPerSecond: Double)], loadAverages: [String],
     kernelRepeats: [(name: String, seconds: [Double])] = [], hostSpeed: [HostSpeedSample] = []
@@ -334,6 +337,12 @@ extension PerformanceBenchmark {
       }
       signs.append(
         "the FMA probe run after each round fell below \(hostSpeedFloorPercent)% of the roofline's best peak after \(slowRounds.count) of \(hostSpeed.count) rounds, \(listed.joined(separator: ", ")): the host ran slower for a while, so those rounds' repeats understate the kernels; rerun on a quiet machine"
+      )
+    }
+    let fastRounds = hostSpeed.filter { $0.flopsPerSecond.isFinite && $0.flopsPerSecond > peak * hostProbeAbovePeakFactor }
+    if let fastest = fastRounds.map(\.flopsPerSecond).max() {
+      signs.append(
+        "the FMA probe run after each round exceeded the roofline's best peak by more than \(String(format: "%.0f", 100 * (hostProbeAbovePeakFactor - 1)))% after \(fastRounds.count) of \(hostSpeed.count) rounds (up to \(String(format: "%.0f", 100 * fastest / peak))%): the same FMA loop ran faster than when the peak was measured, so the roofline under-measured the peak and every percentage is inflated; rerun on a quiet machine"
       )
     }
     for average in loadAverages {
@@ -391,6 +400,10 @@ extension PerformanceBenchmark {
   /// `contendedSlowdown` in the pages' words: repeats more than this many percent slower than
   /// their best ("25"), and the host-speed floor as a percentage of the peak ("80").
   public static var contendedSlowdownPercent: String { String(format: "%.0f", 100 * (contendedSlowdown - 1)) }
+  /// A host-speed probe above the roofline's best peak by more than this factor marks the peak as
+  /// under-measured (`disturbances`).
+  public static let hostProbeAbovePeakFactor = 1.05
+
   public static var hostSpeedFloorPercent: String { String(format: "%.0f", 100 / contendedSlowdown) }
 
   /// Slowest / fastest of a kernel's repeat times, nil without a positive fastest.

@@ -122,7 +122,7 @@ md.append("")
 let hostRates = result.hostSpeed.map(\.flopsPerSecond).filter(\.isFinite).sorted()
 if let slowest = hostRates.first, let fastest = hostRates.last {
   md.append(
-    "Host speed during the probes: a short FMA probe (\(g(Double(options.hostProbeFmaPerThread))) FMAs per thread) after each of the \(hostRates.count) round-robin rounds measured \(g(slowest / 1e9))–\(g(fastest / 1e9)) GFLOP/s, median \(g(hostRates[hostRates.count / 2] / 1e9)) (\(g(100 * slowest / peak))–\(g(100 * fastest / peak))% of the peak above; a round below \(PerformanceBenchmark.hostSpeedFloorPercent)% marks the run disturbed)."
+    "Host speed during the probes: a short FMA probe (\(g(Double(options.hostProbeFmaPerThread))) FMAs per thread) after each of the \(hostRates.count) round-robin rounds measured \(g(slowest / 1e9))–\(g(fastest / 1e9)) GFLOP/s, median \(g(hostRates[hostRates.count / 2] / 1e9)) (\(g(100 * slowest / peak))–\(g(100 * fastest / peak))% of the peak above; a round below \(PerformanceBenchmark.hostSpeedFloorPercent)% marks the run disturbed, one more than \(g(100 * (PerformanceBenchmark.hostProbeAbovePeakFactor - 1)))% above it marks the peak under-measured)."
   )
   md.append("")
 }

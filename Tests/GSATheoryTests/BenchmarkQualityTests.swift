@@ -54,6 +54,23 @@ private func roofline(_ flops: [Double], threads: Int = 2) -> Roofline.Measureme
       roofline: roofline([2.0e11, 1.9e11]), kernelRates: [], loadAverages: [], hostSpeed: Array(samples.prefix(1)))
     #expect(quiet.isEmpty, "\(quiet)")
   }
+
+  /// A probe more than 5% above the roofline's best peak (2e11) means the peak was under-measured:
+  /// 2.1e11 (exactly 5% above) is not flagged, 2.3e11 and 2.6e11 are (the largest is named).
+  @Test func aHostProbeAboveThePeakFlagsTheRoofline() {
+    let samples = [2.1e11, 2.6e11, 2.3e11, .nan].enumerated().map {
+      PerformanceBenchmark.HostSpeedSample(label: "dense core", round: $0.offset + 1, flopsPerSecond: $0.element)
+    }
+    let signs = PerformanceBenchmark.disturbances(
+      roofline: roofline([2.0e11, 1.9e11]), kernelRates: [], loadAverages: [], hostSpeed: samples)
+    #expect(signs.count == 1, "\(signs)")
+    #expect(
+      signs.first?.contains("exceeded the roofline's best peak by more than 5% after 2 of 4 rounds (up to 130%)") == true,
+      "\(signs)")
+    let within = PerformanceBenchmark.disturbances(
+      roofline: roofline([2.0e11, 1.9e11]), kernelRates: [], loadAverages: [], hostSpeed: Array(samples.prefix(1)))
+    #expect(within.isEmpty, "\(within)")
+  }
 }
 
 /// `PerformanceBenchmark.exponentFitDisturbance`: only a standard error wider than the band is a sign.
