@@ -62,8 +62,7 @@ if mode == "topk" || mode == "all" {
   // One thread, the last query block's rows (≈ L candidates each): ns per candidate.
   for L in lengths.isEmpty ? [8192, 32768] : lengths {
     let t = KernelProbe.selection(length: L, config: .paperShape, k: 256, repeats: max(repeats, 5))
-    let block = KernelTiling.standard.indexerQueryBlock, t0 = (L - 1) / block * block
-    let candidates = Double((t0..<min(L, t0 + block)).reduce(0) { $0 + LayerConfig.paperShape.candidateCount(query: $1, length: L) })
+    let candidates = Double(KernelProbe.selectionCandidates(length: L, config: .paperShape))
     print(
       String(
         format: "top-256 alone, one thread   L %6d  best %8.5f s  median %8.5f s  %.3f ns per candidate", L,

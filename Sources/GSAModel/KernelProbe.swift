@@ -162,6 +162,7 @@ public enum KernelProbe {
   /// with budget k on every row of that block. Per-candidate cost = seconds / Σ n_t over the block.
   public static func selection(length L: Int, config: LayerConfig, k: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
     let block = KernelTiling.standard.indexerQueryBlock
+    let queries = lastQueryBlock(length: L)
     let inputs = randomIndexerInputs(length: L, config: config, seed: seed)
     let ldb = inputs.scoreBufferStride
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * ldb)
@@ -173,7 +174,7 @@ public enum KernelProbe {
       histogram.deallocate()
       out.deallocate()
     }
-    let t0 = max(0, (L - 1) / block * block), t1 = min(L, t0 + block)
+    let t0 = queries.lowerBound, t1 = queries.upperBound
     _ = scoreQueryBlock(
       inputs, t0: t0, rows: roundUp(t1 - t0, indexerRows), length: L, causal: config.causal, into: buffer, bufferStride: ldb)
     return timed(repeats: repeats) { ledger in
@@ -184,6 +185,19 @@ public enum KernelProbe {
       }
       ledger.add(.selection, FlopCounts(comparisons: comparisons))
     }
+  }
+
+  /// Σ n_t over the queries `selection` times (the last query block): its per-candidate cost is
+  /// seconds / this.
+  public static func selectionCandidates(length L: Int, config: LayerConfig) -> Int {
+    lastQueryBlock(length: L).reduce(0) { $0 + config.candidateCount(query: $1, length: L) }
+  }
+
+  /// The last block of `indexerQueryBlock` queries of a length-L sequence.
+  private static func lastQueryBlock(length L: Int) -> Range<Int> {
+    let block = KernelTiling.standard.indexerQueryBlock
+    let t0 = max(0, (L - 1) / block * block)
+    return t0..<min(L, t0 + block)
   }
 
   /// Uniformly random causal selection sets: query t keeps min(k, t + 1) distinct keys of 0 ... t

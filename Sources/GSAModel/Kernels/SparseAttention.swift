@@ -71,7 +71,7 @@ func sparseAttention(
         sparseGroup(
           inputs.queries + first * d, heads: groupSize, keys: keys, values: values, headDim: d,
           selected: pIdx.base + offsets[t], count: k, scores: scores, scoreStride: scoreStride,
-          inverses: scores + groupSize * scoreStride, output: pOut.base + first * d)
+          output: pOut.base + first * d)
         flopCounts += softmaxRowCounts(keys: k, headDim: d).times(groupSize)
       }
       ledger.add(.attention, flopCounts)
@@ -121,14 +121,16 @@ func packByKVHead(
 /// `values` the group's contiguous rows of d floats. The heads share every gathered row: each
 /// 8-key block of K rows is fetched (and the next block prefetched) once and scored for all heads
 /// while it is in L1, and P·V runs in 32-key chunks whose V rows serve every head from L1.
-/// `scores` holds heads × `scoreStride` floats (scoreStride ≥ roundUp(k, 8)), `inverses` `heads`.
+/// `scores` holds heads × `scoreStride` floats (scoreStride ≥ roundUp(k, 8)) followed by the heads'
+/// 1/Σp.
 @inline(__always)
 private func sparseGroup(
   _ q: UnsafePointer<Float>, heads G: Int, keys kBase: UnsafePointer<Float>, values vBase: UnsafePointer<Float>,
   headDim d: Int, selected sel: UnsafePointer<Int32>, count k: Int, scores: UnsafeMutablePointer<Float>, scoreStride: Int,
-  inverses: UnsafeMutablePointer<Float>, output out: UnsafeMutablePointer<Float>
+  output out: UnsafeMutablePointer<Float>
 ) {
   let ldkv = d
+  let inverses = scores + G * scoreStride
   guard k > 0 else {
     for x in 0..<(G * d) { out[x] = .nan }
     return
