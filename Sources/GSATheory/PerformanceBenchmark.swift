@@ -342,7 +342,7 @@ extension PerformanceBenchmark {
     let fastRounds = hostSpeed.filter { $0.flopsPerSecond.isFinite && $0.flopsPerSecond > peak * hostProbeAbovePeakFactor }
     if let fastest = fastRounds.map(\.flopsPerSecond).max() {
       signs.append(
-        "the FMA probe run after each round exceeded the roofline's best peak by more than \(String(format: "%.0f", 100 * (hostProbeAbovePeakFactor - 1)))% after \(fastRounds.count) of \(hostSpeed.count) rounds (up to \(String(format: "%.0f", 100 * fastest / peak))%): the same FMA loop ran faster than when the peak was measured, so the roofline under-measured the peak and every percentage is inflated; rerun on a quiet machine"
+        "the FMA probe run after each round exceeded the roofline's best peak by more than \(hostProbeAbovePeakPercent)% after \(fastRounds.count) of \(hostSpeed.count) rounds (up to \(String(format: "%.0f", 100 * fastest / peak))%): the same FMA loop ran faster than when the peak was measured, so the roofline under-measured the peak and every percentage is inflated; rerun on a quiet machine"
       )
     }
     for average in loadAverages {
@@ -400,11 +400,13 @@ extension PerformanceBenchmark {
   /// `contendedSlowdown` in the pages' words: repeats more than this many percent slower than
   /// their best ("25"), and the host-speed floor as a percentage of the peak ("80").
   public static var contendedSlowdownPercent: String { String(format: "%.0f", 100 * (contendedSlowdown - 1)) }
+  public static var hostSpeedFloorPercent: String { String(format: "%.0f", 100 / contendedSlowdown) }
+
   /// A host-speed probe above the roofline's best peak by more than this factor marks the peak as
   /// under-measured (`disturbances`).
   public static let hostProbeAbovePeakFactor = 1.05
-
-  public static var hostSpeedFloorPercent: String { String(format: "%.0f", 100 / contendedSlowdown) }
+  /// `hostProbeAbovePeakFactor` in the pages' words: more than this many percent above ("5").
+  public static var hostProbeAbovePeakPercent: String { String(format: "%.0f", 100 * (hostProbeAbovePeakFactor - 1)) }
 
   /// Slowest / fastest of a kernel's repeat times, nil without a positive fastest.
   static func repeatSlowdown(_ seconds: [Double]) -> Double? {

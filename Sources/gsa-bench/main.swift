@@ -122,7 +122,7 @@ md.append("")
 let hostRates = result.hostSpeed.map(\.flopsPerSecond).filter(\.isFinite).sorted()
 if let slowest = hostRates.first, let fastest = hostRates.last {
   md.append(
-    "Host speed during the probes: a short FMA probe (\(g(Double(options.hostProbeFmaPerThread))) FMAs per thread) after each of the \(hostRates.count) round-robin rounds measured \(g(slowest / 1e9))–\(g(fastest / 1e9)) GFLOP/s, median \(g(hostRates[hostRates.count / 2] / 1e9)) (\(g(100 * slowest / peak))–\(g(100 * fastest / peak))% of the peak above; a round below \(PerformanceBenchmark.hostSpeedFloorPercent)% marks the run disturbed, one more than \(g(100 * (PerformanceBenchmark.hostProbeAbovePeakFactor - 1)))% above it marks the peak under-measured)."
+    "Host speed during the probes: a short FMA probe (\(g(Double(options.hostProbeFmaPerThread))) FMAs per thread) after each of the \(hostRates.count) round-robin rounds measured \(g(slowest / 1e9))–\(g(fastest / 1e9)) GFLOP/s, median \(g(hostRates[hostRates.count / 2] / 1e9)) (\(g(100 * slowest / peak))–\(g(100 * fastest / peak))% of the peak above; a round below \(PerformanceBenchmark.hostSpeedFloorPercent)% marks the run disturbed, one more than \(PerformanceBenchmark.hostProbeAbovePeakPercent)% above it marks the peak under-measured)."
   )
   md.append("")
 }
@@ -376,7 +376,7 @@ md.append("")
 
 md[runQualityLine] =
   disturbances.isEmpty
-  ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, targeted kernels' repeats within \(PerformanceBenchmark.contendedSlowdownPercent)% of their best, every host-speed probe between rounds at or above \(PerformanceBenchmark.hostSpeedFloorPercent)% of the peak, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
+  ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, targeted kernels' repeats within \(PerformanceBenchmark.contendedSlowdownPercent)% of their best, every host-speed probe between rounds at or above \(PerformanceBenchmark.hostSpeedFloorPercent)% of the peak and at most \(PerformanceBenchmark.hostProbeAbovePeakPercent)% above it, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
   : "**Run quality: disturbed.** " + disturbances.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }.joined(separator: " ")
 let text = md.joined(separator: "\n")
 let temporary = outputPath + ".tmp-\(getpid())"

@@ -53,22 +53,31 @@ struct IndexerInputs {
       bias[j] *= toLog2
       largestBias = max(largestBias, Double(abs(bias[j])))
     }
+    // Largest squared norm of a query row (rows × heads rows of d_I) and of a key (element x of
+    // key 16·τ + c at τ·d_I·16 + x·16 + c).
     var largestQuery = 0.0
     for i in 0..<(rows * heads) {
-      var sq = 0.0
-      for x in 0..<dim { sq += Double(queries[i * dim + x]) * Double(queries[i * dim + x]) }
-      largestQuery = max(largestQuery, sq)
+      var squares = 0.0
+      for x in 0..<dim {
+        let v = Double(queries[i * dim + x])
+        squares += v * v
+      }
+      largestQuery = max(largestQuery, squares)
     }
     var largestKey = 0.0
-    var chunkSquares = [Double](repeating: 0, count: 16)
     for chunk in 0..<(keyStride / 16) {
-      for c in 0..<16 { chunkSquares[c] = 0 }
-      for x in 0..<dim {
-        for c in 0..<16 { chunkSquares[c] += Double(keysT[chunk * dim * 16 + x * 16 + c]) * Double(keysT[chunk * dim * 16 + x * 16 + c]) }
+      let block = keysT + chunk * dim * 16
+      for c in 0..<16 {
+        var squares = 0.0
+        for x in 0..<dim {
+          let v = Double(block[x * 16 + c])
+          squares += v * v
+        }
+        largestKey = max(largestKey, squares)
       }
-      largestKey = max(largestKey, chunkSquares.max()!)
     }
-    // NaN or ∞ anywhere makes the bound fail the comparison: the kernel then clamps.
+    // ∞ anywhere makes the bound infinite, so the kernel clamps. A NaN may be dropped by `max`;
+    // its scores are NaN on either path (the clamp keeps NaN).
     let bound = largestBias + largestQuery.squareRoot() * largestKey.squareRoot()
     argumentsBounded = bound <= Self.unclampedArgumentBound
   }
