@@ -15,11 +15,12 @@ import GSAModel
 ///   flops and L·H_I sigmoids for the projections; per scored pair H_I(2d_I + 3) flops and H_I
 ///   sigmoids (or H_I ReLU comparisons). Useful pairs Σ_t n_t; executed pairs Σ_g R_I·⌈min(R_I·g+R_I, L)⌉₁₆
 ///   over R_I-row groups, R_I = `indexerRowGroup` (6) (⌈L⌉₁₆ when not causal).
-/// - selection (sparse variants): radix top-k, 6n + 5120 comparisons whenever the budget is below
-///   the candidate count n. Fixed rule: L clamps + Σ_t [k_t < n_t](6n_t + 5120). Adaptive rules:
+/// - selection (sparse variants): radix top-k of budget k among n candidates, r(n, k) comparisons
+///   when k < n: 5n + 3G + 7168 with G = 16⌈k/8⌉ group maxima when n ≥ G, else 6n + 5120.
+///   Fixed rule: L clamps + Σ_t r(n_t, k_t). Adaptive rules:
 ///   row statistics Σ_t (3n_t + 3) flops + 2L divisions, V̄: L + 1 flops + 1 division, per query
 ///   4 flops + 2 divisions (code) or 1 flop + 1 division (figure) and 3 clamps, stage 1 keeps
-///   c_t = min(k_max, n_t): Σ_t [c_t < n_t](6n_t + 5120), stage 2: Σ_t [k_t < c_t](6c_t + 5120).
+///   c_t = min(k_max, n_t): Σ_t r(n_t, c_t), stage 2: Σ_t r(c_t, k_t).
 /// - attention: L·n_q flops (1/√d scaling) plus, per (query, head) over m keys (m = n_t dense
 ///   useful, m = k_t sparse), 4d·m + 2m + d flops, m + 1 transcendentals, m comparisons.
 ///   Dense executed, with R = `denseRowGroup` (12) and C = `denseKeyTile` (64): per head, per R-row
@@ -88,7 +89,11 @@ public struct CostModel: Sendable {
       let budgets = kPerQuery ?? nominalBudgets(length: L)
       precondition(budgets.count == L, "kPerQuery must have L entries")
       var selection = FlopCounts()
-      func radix(_ n: Int, _ k: Int) -> Int { k < n ? 6 * n + 5120 : 0 }
+      func radix(_ n: Int, _ k: Int) -> Int {
+        guard k < n else { return 0 }
+        let maxima = 16 * ((k + 7) / 8)
+        return n >= maxima ? 5 * n + 3 * maxima + 7168 : 6 * n + 5120
+      }
       if c.kRule == .fixed {
         selection.comparisons += L
         for t in 0..<L { selection.comparisons += radix(candidates(t, L), min(c.kBase, candidates(t, L))) }

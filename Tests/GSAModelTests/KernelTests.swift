@@ -1,5 +1,6 @@
 import Foundation
 import GSLKit
+import PropertyTesting
 import Testing
 
 @testable import GSAModel
@@ -168,19 +169,67 @@ import Testing
           TopK.select(vp.baseAddress!, count: n, k: k, histogram: histogram, into: op.baseAddress!, comparisons: &comparisons)
         }
       }
-      // Reference: stable sort by value descending (IEEE total order: −0 < +0), lower index first.
-      func rank(_ x: Float) -> (Int, Float) { (x.sign == .minus ? 0 : 1, x) }
-      let order = (0..<n).sorted { a, b in
-        let va = values[a], vb = values[b]
-        if va != vb { return va > vb }
-        if va.sign != vb.sign { return va.sign == .plus }
-        return a < b
-      }
-      let expected = Array(order.prefix(k)).sorted()
+      let expected = Self.topKByFullSort(values, k: k)
       #expect(written == min(k, n))
       #expect(out.prefix(written).map(Int.init) == expected, "trial \(trial) seed 5 n \(n) k \(k)")
       #expect(comparisons == TopK.comparisons(candidates: n, k: k))
-      _ = rank
+    }
+  }
+
+  /// A top-k case: n candidates of one kind, budget k, values from `seed`.
+  struct TopKCase: CustomStringConvertible {
+    let n: Int, k: Int, kind: Int, seed: UInt64
+    var description: String { "n \(n) k \(k) kind \(kind) seed \(seed)" }
+    static let kinds = 6
+
+    /// 0 Gaussian; 1 a narrow band; 2 ascending (group maxima all at chunk ends); 3 the largest
+    /// values in the tail past the grouped keys; 4 few distinct values (ties); 5 ±∞ and ±0 mixed in.
+    func values() -> [Float] {
+      let rng = GSLRandom(seed: seed)
+      return (0..<n).map { i in
+        switch kind {
+        case 0: Float(rng.gaussian())
+        case 1: 1 + 1e-4 * Float(rng.gaussian())
+        case 2: Float(i) * 1e-3 + 1e-4 * Float(rng.gaussian())
+        case 3: i >= n - n % 64 - 8 ? 10 + Float(rng.gaussian()) : Float(rng.gaussian())
+        case 4: Float(rng.uniformInt(below: 3)) - 1
+        default: [Float.infinity, -.infinity, 0, -0.0, Float(rng.gaussian())][rng.uniformInt(below: 5)]
+        }
+      }
+    }
+  }
+
+  /// Indices of the top k under "larger first, −0 below +0, lower index first", ascending.
+  static func topKByFullSort(_ values: [Float], k: Int) -> [Int] {
+    let order = values.indices.sorted { a, b in
+      let va = values[a], vb = values[b]
+      if va != vb { return va > vb }
+      if va.sign != vb.sign { return va.sign == .plus }
+      return a < b
+    }
+    return Array(order.prefix(k)).sorted()
+  }
+
+  /// Property: budgets well below the row length (the cutoff from group maxima) select exactly
+  /// what a full sort selects, and count `TopK.comparisons`.
+  @Test func topKWithShortBudgetsMatchesFullSort() throws {
+    let cases = Gen<Int>.logUniform(in: 1...20_000).flatMap { n in
+      Gen<(Int, Int, Int)>.zip(.logUniform(in: 1...n), .int(in: 0...(TopKCase.kinds - 1)), .int(in: 0...1_000_000))
+        .map { k, kind, seed in TopKCase(n: n, k: k, kind: kind, seed: UInt64(seed)) }
+    }
+    let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
+    defer { histogram.deallocate() }
+    try forAll(cases, configuration: .init(cases: 300)) { c in
+      let values = c.values()
+      var out = [Int32](repeating: -1, count: c.n)
+      var comparisons = 0
+      let written = values.withUnsafeBufferPointer { vp in
+        out.withUnsafeMutableBufferPointer { op in
+          TopK.select(vp.baseAddress!, count: c.n, k: c.k, histogram: histogram, into: op.baseAddress!, comparisons: &comparisons)
+        }
+      }
+      return written == min(c.k, c.n) && out.prefix(written).map(Int.init) == Self.topKByFullSort(values, k: c.k)
+        && comparisons == TopK.comparisons(candidates: c.n, k: c.k)
     }
   }
 

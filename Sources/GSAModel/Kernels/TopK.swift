@@ -3,26 +3,42 @@
 ///
 /// Order: the k largest values under the total order "larger value first, then lower index
 /// first" (ties broken by the lower index; −0 ranks below +0, IEEE total order on the bits).
-/// Method: one pass finds the smallest and largest key, and the radix digits are taken from the
-/// offset key − min, whose R = bit width of (max − min) significant bits are split 11 / 11 / rest
-/// (indexer scores of one row span a narrow range: their raw keys share most high bits, so digits
-/// of the raw key put most candidates in one bucket and the later passes touch most of them).
-/// Three histogram passes over all n candidates (pass p only counts candidates matching the
-/// digits found so far), each followed by a full scan of its histogram (2048, 2048, 1024 buckets)
-/// locating the bucket holding the k-th key; then one gather pass writing the selected indices
-/// in ascending order. Passes 2, 3 and the gather test 8 keys per step (SIMD) and touch memory
-/// only for matching lanes.
+/// Method:
+/// - Pass 0 finds a cutoff with at least k keys at or above it, and the largest key. The row's
+///   first keys form G = 16⌈k/8⌉ ≥ 2k disjoint groups (8 lanes of 2⌈k/8⌉ contiguous chunks); the
+///   cutoff is the lower edge of the bucket holding the k-th largest group maximum in a
+///   2048-bucket histogram of the G maxima. On rows of independent scores about
+///   G·ln(G/(G − k)) ≈ 1.4k keys lie above it, against all n for the smallest key, which rows
+///   shorter than G use instead.
+/// - Radix digits are taken from the offset key − cutoff, whose R = bit width of (max − cutoff)
+///   significant bits are split 11 / 11 / rest (digits of the raw key would put a row's narrow
+///   band of scores into one bucket).
+/// - Three histogram passes over all n candidates, each counting only the keys in the range the
+///   digits found so far allow, each followed by a full scan of its histogram (2048, 2048, 1024
+///   buckets) locating the bucket holding the k-th key; then one gather pass writing the
+///   selected indices in ascending order. These four passes test 8 keys per step (one unsigned
+///   range compare) and touch memory only for matching lanes: about 1.4k keys in pass 1, few
+///   after it.
 ///
-/// Counted comparisons: 0 when k ≥ n (all candidates taken), else 6·n + 5120 (min and max: 2n;
-/// three histogram passes and the gather: n each; the histogram scans: 5120).
+/// Counted comparisons: 0 when k ≥ n (all candidates taken); else, with G = 16⌈k/8⌉,
+/// 5n + 3G + 7168 when n ≥ G (pass 0: a max per key, a min and a max per group maximum, a count
+/// per group maximum and the 2048-bucket scan; four range tests per key; scans 5120), and
+/// 6n + 5120 when n < G (pass 0: the min and max of every key).
 enum TopK {
   /// Int32 entries of the histogram scratch: 4 interleaved copies of 2048 buckets (element i
   /// counts into copy i mod 4, so runs of equal keys do not serialise on one counter).
   static let histogramSize = 4 * 2048
   static let scanCost = 2048 + 2048 + 1024
 
-  /// Comparisons `select` counts for n candidates and budget k.
-  @inline(__always) static func comparisons(candidates n: Int, k: Int) -> Int { k >= n ? 0 : 6 * n + scanCost }
+  /// Comparisons `select` counts for n candidates and budget k: 0 when k ≥ n, else
+  /// 5n + 48⌈k/8⌉ + 7168 when n ≥ 16⌈k/8⌉ (the cutoff from 16⌈k/8⌉ group maxima), 6n + 5120
+  /// otherwise.
+  @inline(__always) static func comparisons(candidates n: Int, k: Int) -> Int {
+    if k >= n { return 0 }
+    let maxima = 16 * ((k + 7) / 8)
+    let passZero = n >= maxima ? n + 3 * maxima + 2048 : 2 * n
+    return passZero + 4 * n + scanCost
+  }
 
   @inline(__always) static func key(_ x: Float) -> UInt32 {
     let bits = x.bitPattern
@@ -78,62 +94,87 @@ enum TopK {
       return n
     }
     if k <= 0 { return 0 }
-    // Pass 0: the smallest and largest key; digits come from the offset key − min.
-    var lowV = SIMD8<UInt32>(repeating: .max), highV = SIMD8<UInt32>(repeating: 0)
+    // Pass 0: a cutoff with at least k keys at or above it, and the largest key. The first
+    // 8·C·m keys (C = 2⌈k/8⌉ chunks of m = 8⌊n/8C⌋ keys) form G = 8C ≥ 2k disjoint groups
+    // (chunk c, lane l: the keys at c·m + l + 8j). The cutoff is the lower edge of the bucket
+    // holding the k-th largest group maximum in a 2048-bucket histogram of the maxima: at least
+    // k maxima, distinct keys, lie at or above it. (On rows of independent scores about
+    // G·ln(G/(G − k)) ≈ 1.4k keys pass it.) Rows with n < G take their smallest key.
+    let chunks = 2 * ((k + 7) / 8)
+    let chunkLength = n / (8 * chunks) * 8
+    var cut: UInt32 = .max, high: UInt32 = 0
     var i = 0
+    if chunkLength > 0 {
+      (cut, high) = withUnsafeTemporaryAllocation(of: SIMD8<UInt32>.self, capacity: chunks) { maxima in
+        var lowV = SIMD8<UInt32>(repeating: .max), highV = SIMD8<UInt32>(repeating: 0)
+        for c in 0..<chunks {
+          let chunk = values + c * chunkLength
+          var groupHigh = SIMD8<UInt32>(repeating: 0)
+          var j = 0
+          while j < chunkLength {
+            groupHigh = pointwiseMax(groupHigh, keys(chunk + j))
+            j += 8
+          }
+          maxima[c] = groupHigh
+          lowV = pointwiseMin(lowV, groupHigh)
+          highV = pointwiseMax(highV, groupHigh)
+        }
+        let low = lowV.min(), top = highV.max()
+        let shift = UInt32(Swift.max(0, UInt32.bitWidth - (top &- low).leadingZeroBitCount - 11))
+        histogram.initialize(repeating: 0, count: 2048)
+        let lowVector = SIMD8<UInt32>(repeating: low)
+        for c in 0..<chunks {
+          let bucket = (maxima[c] &- lowVector) &>> shift
+          for lane in 0..<8 { histogram[Int(bucket[lane])] &+= 1 }
+        }
+        var remaining = Int32(k)
+        let bucket = scan(histogram, buckets: 2048, copies: 1, remaining: &remaining)
+        return (low &+ (UInt32(bucket) << shift), top)
+      }
+      i = chunks * chunkLength
+    }
+    var cutV = SIMD8<UInt32>(repeating: cut), highV = SIMD8<UInt32>(repeating: high)
     while i + 8 <= n {
       let kv = keys(values + i)
-      lowV = pointwiseMin(lowV, kv)
+      if chunkLength == 0 { cutV = pointwiseMin(cutV, kv) }
       highV = pointwiseMax(highV, kv)
       i += 8
     }
-    var low = lowV.min(), high = highV.max()
+    cut = cutV.min()
+    high = highV.max()
     while i < n {
       let kv = key(values[i])
-      low = Swift.min(low, kv)
+      if chunkLength == 0 { cut = Swift.min(cut, kv) }
       high = Swift.max(high, kv)
       i += 1
     }
-    // R significant bits of (key − low) ≤ high − low; digits: bits R−1 … s1, s1−1 … s2, s2−1 … 0.
-    let bits = UInt32.bitWidth - (high &- low).leadingZeroBitCount
+    // Only keys ≥ cut take part from here on, as offset keys o = key − cut; digits of o: R = bit
+    // width of high − cut significant bits, split bits R−1 … s1, s1−1 … s2, s2−1 … 0. Each pass
+    // tests every key for one range [low, low + width] of keys (one unsigned compare of
+    // key − low with width) and histograms the matching ones' next digit.
+    let bits = UInt32.bitWidth - (high &- cut).leadingZeroBitCount
     let s1 = UInt32(Swift.max(bits - 11, 0)), s2 = UInt32(Swift.max(bits - 22, 0))
-    let lowVector = SIMD8<UInt32>(repeating: low)
     var remaining = Int32(k)
-    // Pass 1: the top digit (< 2^11 buckets).
-    histogram.initialize(repeating: 0, count: histogramSize)
-    i = 0
-    while i + 8 <= n {
-      // Digits of 8 values in one vector; lane l counts into copy l mod 4.
-      let top = (keys(values + i) &- lowVector) &>> s1
-      histogram[Int(top[0])] &+= 1
-      histogram[2048 + Int(top[1])] &+= 1
-      histogram[4096 + Int(top[2])] &+= 1
-      histogram[6144 + Int(top[3])] &+= 1
-      histogram[Int(top[4])] &+= 1
-      histogram[2048 + Int(top[5])] &+= 1
-      histogram[4096 + Int(top[6])] &+= 1
-      histogram[6144 + Int(top[7])] &+= 1
-      i += 8
-    }
-    while i < n {
-      histogram[Int((key(values[i]) &- low) >> s1)] += 1
-      i += 1
-    }
+    // Passes 1–3 and the gather test 8 keys at a time and touch memory only for the matching
+    // lanes (on rows of independent scores ≈ 1.4k keys in pass 1, few after it), so they run at
+    // vector speed.
+    // Pass 1: the top digit (< 2^11 buckets) of the keys in [cut, high].
+    countInRange(values, count: n, low: cut, width: high &- cut, into: histogram, bucketShift: s1, bucketMask: 2047)
     var bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
     var prefix = UInt32(bucket)
-    // Passes 2, 3 and the gather test 8 keys at a time and touch memory only for the lanes that
-    // match (few: the candidates sharing the k-th key's digits, and the ≈ k selected ones), so
-    // they run at vector speed; the tests they count are unchanged (n each).
-    // Pass 2: the middle digit among offset keys with the top digit found.
-    countPrefixed(
-      values, count: n, low: low, into: histogram, prefix: prefix, prefixShift: s1, bucketShift: s2,
+    // Pass 2: the middle digit among those with the top digit found.
+    countInRange(
+      values, count: n, low: cut &+ (prefix << s1), width: (1 << s1) &- 1, into: histogram, bucketShift: s2,
       bucketMask: (1 << (s1 - s2)) - 1)
     bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
     prefix = (prefix << (s1 - s2)) | UInt32(bucket)
-    // Pass 3: the low digit (≤ 10 bits) among offset keys with the top two digits found.
-    countPrefixed(values, count: n, low: low, into: histogram, prefix: prefix, prefixShift: s2, bucketShift: 0, bucketMask: (1 << s2) - 1)
+    // Pass 3: the low digit (≤ 10 bits) among those with the top two digits found.
+    countInRange(
+      values, count: n, low: cut &+ (prefix << s2), width: (1 << s2) &- 1, into: histogram, bucketShift: 0,
+      bucketMask: (1 << s2) - 1)
     bucket = scan(histogram, buckets: 1024, copies: 4, remaining: &remaining)
-    let threshold = (prefix << s2) | UInt32(bucket)
+    // The k-th largest key.
+    let threshold = cut &+ ((prefix << s2) | UInt32(bucket))
     // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
     var written = 0
     var equalLeft = remaining
@@ -147,13 +188,14 @@ enum TopK {
         equalLeft -= 1
       }
     }
-    let thresholdV = SIMD8<UInt32>(repeating: threshold)
+    // The gather: keys in [threshold, high].
+    let thresholdV = SIMD8<UInt32>(repeating: threshold), widthV = SIMD8<UInt32>(repeating: high &- threshold)
     i = 0
     while i + 8 <= n {
-      let kv = keys(values + i) &- lowVector
+      let key = keys(values + i)
       // Visit only the set lanes (lowest first, so indices stay ascending): usually none, so the
       // cheap vector OR-test comes first.
-      let hit = kv .>= thresholdV
+      let hit = atMost(key &- thresholdV, widthV)
       guard anyLane(hit) else {
         i += 8
         continue
@@ -161,40 +203,45 @@ enum TopK {
       var bits = laneBits(hit)
       while bits != 0 {
         let lane = bits.trailingZeroBitCount
-        take(kv[lane], i + lane)
+        take(key[lane], i + lane)
         bits &= bits &- 1
       }
       i += 8
     }
     while i < n {
-      take(key(values[i]) &- low, i)
+      take(key(values[i]), i)
       i += 1
     }
-    comparisons += 6 * n + scanCost
+    comparisons += TopK.comparisons(candidates: n, k: k)
     return written
   }
 
-  /// One filtered histogram pass (passes 2 and 3): clears `histogram`, then counts bucket
-  /// (o >> bucketShift) & bucketMask of every offset key o = key − low with o >> prefixShift = prefix.
-  /// 8 keys per step; a block with any match adds its 0/1 hit flags branch-free (4 interleaved
-  /// copies, as in pass 1).
+  /// x ≤ w lane by lane, unsigned (AVX2 has no unsigned compare: min(x, w) = x).
+  @inline(__always) static func atMost(_ x: SIMD8<UInt32>, _ w: SIMD8<UInt32>) -> SIMDMask<SIMD8<Int32>> {
+    pointwiseMin(x, w) .== x
+  }
+
+  /// One histogram pass (passes 1–3): clears `histogram`, then counts bucket
+  /// ((key − low) >> bucketShift) & bucketMask of every key in [low, low + width] (one test per
+  /// key). 8 keys per step; a block with any match adds its 0/1 hit flags branch-free (4
+  /// interleaved copies, so runs of equal keys do not serialise on one counter).
   @inline(__always)
-  private static func countPrefixed(
-    _ values: UnsafePointer<Float>, count n: Int, low: UInt32, into histogram: UnsafeMutablePointer<Int32>,
-    prefix: UInt32, prefixShift: UInt32, bucketShift: UInt32, bucketMask: UInt32
+  private static func countInRange(
+    _ values: UnsafePointer<Float>, count n: Int, low: UInt32, width: UInt32, into histogram: UnsafeMutablePointer<Int32>,
+    bucketShift: UInt32, bucketMask: UInt32
   ) {
     histogram.initialize(repeating: 0, count: histogramSize)
-    let prefixV = SIMD8<UInt32>(repeating: prefix), lowV = SIMD8<UInt32>(repeating: low)
+    let lowV = SIMD8<UInt32>(repeating: low), widthV = SIMD8<UInt32>(repeating: width)
     var i = 0
     while i + 8 <= n {
-      let kv = keys(values + i) &- lowV
-      let hit = (kv &>> prefixShift) .== prefixV
-      if anyLane(hit) { countHits(histogram, (kv &>> bucketShift) & bucketMask, hit) }
+      let offset = keys(values + i) &- lowV
+      let hit = atMost(offset, widthV)
+      if anyLane(hit) { countHits(histogram, (offset &>> bucketShift) & bucketMask, hit) }
       i += 8
     }
     while i < n {
-      let kv = key(values[i]) &- low
-      if kv >> prefixShift == prefix { histogram[Int((kv >> bucketShift) & bucketMask)] += 1 }
+      let offset = key(values[i]) &- low
+      if offset <= width { histogram[Int((offset >> bucketShift) & bucketMask)] += 1 }
       i += 1
     }
   }
