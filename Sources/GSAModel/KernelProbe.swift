@@ -166,12 +166,12 @@ public enum KernelProbe {
     let inputs = randomIndexerInputs(length: L, config: config, seed: seed)
     let ldb = inputs.scoreBufferStride
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * ldb)
-    let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
+    let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.scratchSize(candidates: L))
     let out = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, k))
     defer {
       deallocate(inputs)
       buffer.deallocate()
-      histogram.deallocate()
+      scratch.deallocate()
       out.deallocate()
     }
     let t0 = queries.lowerBound, t1 = queries.upperBound
@@ -181,7 +181,7 @@ public enum KernelProbe {
       var comparisons = 0
       for t in t0..<t1 {
         let n = config.candidateCount(query: t, length: L)
-        TopK.select(buffer + (t - t0) * ldb, count: n, k: min(k, n), histogram: histogram, into: out, comparisons: &comparisons)
+        TopK.select(buffer + (t - t0) * ldb, count: n, k: min(k, n), scratch: scratch, into: out, comparisons: &comparisons)
       }
       ledger.add(.selection, FlopCounts(comparisons: comparisons))
     }

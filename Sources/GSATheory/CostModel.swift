@@ -16,7 +16,7 @@ import GSAModel
 ///   sigmoids (or H_I ReLU comparisons). Useful pairs Σ_t n_t; executed pairs Σ_g R_I·⌈min(R_I·g+R_I, L)⌉₁₆
 ///   over R_I-row groups, R_I = `indexerRowGroup` (6) (⌈L⌉₁₆ when not causal).
 /// - selection (sparse variants): radix top-k of budget k among n candidates, r(n, k) comparisons
-///   when k < n: 5n + 3G + 7168 with G = 16⌈k/8⌉ group maxima when n ≥ G, else 6n + 5120.
+///   when k < n: 6n + 3G + 7168 with G = 16⌈k/8⌉ group maxima when n ≥ G, else 7n + 5120.
 ///   Fixed rule: L clamps + Σ_t r(n_t, k_t). Adaptive rules:
 ///   row statistics Σ_t (3n_t + 3) flops + 2L divisions, V̄: L + 1 flops + 1 division, per query
 ///   4 flops + 2 divisions (code) or 1 flop + 1 division (figure) and 3 clamps, stage 1 keeps
@@ -92,7 +92,7 @@ public struct CostModel: Sendable {
       func radix(_ n: Int, _ k: Int) -> Int {
         guard k < n else { return 0 }
         let maxima = 16 * ((k + 7) / 8)
-        return n >= maxima ? 5 * n + 3 * maxima + 7168 : 6 * n + 5120
+        return n >= maxima ? 6 * n + 3 * maxima + 7168 : 7 * n + 5120
       }
       if c.kRule == .fixed {
         selection.comparisons += L

@@ -140,8 +140,8 @@ import Testing
 
   @Test func topKMatchesFullSortWithTies() {
     let rng = GSLRandom(seed: 5)
-    let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
-    defer { histogram.deallocate() }
+    let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.scratchSize(candidates: 6000))
+    defer { scratch.deallocate() }
     for trial in 0..<300 {
       // Every 5th trial is long (the digit passes then see more than one 8-key block per bucket).
       let n = 1 + rng.uniformInt(below: trial % 5 == 4 ? 6000 : 300)
@@ -166,7 +166,7 @@ import Testing
       var comparisons = 0
       let written = values.withUnsafeBufferPointer { vp in
         out.withUnsafeMutableBufferPointer { op in
-          TopK.select(vp.baseAddress!, count: n, k: k, histogram: histogram, into: op.baseAddress!, comparisons: &comparisons)
+          TopK.select(vp.baseAddress!, count: n, k: k, scratch: scratch, into: op.baseAddress!, comparisons: &comparisons)
         }
       }
       let expected = Self.topKByFullSort(values, k: k)
@@ -217,15 +217,15 @@ import Testing
       Gen<(Int, Int, Int)>.zip(.logUniform(in: 1...n), .int(in: 0...(TopKCase.kinds - 1)), .int(in: 0...1_000_000))
         .map { k, kind, seed in TopKCase(n: n, k: k, kind: kind, seed: UInt64(seed)) }
     }
-    let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
-    defer { histogram.deallocate() }
+    let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.scratchSize(candidates: 20_000))
+    defer { scratch.deallocate() }
     try forAll(cases, configuration: .init(cases: 300)) { c in
       let values = c.values()
       var out = [Int32](repeating: -1, count: c.n)
       var comparisons = 0
       let written = values.withUnsafeBufferPointer { vp in
         out.withUnsafeMutableBufferPointer { op in
-          TopK.select(vp.baseAddress!, count: c.n, k: c.k, histogram: histogram, into: op.baseAddress!, comparisons: &comparisons)
+          TopK.select(vp.baseAddress!, count: c.n, k: c.k, scratch: scratch, into: op.baseAddress!, comparisons: &comparisons)
         }
       }
       return written == min(c.k, c.n) && out.prefix(written).map(Int.init) == Self.topKByFullSort(values, k: c.k)

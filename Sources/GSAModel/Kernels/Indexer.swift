@@ -292,13 +292,14 @@ func indexAndSelect(
   let workers = min(kernelWorkerCount, blocks)
   let stride = inputs.scoreBufferStride
   let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * stride)
-  let histograms = UnsafeMutablePointer<Int32>.allocate(capacity: workers * TopK.histogramSize)
+  let scratchSize = TopK.scratchSize(candidates: L)
+  let scratches = UnsafeMutablePointer<Int32>.allocate(capacity: workers * scratchSize)
   defer {
     buffers.deallocate()
-    histograms.deallocate()
+    scratches.deallocate()
   }
   let pairCounts = indexerPairCounts(heads: inputs.heads, dim: inputs.dim, relu: inputs.relu)
-  let pBuffers = SharedPointer(buffers), pHist = SharedPointer(histograms)
+  let pBuffers = SharedPointer(buffers), pScratch = SharedPointer(scratches)
   let inputsBox = UncheckedBox(inputs)
   let partial = indices.withUnsafeMutableBufferPointer { idx in
     kept.withUnsafeMutableBufferPointer { keptBuf in
@@ -311,7 +312,7 @@ func indexAndSelect(
           let t1 = min(L, t0 + block)
           let rows = roundUp(t1 - t0, indexerRows)
           let buffer = pBuffers.base + worker * block * stride
-          let histogram = pHist.base + worker * TopK.histogramSize
+          let scratch = pScratch.base + worker * scratchSize
           let executedPairs = scoreQueryBlock(
             inputsBox.value, t0: t0, rows: rows, length: L, causal: c.causal, into: buffer, bufferStride: stride)
           ledger.addExecuted(.indexer, pairCounts.times(executedPairs))
@@ -328,7 +329,7 @@ func indexAndSelect(
             }
             let out = pIdx.base + offsets[t]
             let written = TopK.select(
-              UnsafePointer(row), count: n, k: caps[t], histogram: histogram, into: out, comparisons: &selection.comparisons)
+              UnsafePointer(row), count: n, k: caps[t], scratch: scratch, into: out, comparisons: &selection.comparisons)
             if adaptive { for i in 0..<written { pKept[offsets[t] + i] = row[Int(out[i])] } }
           }
           ledger.addExecuted(.selection, selection)
@@ -358,10 +359,10 @@ func indexAndSelect(
           let offs = offsets
           let qBlock = 256
           return parallelTasks(taskCount: (L + qBlock - 1) / qBlock) { _, task, ledger in
-            let histogram = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.histogramSize)
+            let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.scratchSize(candidates: c.kMax))
             let positions = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, c.kMax))
             defer {
-              histogram.deallocate()
+              scratch.deallocate()
               positions.deallocate()
             }
             var counts = FlopCounts()
@@ -372,7 +373,7 @@ func indexAndSelect(
               let cap = capsCopy[t]
               if k < cap {
                 TopK.select(
-                  pKept.base + offs[t], count: cap, k: k, histogram: histogram, into: positions, comparisons: &counts.comparisons)
+                  pKept.base + offs[t], count: cap, k: k, scratch: scratch, into: positions, comparisons: &counts.comparisons)
                 for i in 0..<k { pIdx[offs[t] + i] = pIdx[offs[t] + Int(positions[i])] }
               }
               pCnt[t] = k

@@ -14,30 +14,63 @@
 ///   significant bits are split 11 / 11 / rest (digits of the raw key would put a row's narrow
 ///   band of scores into one bucket).
 /// - Three histogram passes over all n candidates, each counting only the keys in the range the
-///   digits found so far allow, each followed by a full scan of its histogram (2048, 2048, 1024
+///   digits found so far allow, each followed by a scan of its histogram (2048, 2048, 1024
 ///   buckets) locating the bucket holding the k-th key; then one gather pass writing the
-///   selected indices in ascending order. These four passes test 8 keys per step (one unsigned
-///   range compare) and touch memory only for matching lanes: about 1.4k keys in pass 1, few
-///   after it.
+///   selected indices in ascending order. These passes test 8 keys per step (one unsigned range
+///   compare; the gather also tests for equality with the k-th key) and touch memory only for
+///   matching lanes: about 1.4k keys in pass 1, few in passes 2 and 3, k in the gather. Where
+///   matches are dense (pass 1 on rows shorter than `compactBelow`, the gather when 16k ≥ n) a
+///   branch per 8 keys would mispredict, so the matching indices are compacted branch-free
+///   instead (`compress`); the tests are the same.
 ///
 /// Counted comparisons: 0 when k ≥ n (all candidates taken); else, with G = 16⌈k/8⌉,
-/// 5n + 3G + 7168 when n ≥ G (pass 0: a max per key, a min and a max per group maximum, a count
-/// per group maximum and the 2048-bucket scan; four range tests per key; scans 5120), and
-/// 6n + 5120 when n < G (pass 0: the min and max of every key).
+/// 6n + 3G + 7168 when n ≥ G (pass 0: a max per key, a min and a max per group maximum, a count
+/// per group maximum and the 2048-bucket scan; three range tests per key, two tests per key in
+/// the gather; scans 5120), and 7n + 5120 when n < G (pass 0: the min and max of every key).
 enum TopK {
-  /// Int32 entries of the histogram scratch: 4 interleaved copies of 2048 buckets (element i
-  /// counts into copy i mod 4, so runs of equal keys do not serialise on one counter).
-  static let histogramSize = 4 * 2048
+  /// Int32 entries of the histogram: 2048 buckets.
+  static let histogramSize = 2048
   static let scanCost = 2048 + 2048 + 1024
 
+  /// Int32 entries of the scratch `select` needs for up to n candidates: the histograms, then
+  /// room for n compacted indices and one 8-lane store past them.
+  static func scratchSize(candidates n: Int) -> Int { histogramSize + n + 8 }
+
+  /// Rows shorter than this compact pass 1's matches branch-free (see `select`): on independent
+  /// scores ≈ 1.4k keys pass the cutoff, so below ≈ 48k candidates (k = 256) more than one 8-key
+  /// block in five holds one. Measured (one thread, 48 rows): compacting pass 1 and the gather on
+  /// every row took 0.61 against 0.65 ms at n ≈ 8192 but 2.17 against 1.13 ms at n ≈ 32768.
+  static let compactBelow = 12288
+
+  /// compressTable[mask] packs the indices of mask's set bits (lowest first) into 4-bit fields.
+  static let compressTable: [UInt32] = (0..<256).map { mask in
+    var packed: UInt32 = 0, field: UInt32 = 0
+    for lane in 0..<8 where mask & (1 << lane) != 0 {
+      packed |= UInt32(lane) << (4 * field)
+      field += 1
+    }
+    return packed
+  }
+
+  /// Writes base + l for every lane l set in `bits` (lowest first) to `destination`, always
+  /// storing 8 Int32 (the ones past the set lanes are scratch); returns the number of set lanes.
+  @inline(__always) static func compress(
+    _ bits: UInt32, base: Int, table: UnsafePointer<UInt32>, into destination: UnsafeMutablePointer<Int32>
+  ) -> Int {
+    let lanes = (SIMD8<UInt32>(repeating: table[Int(bits)]) &>> SIMD8<UInt32>(0, 4, 8, 12, 16, 20, 24, 28)) & 15
+    let indices = SIMD8<Int32>(truncatingIfNeeded: lanes) &+ Int32(truncatingIfNeeded: base)
+    UnsafeMutableRawPointer(destination).storeBytes(of: indices, as: SIMD8<Int32>.self)
+    return bits.nonzeroBitCount
+  }
+
   /// Comparisons `select` counts for n candidates and budget k: 0 when k ≥ n, else
-  /// 5n + 48⌈k/8⌉ + 7168 when n ≥ 16⌈k/8⌉ (the cutoff from 16⌈k/8⌉ group maxima), 6n + 5120
+  /// 6n + 48⌈k/8⌉ + 7168 when n ≥ 16⌈k/8⌉ (the cutoff from 16⌈k/8⌉ group maxima), 7n + 5120
   /// otherwise.
   @inline(__always) static func comparisons(candidates n: Int, k: Int) -> Int {
     if k >= n { return 0 }
     let maxima = 16 * ((k + 7) / 8)
     let passZero = n >= maxima ? n + 3 * maxima + 2048 : 2 * n
-    return passZero + 4 * n + scanCost
+    return passZero + 5 * n + scanCost
   }
 
   @inline(__always) static func key(_ x: Float) -> UInt32 {
@@ -52,19 +85,12 @@ enum TopK {
     return bits ^ (sign | SIMD8<UInt32>(repeating: 0x8000_0000))
   }
 
-  /// histogram[copy(lane) · 2048 + bucket[lane]] += hit[lane] ? 1 : 0 for the 8 lanes (copy = lane mod 4).
+  /// histogram[bucket[lane]] += hit[lane] ? 1 : 0 for the 8 lanes.
   @inline(__always) static func countHits(
     _ histogram: UnsafeMutablePointer<Int32>, _ bucket: SIMD8<UInt32>, _ hit: SIMDMask<SIMD8<Int32>>
   ) {
     let add = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: hit)
-    histogram[Int(bucket[0])] &+= add[0]
-    histogram[2048 + Int(bucket[1])] &+= add[1]
-    histogram[4096 + Int(bucket[2])] &+= add[2]
-    histogram[6144 + Int(bucket[3])] &+= add[3]
-    histogram[Int(bucket[4])] &+= add[4]
-    histogram[2048 + Int(bucket[5])] &+= add[5]
-    histogram[4096 + Int(bucket[6])] &+= add[6]
-    histogram[6144 + Int(bucket[7])] &+= add[7]
+    for lane in 0..<8 { histogram[Int(bucket[lane])] &+= add[lane] }
   }
 
   /// The mask as an 8-bit integer (bit l = lane l): one weighted lane sum.
@@ -83,12 +109,13 @@ enum TopK {
 
   /// Writes the indices of the top `k` of `values[0..<n]` in ascending order to `out`, returns
   /// the number written (min(k, n)) and adds the counted comparisons to `comparisons`.
-  /// `histogram` must hold `histogramSize` Int32.
+  /// `scratch` must hold `scratchSize(candidates: n)` Int32.
   @discardableResult
   static func select(
-    _ values: UnsafePointer<Float>, count n: Int, k: Int, histogram: UnsafeMutablePointer<Int32>,
+    _ values: UnsafePointer<Float>, count n: Int, k: Int, scratch: UnsafeMutablePointer<Int32>,
     into out: UnsafeMutablePointer<Int32>, comparisons: inout Int
   ) -> Int {
+    let histogram = scratch, compacted = scratch + histogramSize
     if k >= n {
       for i in 0..<n { out[i] = Int32(i) }
       return n
@@ -128,7 +155,7 @@ enum TopK {
           for lane in 0..<8 { histogram[Int(bucket[lane])] &+= 1 }
         }
         var remaining = Int32(k)
-        let bucket = scan(histogram, buckets: 2048, copies: 1, remaining: &remaining)
+        let bucket = scan(histogram, buckets: 2048, remaining: &remaining)
         return (low &+ (UInt32(bucket) << shift), top)
       }
       i = chunks * chunkLength
@@ -159,57 +186,104 @@ enum TopK {
     // lanes (on rows of independent scores ≈ 1.4k keys in pass 1, few after it), so they run at
     // vector speed.
     // Pass 1: the top digit (< 2^11 buckets) of the keys in [cut, high].
-    countInRange(values, count: n, low: cut, width: high &- cut, into: histogram, bucketShift: s1, bucketMask: 2047)
-    var bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
+    if n >= compactBelow {
+      countInRange(values, count: n, low: cut, width: high &- cut, into: histogram, bucketShift: s1, bucketMask: 2047)
+    } else {
+      // Short rows, where a fair share of the 8-key blocks hold a key at or above the cutoff (a
+      // branch per block would mispredict): the matching indices are compacted branch-free,
+      // then their digits counted. The same tests as `countInRange`.
+      let survivors = compressTable.withUnsafeBufferPointer { table in
+        let cutVector = SIMD8<UInt32>(repeating: cut), widthVector = SIMD8<UInt32>(repeating: high &- cut)
+        var m = 0
+        i = 0
+        while i + 8 <= n {
+          let bits = laneBits(atMost(keys(values + i) &- cutVector, widthVector))
+          m += compress(bits, base: i, table: table.baseAddress!, into: compacted + m)
+          i += 8
+        }
+        while i < n {
+          if key(values[i]) >= cut {
+            compacted[m] = Int32(i)
+            m += 1
+          }
+          i += 1
+        }
+        return m
+      }
+      histogram.initialize(repeating: 0, count: 2048)
+      for j in 0..<survivors { histogram[Int((key(values[Int(compacted[j])]) &- cut) >> s1)] += 1 }
+    }
+    var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     var prefix = UInt32(bucket)
     // Pass 2: the middle digit among those with the top digit found.
     countInRange(
       values, count: n, low: cut &+ (prefix << s1), width: (1 << s1) &- 1, into: histogram, bucketShift: s2,
       bucketMask: (1 << (s1 - s2)) - 1)
-    bucket = scan(histogram, buckets: 2048, copies: 4, remaining: &remaining)
+    bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     prefix = (prefix << (s1 - s2)) | UInt32(bucket)
     // Pass 3: the low digit (≤ 10 bits) among those with the top two digits found.
     countInRange(
       values, count: n, low: cut &+ (prefix << s2), width: (1 << s2) &- 1, into: histogram, bucketShift: 0,
       bucketMask: (1 << s2) - 1)
-    bucket = scan(histogram, buckets: 1024, copies: 4, remaining: &remaining)
+    bucket = scan(histogram, buckets: 1024, remaining: &remaining)
     // The k-th largest key.
     let threshold = cut &+ ((prefix << s2) | UInt32(bucket))
-    // `remaining` is now how many keys equal to the threshold to take (lowest indices first).
-    var written = 0
-    var equalLeft = remaining
-    @inline(__always) func take(_ kv: UInt32, _ index: Int) {
-      if kv > threshold {
-        out[written] = Int32(index)
-        written += 1
-      } else if kv == threshold && equalLeft > 0 {
-        out[written] = Int32(index)
-        written += 1
-        equalLeft -= 1
-      }
-    }
-    // The gather: keys in [threshold, high].
+    // The gather: the indices of the keys above the threshold, and of the first `remaining` keys
+    // equal to it (lowest indices first), in ascending order. Rows with many selected keys per
+    // 8-key block compact them branch-free into the scratch; the others visit only the blocks
+    // holding one. Both test each key against the threshold range and for equality.
+    var equalLeft = Int(remaining)
     let thresholdV = SIMD8<UInt32>(repeating: threshold), widthV = SIMD8<UInt32>(repeating: high &- threshold)
-    i = 0
-    while i + 8 <= n {
-      let key = keys(values + i)
-      // Visit only the set lanes (lowest first, so indices stay ascending): usually none, so the
-      // cheap vector OR-test comes first.
-      let hit = atMost(key &- thresholdV, widthV)
-      guard anyLane(hit) else {
+    var written = 0
+    if 16 * k >= n {
+      written = compressTable.withUnsafeBufferPointer { table in
+        var written = 0
+        i = 0
+        while i + 8 <= n {
+          let key = keys(values + i)
+          let atOrAbove = laneBits(atMost(key &- thresholdV, widthV))
+          // Tied lanes beyond the lowest `equalLeft` are dropped (usually one tied key per row).
+          var dropped = laneBits(key .== thresholdV)
+          while dropped != 0 && equalLeft > 0 {
+            dropped &= dropped &- 1
+            equalLeft -= 1
+          }
+          written += compress(atOrAbove & ~dropped, base: i, table: table.baseAddress!, into: compacted + written)
+          i += 8
+        }
+        return written
+      }
+      out.update(from: compacted, count: written)
+    } else {
+      i = 0
+      while i + 8 <= n {
+        let key = keys(values + i)
+        let hit = atMost(key &- thresholdV, widthV)
+        guard anyLane(hit) else {
+          i += 8
+          continue
+        }
+        var bits = laneBits(hit)
+        while bits != 0 {
+          let lane = bits.trailingZeroBitCount
+          let kv = key[lane]
+          if kv > threshold || equalLeft > 0 {
+            if kv == threshold { equalLeft -= 1 }
+            out[written] = Int32(i + lane)
+            written += 1
+          }
+          bits &= bits &- 1
+        }
         i += 8
-        continue
       }
-      var bits = laneBits(hit)
-      while bits != 0 {
-        let lane = bits.trailingZeroBitCount
-        take(key[lane], i + lane)
-        bits &= bits &- 1
-      }
-      i += 8
     }
     while i < n {
-      take(key(values[i]), i)
+      let kv = key(values[i])
+      if kv > threshold || (kv == threshold && equalLeft > 0) {
+        if kv == threshold { equalLeft -= 1 }
+        out[written] = Int32(i)
+        written += 1
+      }
       i += 1
     }
     comparisons += TopK.comparisons(candidates: n, k: k)
@@ -223,8 +297,7 @@ enum TopK {
 
   /// One histogram pass (passes 1–3): clears `histogram`, then counts bucket
   /// ((key − low) >> bucketShift) & bucketMask of every key in [low, low + width] (one test per
-  /// key). 8 keys per step; a block with any match adds its 0/1 hit flags branch-free (4
-  /// interleaved copies, so runs of equal keys do not serialise on one counter).
+  /// key). 8 keys per step; a block with any match adds its 0/1 hit flags branch-free.
   @inline(__always)
   private static func countInRange(
     _ values: UnsafePointer<Float>, count n: Int, low: UInt32, width: UInt32, into histogram: UnsafeMutablePointer<Int32>,
@@ -247,27 +320,15 @@ enum TopK {
   }
 
   /// Scans all buckets from the top; returns the bucket holding the `remaining`-th largest key
-  /// and reduces `remaining` by the count of keys in higher buckets. The `copies` (4) interleaved
-  /// histogram copies are folded into copy 0 first.
+  /// and reduces `remaining` by the count of keys in higher buckets.
   @inline(__always)
-  private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, copies: Int, remaining: inout Int32) -> Int {
-    // Fold the 4 interleaved copies into copy 0 (SIMD), then test every bucket from the top.
-    var b = 0
-    while copies == 4 && b < buckets {
-      let raw = UnsafeMutableRawPointer(histogram + b)
-      let sum =
-        raw.loadUnaligned(as: SIMD8<Int32>.self) &+ raw.loadUnaligned(fromByteOffset: 2048 * 4, as: SIMD8<Int32>.self)
-        &+ raw.loadUnaligned(fromByteOffset: 4096 * 4, as: SIMD8<Int32>.self)
-        &+ raw.loadUnaligned(fromByteOffset: 6144 * 4, as: SIMD8<Int32>.self)
-      raw.storeBytes(of: sum, as: SIMD8<Int32>.self)
-      b += 8
-    }
+  private static func scan(_ histogram: UnsafeMutablePointer<Int32>, buckets: Int, remaining: inout Int32) -> Int {
     // From the top, 8 buckets per step: a block whose total keeps the running count below
     // `remaining` is skipped whole; the block holding the boundary is resolved bucket by bucket.
     // (`buckets` is a multiple of 8.)
     var above: Int32 = 0
     var found = -1
-    b = buckets - 8
+    var b = buckets - 8
     while b >= 0 && found < 0 {
       let block = UnsafeRawPointer(histogram + b).loadUnaligned(as: SIMD8<Int32>.self)
       let total = block.wrappedSum()
