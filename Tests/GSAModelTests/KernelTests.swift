@@ -213,11 +213,11 @@ import Testing
   /// Property: budgets well below the row length (the cutoff from group maxima) select exactly
   /// what a full sort selects, and count `TopK.comparisons`.
   @Test func topKWithShortBudgetsMatchesFullSort() throws {
-    let cases = Gen<Int>.logUniform(in: 1...20_000).flatMap { n in
+    let cases = Gen<Int>.logUniform(in: 1...40_000).flatMap { n in
       Gen<(Int, Int, Int)>.zip(.logUniform(in: 1...n), .int(in: 0...(TopKCase.kinds - 1)), .int(in: 0...1_000_000))
         .map { k, kind, seed in TopKCase(n: n, k: k, kind: kind, seed: UInt64(seed)) }
     }
-    let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.scratchSize(candidates: 20_000))
+    let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: TopK.scratchSize(candidates: 40_000))
     defer { scratch.deallocate() }
     try forAll(cases, configuration: .init(cases: 300)) { c in
       let values = c.values()

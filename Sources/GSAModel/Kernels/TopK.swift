@@ -37,10 +37,11 @@ enum TopK {
   static func scratchSize(candidates n: Int) -> Int { histogramSize + n + 8 }
 
   /// Rows shorter than this compact pass 1's matches branch-free (see `select`): on independent
-  /// scores ≈ 1.4k keys pass the cutoff, so below ≈ 48k candidates (k = 256) more than one 8-key
-  /// block in five holds one. Measured (one thread, 48 rows): compacting pass 1 and the gather on
-  /// every row took 0.61 against 0.65 ms at n ≈ 8192 but 2.17 against 1.13 ms at n ≈ 32768.
-  static let compactBelow = 12288
+  /// scores ≈ 1.4k keys pass the cutoff, so on shorter rows a fair share of the 8-key blocks
+  /// hold one. Measured (one thread, 48 rows of n ≈ L, best of 5 in 3 rounds): compacting took
+  /// 0.41 against 0.49 ms at n ≈ 16384, but 2.5–2.8 against 1.5–2.0 ms at n ≈ 24576 and 2.3
+  /// against 1.1–1.6 ms at n ≈ 32768.
+  static let compactBelow = 20000
 
   /// compressTable[mask] packs the indices of mask's set bits (lowest first) into 4-bit fields.
   static let compressTable: [UInt32] = (0..<256).map { mask in
