@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
-//   .build/release/kernel-bench [dense|indexer|indexer2x16|select|sparse|gemm|layer|speedup|all] [L ...]
+//   .build/release/kernel-bench [dense|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
 import Foundation
 import GSAModel
 import GSATheory
@@ -67,6 +67,16 @@ if mode == "topk" || mode == "all" {
       String(
         format: "top-256 alone, one thread   L %6d  best %8.5f s  median %8.5f s  %.3f ns per candidate", L,
         t.seconds.min() ?? .nan, t.medianSeconds, 1e9 * (t.seconds.min() ?? .nan) / candidates))
+  }
+}
+if mode == "gather" || mode == "all" {
+  // Random 256-byte row gathers over one kv group's K and V rows (2·L rows of d_h 64), all workers.
+  for L in lengths.isEmpty ? [2048, 8192, 32768] : lengths {
+    let rates = KernelProbe.gatherBandwidth(rows: 2 * L, rowFloats: 64, gathersPerWorker: 4_000_000, repeats: max(repeats, 5))
+    print(
+      String(
+        format: "gather 256 B rows over %6.1f MiB  best %6.1f GB/s  median %6.1f GB/s", Double(2 * L * 256) / 1048576,
+        (rates.max() ?? .nan) / 1e9, rates.sorted()[rates.count / 2] / 1e9))
   }
 }
 if mode == "sparse" || mode == "all" {

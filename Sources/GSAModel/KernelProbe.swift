@@ -1,5 +1,6 @@
 import Foundation
 import GSLKit
+import Synchronization
 
 /// Times the attention-core kernels in isolation on seeded random operands (for benchmarks and
 /// `sweep`-style measurements; nothing here is asserted in tests).
@@ -253,6 +254,70 @@ public enum KernelProbe {
       queries: q, keysT: keys, valuesByHead: values, keys: keys, values: values, keyStride: keyStride, heads: H,
       kvHeads: Hkv, headDim: d)
     return timed(repeats: repeats) { sparseAttention(inputs, selection: selection, length: L, output: out, ledger: &$0) }
+  }
+
+  /// Bandwidth of random row gathers, the sparse core's access pattern without its arithmetic:
+  /// every worker reads `gathersPerWorker` rows of `rowFloats` floats at uniformly random rows of
+  /// one shared `rows` × `rowFloats` buffer (huge-page advised, like the sparse core's K and V
+  /// copies), 8 independent rows in flight, and sums them. Returns gathered bytes per second of
+  /// each repeat (all workers): an upper bound on the rate at which any kernel gathering such rows
+  /// can read them on this machine.
+  public static func gatherBandwidth(
+    rows: Int, rowFloats: Int, gathersPerWorker: Int, repeats: Int = 5, seed: UInt64 = 1
+  ) -> [Double] {
+    precondition(rows > 0 && rowFloats > 0 && rowFloats % 8 == 0, "rows > 0, rowFloats a positive multiple of 8")
+    let buffer = allocateAligned(rows * rowFloats)
+    defer { buffer.deallocate() }
+    let rng = GSLRandom(seed: seed)
+    for i in 0..<(rows * rowFloats) { buffer[i] = Float(rng.uniform()) }
+    let base = SharedConstPointer(buffer)
+    let workers = kernelWorkerCount
+    let gathers = max(8, gathersPerWorker / 8 * 8)
+    return (0..<max(1, repeats)).map { repeatIndex in
+      let sink = Mutex(Float(0))
+      let wall = seconds {
+        _ = parallelTasks(taskCount: workers, workers: workers) { _, task, _ in
+          let total = gatherRows(
+            base.base, rows: rows, rowFloats: rowFloats, gathers: gathers,
+            seed: seed &+ UInt64(repeatIndex * workers + task) &* 0x9E37_79B9_7F4A_7C15)
+          sink.withLock { $0 += total }
+        }
+      }
+      // (The sums go to `sink`, so the loads cannot be optimised away.)
+      return Double(workers * gathers * rowFloats * 4) / wall
+    }
+  }
+
+  /// A row index uniform in 0..<rows from a xorshift64* step of `state` (nonzero): the high 32
+  /// bits of the output scaled by rows (multiply-shift, no division).
+  @inline(__always) static func randomRow(_ state: inout UInt64, rows: Int) -> Int {
+    state ^= state >> 12
+    state ^= state << 25
+    state ^= state >> 27
+    return Int((((state &* 0x2545_F491_4F6C_DD1D) >> 32) &* UInt64(rows)) >> 32)
+  }
+
+  /// Σ of `gathers` random rows (`randomRow` indices, 8 rows per step, 8 accumulators).
+  private static func gatherRows(
+    _ base: UnsafePointer<Float>, rows: Int, rowFloats: Int, gathers: Int, seed: UInt64
+  ) -> Float {
+    var state = seed | 1
+    @inline(__always) func nextRow() -> UnsafePointer<Float> { base + randomRow(&state, rows: rows) * rowFloats }
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    var g = 0
+    while g < gathers {
+      let r0 = nextRow(), r1 = nextRow(), r2 = nextRow(), r3 = nextRow()
+      let r4 = nextRow(), r5 = nextRow(), r6 = nextRow(), r7 = nextRow()
+      var x = 0
+      while x < rowFloats {
+        a0 += loadV(r0 + x); a1 += loadV(r1 + x); a2 += loadV(r2 + x); a3 += loadV(r3 + x)
+        a4 += loadV(r4 + x); a5 += loadV(r5 + x); a6 += loadV(r6 + x); a7 += loadV(r7 + x)
+        x += 8
+      }
+      g += 8
+    }
+    return horizontalSum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)))
   }
 
   /// The projection GEMM alone: (rows × inner)·(inner × cols), counted in the projections bucket.
