@@ -260,6 +260,7 @@ enum TopK {
       while i + 8 <= n {
         let key = keys(values + i)
         let hit = atMost(key &- thresholdV, widthV)
+        let tied = laneBits(key .== thresholdV)
         guard anyLane(hit) else {
           i += 8
           continue
@@ -267,9 +268,9 @@ enum TopK {
         var bits = laneBits(hit)
         while bits != 0 {
           let lane = bits.trailingZeroBitCount
-          let kv = key[lane]
-          if kv > threshold || equalLeft > 0 {
-            if kv == threshold { equalLeft -= 1 }
+          let isTied = tied & (1 << lane) != 0
+          if !isTied || equalLeft > 0 {
+            if isTied { equalLeft -= 1 }
             out[written] = Int32(i + lane)
             written += 1
           }
