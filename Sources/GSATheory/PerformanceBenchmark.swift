@@ -34,6 +34,9 @@ public enum PerformanceBenchmark {
     /// Longer lengths for the sparse-core probe at H_kv 8 (one repeat each), where its K/V rows
     /// (L·H_kv·d_h·8 B: 128 MiB at 32768) are far larger than the L3 cache: the asymptotic exponent.
     public var sparseAsymptoticLengths = [32768, 65536, 131072]
+    /// Rows each worker reads per repeat of the random-gather probe (`KernelProbe.gatherBandwidth`,
+    /// run over one kv group's K and V rows at every fit length): 2·10⁶ rows of 256 B = 512 MB.
+    public var gatherRowsPerWorker = 2_000_000
     /// Roofline measurement size (see `Roofline.measure`).
     public var rooflineRepeats = 5
     public var rooflineFmaPerThread = 320_000_000
@@ -89,6 +92,9 @@ public enum PerformanceBenchmark {
     public let sparseCores: [SparseProbe]
     /// Sparse core alone at H_kv 8 over `Options.sparseAsymptoticLengths`.
     public let sparseAsymptotic: [Int: KernelProbe.Timing]
+    /// Uniform random row gathers over one kv group's K and V rows (2·L rows of d_h floats) at
+    /// every fit length L: gathered bytes per second of each repeat, all workers.
+    public let gatherBandwidth: [Int: [Double]]
     /// Whole dense layer, D 16, at the speedup length (series A).
     public let denseLayer: Series
     public let gsa: Series
@@ -160,6 +166,12 @@ public enum PerformanceBenchmark {
       sparseAsymptotic[l] = KernelProbe.sparseCore(
         length: l, heads: probeHeads, kvHeads: probeHeads, headDim: probeHeadDim, k: o.k, seed: o.seed, repeats: 1)
     }
+    var gatherBandwidth = [Int: [Double]]()
+    for l in o.fitLengths {
+      progress("random gathers over 2·\(l) rows")
+      gatherBandwidth[l] = KernelProbe.gatherBandwidth(
+        rows: 2 * l, rowFloats: probeHeadDim, gathersPerWorker: o.gatherRowsPerWorker, repeats: max(3, o.repeats), seed: o.seed)
+    }
     func series(_ name: String, _ config: LayerConfig, _ variant: Variant, _ lengths: [Int]) throws(ConfigError) -> Series {
       // `configured(for:)` only flips gates and activation; sizes stay as given.
       let plan = SweepPlan(config: config, variants: [variant], lengths: lengths, repeats: o.repeats, seed: o.seed)
@@ -172,7 +184,7 @@ public enum PerformanceBenchmark {
     let stage = try series("C gsa layer, 1×2 heads", gsaConfig(o, tinyCore: true), .gsa, seriesLengths)
     return Result(
       options: o, roofline: roofline, denseCore: denseCore, indexers: indexers, sparseCores: sparseCores,
-      sparseAsymptotic: sparseAsymptotic, denseLayer: denseLayer, gsa: gsa,
+      sparseAsymptotic: sparseAsymptotic, gatherBandwidth: gatherBandwidth, denseLayer: denseLayer, gsa: gsa,
       indexerStage: stage, hostSpeed: hostSpeed, loadAverageBefore: before, loadAverageAfter: loadAverage())
   }
 

@@ -48,6 +48,7 @@ extension PerformanceBenchmark.Options {
     k = 32
     repeats = 1
     sparseAsymptoticLengths = [256, 512, 1024]
+    gatherRowsPerWorker = 20_000
     rooflineRepeats = 2
     rooflineFmaPerThread = 4_000_000
     rooflineTriadElements = 1 << 20

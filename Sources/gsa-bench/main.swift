@@ -206,6 +206,27 @@ for probe in result.sparseCores {
   }
 }
 md.append("")
+// The gathers alone, uniform over the same footprint (the sparse core's selections are causal:
+// early keys are picked more often, so it can read faster than this).
+md.append(
+  "Random-gather bandwidth (`KernelProbe.gatherBandwidth`): both workers read uniformly random 256-byte rows of one kv group's K and V (2·L rows of d_h = \(PerformanceBenchmark.probeHeadDim) floats, the footprint one group of the sparse core gathers from), 8 rows in flight each, with no arithmetic. Where it falls towards the triad bandwidth the footprint no longer fits this VM's share of the L3, and the sparse core's time per pair grows with L (its exponent above 1)."
+)
+md.append("")
+md.append("| L | footprint, MiB | random gathers, best GB/s | median GB/s | sparse core H_kv 8, effective GB/s |")
+md.append("|---:|---:|---:|---:|---:|")
+for l in options.fitLengths {
+  guard let rates = result.gatherBandwidth[l], !rates.isEmpty else { continue }
+  let sorted = rates.sorted()
+  let footprint = Double(2 * l * PerformanceBenchmark.probeHeadDim * 4)
+  var effective = "–"
+  if let p = result.sparseCores.first(where: { $0.kvHeads == 8 })?.timings[l] {
+    let bytes = TrafficModel.gatherBytes(length: l, k: options.k, kvHeads: 8, headDim: PerformanceBenchmark.probeHeadDim)
+    effective = g(bytes / p.bestSeconds / 1e9)
+  }
+  md.append(
+    "| \(l) | \(g(footprint / 1_048_576)) | \(g(sorted.last! / 1e9)) | \(g(sorted[sorted.count / 2] / 1e9)) | \(effective) |")
+}
+md.append("")
 
 // Speedup.
 md.append("## GSA over dense at L = \(options.speedupLength), k = \(options.k) fixed (whole layers, H 8 × d_h 64, D 16: dense A vs gsa B)")
