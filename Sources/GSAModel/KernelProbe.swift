@@ -260,8 +260,9 @@ public enum KernelProbe {
   /// every worker reads `gathersPerWorker` rows of `rowFloats` floats at uniformly random rows of
   /// one shared `rows` × `rowFloats` buffer (huge-page advised, like the sparse core's K and V
   /// copies), 8 independent rows in flight, and sums them. Returns gathered bytes per second of
-  /// each repeat (all workers): an upper bound on the rate at which any kernel gathering such rows
-  /// can read them on this machine.
+  /// each repeat (all workers): how fast uniformly scattered rows come from wherever a footprint
+  /// of this size lives on this machine. Not a bound for the sparse core: its causal selections
+  /// favour early keys, whose rows stay cached, so it can read faster than this.
   public static func gatherBandwidth(
     rows: Int, rowFloats: Int, gathersPerWorker: Int, repeats: Int = 5, seed: UInt64 = 1
   ) -> [Double] {
