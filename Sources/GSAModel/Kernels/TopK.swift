@@ -149,7 +149,7 @@ enum TopK {
         }
         let low = lowV.min(), top = highV.max()
         let shift = UInt32(Swift.max(0, UInt32.bitWidth - (top &- low).leadingZeroBitCount - 11))
-        histogram.initialize(repeating: 0, count: 2048)
+        histogram.initialize(repeating: 0, count: histogramSize)
         let lowVector = SIMD8<UInt32>(repeating: low)
         for c in 0..<chunks {
           let bucket = (maxima[c] &- lowVector) &>> shift
@@ -211,7 +211,7 @@ enum TopK {
         }
         return m
       }
-      histogram.initialize(repeating: 0, count: 2048)
+      histogram.initialize(repeating: 0, count: histogramSize)
       for j in 0..<survivors { histogram[Int((key(values[Int(compacted[j])]) &- cut) >> s1)] += 1 }
     }
     var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
@@ -235,6 +235,16 @@ enum TopK {
     // holding one. Both test each key against the threshold range and for equality.
     var equalLeft = Int(remaining)
     let thresholdV = SIMD8<UInt32>(repeating: threshold), widthV = SIMD8<UInt32>(repeating: high &- threshold)
+    // The lanes of an 8-key block to take: those at or above the threshold, less the tied lanes
+    // beyond the lowest `equalLeft` (usually one tied key per row).
+    @inline(__always) func taken(_ atOrAbove: UInt32, tied: UInt32) -> UInt32 {
+      var dropped = tied
+      while dropped != 0 && equalLeft > 0 {
+        dropped &= dropped &- 1
+        equalLeft -= 1
+      }
+      return atOrAbove & ~dropped
+    }
     var written = 0
     if 16 * k >= n {
       written = compressTable.withUnsafeBufferPointer { table in
@@ -242,14 +252,8 @@ enum TopK {
         i = 0
         while i + 8 <= n {
           let key = keys(values + i)
-          let atOrAbove = laneBits(atMost(key &- thresholdV, widthV))
-          // Tied lanes beyond the lowest `equalLeft` are dropped (usually one tied key per row).
-          var dropped = laneBits(key .== thresholdV)
-          while dropped != 0 && equalLeft > 0 {
-            dropped &= dropped &- 1
-            equalLeft -= 1
-          }
-          written += compress(atOrAbove & ~dropped, base: i, table: table.baseAddress!, into: compacted + written)
+          let bits = taken(laneBits(atMost(key &- thresholdV, widthV)), tied: laneBits(key .== thresholdV))
+          written += compress(bits, base: i, table: table.baseAddress!, into: compacted + written)
           i += 8
         }
         return written
@@ -265,15 +269,10 @@ enum TopK {
           i += 8
           continue
         }
-        var bits = laneBits(hit)
+        var bits = taken(laneBits(hit), tied: tied)
         while bits != 0 {
-          let lane = bits.trailingZeroBitCount
-          let isTied = tied & (1 << lane) != 0
-          if !isTied || equalLeft > 0 {
-            if isTied { equalLeft -= 1 }
-            out[written] = Int32(i + lane)
-            written += 1
-          }
+          out[written] = Int32(i + bits.trailingZeroBitCount)
+          written += 1
           bits &= bits &- 1
         }
         i += 8
