@@ -211,7 +211,10 @@ if perf is not None:
 # of the layers' useful FLOPs (the ledger, equal to the cost model), the ratio with exp/sigmoid evaluations and
 # top-k comparisons counted as one operation each, and the roofline bound: dense at peak FLOP/s against GSA's indexer
 # at peak FLOP/s plus its sparse core at max(FLOPs / peak, compulsory bytes (K and V once) / bandwidth), top-k free — the
-# best speedup any kernels could reach here (all four from the JSON's `speedup`, `PerformanceBenchmark.speedup`). The band is the issue-3 target (within 25% of the FLOP prediction).
+# best speedup any kernels could reach here; and the part limit: dense as measured against GSA's FLOPs outside the
+# attention core at peak plus its sparse core at max(FLOPs / peak, gathered bytes / the fastest random-gather rate
+# measured here), top-k free — the most a sparse core that gathers each selected row once per query leaves room for
+# (all five from the JSON's `speedup`, `PerformanceBenchmark.speedup`). The band is the issue-3 target (within 25% of the FLOP prediction).
 # *Left*: the same over L. Layer A is only timed at `speedup_length`, so the curve uses the dense-core probe (the same
 # H × d_h attention, alone) as the dense time and its useful FLOPs as the dense work; the star is the whole-layer pair.
 
@@ -239,6 +242,8 @@ if perf is not None:
                 ("FLOP-\npredicted", layer_flops, gp.VARIANT_COLORS["gsa"]),
                 ("FLOPs + exp\n+ comparisons", layer_ops, "#9467bd"),
                 ("roofline\nbound", layer_bound, "#8c564b")]
+        if speedup.get("part_limit_bound") is not None:
+            bars.append(("part\nlimit", speedup["part_limit_bound"], "#7f7f7f"))
         ax2.bar(range(len(bars)), [v for _, v, _ in bars], 0.6, color=[c for _, _, c in bars], alpha=0.8)
         ax2.axhspan(0.75 * layer_flops, 1.25 * layer_flops, color=gp.VARIANT_COLORS["gsa"], alpha=0.12,
                     label="target: within 25% of FLOP-predicted")

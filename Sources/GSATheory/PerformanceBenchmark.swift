@@ -223,8 +223,11 @@ extension PerformanceBenchmark {
     public let peakFlopsPerSecond: Double
     public let bytesPerSecond: Double
     public init(_ m: Roofline.Measurement) {
-      peakFlopsPerSecond = m.peakFlopsPerSecond
-      bytesPerSecond = m.peakBytesPerSecond
+      self.init(peakFlopsPerSecond: m.peakFlopsPerSecond, bytesPerSecond: m.peakBytesPerSecond)
+    }
+    public init(peakFlopsPerSecond: Double, bytesPerSecond: Double) {
+      self.peakFlopsPerSecond = peakFlopsPerSecond
+      self.bytesPerSecond = bytesPerSecond
     }
     public func seconds(flops: Double, bytes: Double = 0) -> Double {
       max(flops / peakFlopsPerSecond, bytes / bytesPerSecond)
@@ -240,6 +243,15 @@ extension PerformanceBenchmark {
   /// slower (dense: its FLOPs; gsa: the indexer and projection FLOPs plus the sparse core's FLOPs
   /// or K and V read once), with top-k, sigmoids and exps free: a lower bound on each time, so
   /// their ratio bounds the speedup any kernels could reach on this machine.
+  ///
+  /// The part limit is a tighter bound for kernels that, like this one, read each selected key's K
+  /// and V rows once per query (no reuse across queries beyond what the caches give): gsa's time
+  /// is at least its FLOPs outside the attention core at peak plus the core's FLOPs at peak or
+  /// its gathered bytes (`TrafficModel.gatherBytes`) at the fastest random-gather rate measured on
+  /// this machine for any footprint, whichever is slower; top-k, sigmoids and exps free. Dense
+  /// stays at its measured time (a faster dense kernel only lowers the speedup), so
+  /// `partLimitBound` is the most speedup the parts of gsa leave room for against this dense
+  /// kernel.
   public struct SpeedupSummary: Sendable {
     public let length: Int
     public let measured: Double
@@ -247,19 +259,40 @@ extension PerformanceBenchmark {
     public let operationPredicted: Double
     public let denseBoundSeconds: Double
     public let gsaBoundSeconds: Double
+    /// Measured dense time (best).
+    public let denseSeconds: Double
+    /// gsa's time with every part at its limit on this machine (nil without a gather rate).
+    public let gsaPartLimitSeconds: Double?
     public var rooflineBound: Double { denseBoundSeconds / gsaBoundSeconds }
     /// measured / FLOP-predicted − 1.
     public var deviation: Double { measured / flopPredicted - 1 }
+    /// Dense time over gsa's part-limit time.
+    public var partLimitBound: Double? { gsaPartLimitSeconds.map { denseSeconds / $0 } }
+    /// The gsa time at the lower edge of the target band: dense time / ((1 − tolerance) · FLOP-predicted).
+    public var bandEdgeSeconds: Double { denseSeconds / ((1 - speedupTolerance) * flopPredicted) }
   }
 
-  /// The summary of a dense point `a` and a gsa point `b` at the same length (`config`: b's).
+  /// The speedup target's tolerance: measured within 25% of the FLOP-predicted speedup (issue 3).
+  public static let speedupTolerance = 0.25
+
+  /// The summary of a dense point `a` and a gsa point `b` at the same length (`config`: b's);
+  /// `gatherBytesPerSecond`: the fastest random-gather rate measured here (for the part limit).
   public static func speedup(
-    dense a: SweepPoint, gsa b: SweepPoint, config: LayerConfig, roofline: RooflineBound
+    dense a: SweepPoint, gsa b: SweepPoint, config: LayerConfig, roofline: RooflineBound,
+    gatherBytesPerSecond: Double? = nil
   )
     -> SpeedupSummary
   {
     let useful = b.counted.useful
     let sparseBytes = TrafficModel.keyValueBytes(length: b.length, kvHeads: config.kvHeads, headDim: config.headDim)
+    let attentionFlops = Double(useful[.attention].flops)
+    let otherFlops = Double(b.counted.usefulTotal.flops) - attentionFlops
+    let gathered = TrafficModel.gatherBytes(
+      length: b.length, k: config.kBase, kvHeads: config.kvHeads, headDim: config.headDim)
+    let peak = roofline.peakFlopsPerSecond
+    let partLimit = gatherBytesPerSecond.flatMap { rate in
+      rate > 0 ? otherFlops / peak + max(attentionFlops / peak, gathered / rate) : nil
+    }
     return SpeedupSummary(
       length: b.length, measured: a.bestSeconds / b.bestSeconds,
       flopPredicted: Double(a.counted.usefulTotal.flops) / Double(b.counted.usefulTotal.flops),
@@ -267,17 +300,20 @@ extension PerformanceBenchmark {
         / SweepAnalysis.operations(b.counted.usefulTotal),
       denseBoundSeconds: roofline.seconds(flops: Double(a.counted.usefulTotal.flops)),
       gsaBoundSeconds: roofline.seconds(flops: Double(useful[.indexer].flops + useful[.projections].flops))
-        + roofline.seconds(flops: Double(useful[.attention].flops), bytes: sparseBytes))
+        + roofline.seconds(flops: attentionFlops, bytes: sparseBytes),
+      denseSeconds: a.bestSeconds, gsaPartLimitSeconds: partLimit)
   }
 }
 
 extension PerformanceBenchmark.Result {
   /// `PerformanceBenchmark.speedup` of series A and B at the options' speedup length, bounded by
-  /// this run's roofline; nil when a layer was not timed there.
+  /// this run's roofline and its fastest random gathers; nil when a layer was not timed there.
   public var speedup: PerformanceBenchmark.SpeedupSummary? {
     let L = options.speedupLength
     guard let a = denseLayer.point(L), let b = gsa.point(L) else { return nil }
-    return PerformanceBenchmark.speedup(dense: a, gsa: b, config: gsa.config, roofline: .init(roofline))
+    let fastestGather = gatherBandwidth.values.joined().max()
+    return PerformanceBenchmark.speedup(
+      dense: a, gsa: b, config: gsa.config, roofline: .init(roofline), gatherBytesPerSecond: fastestGather)
   }
 }
 

@@ -316,7 +316,11 @@ extension PerformanceJSON {
   /// timed there.
   static func speedup(_ result: PerformanceBenchmark.Result) -> PerformanceJSON {
     guard let s = result.speedup else { return .null }
-    return reflected(s).adding([("roofline_bound", .number(s.rooflineBound)), ("deviation", .number(s.deviation))])
+    return reflected(s).adding([
+      ("roofline_bound", .number(s.rooflineBound)), ("deviation", .number(s.deviation)),
+      ("part_limit_bound", s.partLimitBound.map(PerformanceJSON.number) ?? .null),
+      ("band_edge_seconds", .number(s.bandEdgeSeconds)),
+    ])
   }
 
   /// Writes the document whole or not at all (temporary file in the same directory, then rename).

@@ -76,3 +76,53 @@ import Testing
     #expect(m.attainable(flopsPerByte: .infinity) == m.peakFlopsPerSecond)
   }
 }
+
+/// `PerformanceBenchmark.speedup`'s bounds on a real tiny dense/gsa pair, with chosen times (no
+/// wall-clock assertions): the part limit against a loop over the selections and the buckets.
+@Suite struct SpeedupSummaryTests {
+  @Test func partLimitAndBandEdgeMatchLoopsOverTheLedgerAndTheSelections() throws {
+    var config = LayerConfig.tiny
+    config.kRule = .fixed
+    config.kMin = config.kBase
+    config.kMax = config.kBase
+    let L = 96
+    let plan = SweepPlan(config: config, variants: [.dense, .gsa], lengths: [L], repeats: 1, seed: 5)
+    let points = try Sweep.run(plan) { _, _, _ in }
+    let measuredDense = try #require(points.first { $0.variant == .dense })
+    let measuredGSA = try #require(points.first { $0.variant == .gsa })
+    func timed(_ p: SweepPoint, _ seconds: Double) -> SweepPoint {
+      SweepPoint(
+        variant: p.variant, length: p.length, counted: p.counted, predicted: p.predicted, totalSelected: p.totalSelected,
+        seconds: [seconds, 2 * seconds], peakResidentBytes: nil, predictedBytes: p.predictedBytes)
+    }
+    let dense = timed(measuredDense, 3.0)
+    let gsaConfig = plan.config(for: .gsa)
+    // Gathered bytes by a loop over the queries: k_t = min(k, t + 1) rows of K and V per kv head.
+    var gathered = 0.0
+    for t in 0..<L { gathered += Double(min(gsaConfig.kBase, t + 1) * gsaConfig.kvHeads * gsaConfig.headDim * 4 * 2) }
+    var otherFlops = 0.0
+    for bucket in FlopBucket.allCases where bucket != .attention {
+      otherFlops += Double(measuredGSA.counted.useful[bucket].flops)
+    }
+    let attentionFlops = Double(measuredGSA.counted.useful[.attention].flops)
+    let peak = 1e9
+    let roofline = PerformanceBenchmark.RooflineBound(peakFlopsPerSecond: peak, bytesPerSecond: 1e8)
+    // A slow gather rate makes the core gather-bound, a fast one FLOP-bound.
+    for rate in [gathered / attentionFlops * peak / 4, gathered / attentionFlops * peak * 4] {
+      let summary = PerformanceBenchmark.speedup(
+        dense: dense, gsa: timed(measuredGSA, 0.5), config: gsaConfig, roofline: roofline, gatherBytesPerSecond: rate)
+      let expected = otherFlops / peak + max(attentionFlops / peak, gathered / rate)
+      let limit = try #require(summary.gsaPartLimitSeconds)
+      #expect(abs(limit / expected - 1) < 1e-12)
+      #expect(abs((summary.partLimitBound ?? 0) - 3.0 / expected) < 1e-9 * 3.0 / expected)
+      #expect(abs(summary.measured - 6) < 1e-12)
+    }
+    // Without a gather rate there is no part limit.
+    let noRate = PerformanceBenchmark.speedup(dense: dense, gsa: measuredGSA, config: gsaConfig, roofline: roofline)
+    #expect(noRate.gsaPartLimitSeconds == nil && noRate.partLimitBound == nil)
+    // A gsa layer that takes exactly the band-edge time sits on the band's lower edge.
+    let edge = noRate.bandEdgeSeconds
+    let atEdge = PerformanceBenchmark.speedup(dense: dense, gsa: timed(measuredGSA, edge), config: gsaConfig, roofline: roofline)
+    #expect(abs(atEdge.deviation + PerformanceBenchmark.speedupTolerance) < 1e-12)
+  }
+}
