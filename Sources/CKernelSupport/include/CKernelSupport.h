@@ -9,6 +9,19 @@
 /// A hint only: never faults, even for an invalid address.
 static inline void gsa_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// 8 lanes of Int32 (imported as SIMD8<Int32>) and their mask as 8 bools.
+typedef int gsa_int32x8 __attribute__((ext_vector_type(8)));
+typedef _Bool gsa_bool8 __attribute__((ext_vector_type(8)));
+
+/// Bit l set when lane l of `lanes` is negative (a comparison mask: all ones or zero): one
+/// `vmovmskps` on AVX, where Swift's lane reductions compile to a chain of scalar bit tests.
+static inline unsigned gsa_sign_bits(gsa_int32x8 lanes) {
+  gsa_bool8 negative = __builtin_convertvector(lanes < 0, gsa_bool8);
+  unsigned char bits;
+  __builtin_memcpy(&bits, &negative, 1);
+  return bits;
+}
+
 /// glibc allocator policy for repeated kernels: freed blocks stay in the process for reuse (no
 /// mmap'd chunks, which are unmapped on free; no trimming of the heap top), so a repeated forward
 /// does not pay for the kernel zeroing hundreds of MiB of fresh pages each time. Returns 1 when

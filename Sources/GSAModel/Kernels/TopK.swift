@@ -1,3 +1,5 @@
+import CKernelSupport
+
 /// Top-k selection by radix select on order-preserving 32-bit keys, with a data-independent
 /// operation count (so the cost model can predict it exactly).
 ///
@@ -19,9 +21,9 @@
 ///   selected indices in ascending order. These passes test 8 keys per step (one unsigned range
 ///   compare; the gather also tests for equality with the k-th key) and touch memory only for
 ///   matching lanes: about 1.4k keys in pass 1, few in passes 2 and 3, k in the gather. Where
-///   matches are dense (pass 1 on rows shorter than `compactBelow`, the gather when 16k ≥ n) a
-///   branch per 8 keys would mispredict, so the matching indices are compacted branch-free
-///   instead (`compress`); the tests are the same.
+///   matches are dense (pass 1, the gather when 16k ≥ n) a branch per 8 keys would mispredict,
+///   so the matching indices are compacted branch-free instead (`compress`: the 8-lane mask by
+///   `vmovmskps`, its lanes from a 2 KiB table); the tests are the same.
 ///
 /// Counted comparisons: 0 when k ≥ n (all candidates taken); else, with G = 16⌈k/8⌉,
 /// 6n + 3G + 7168 when n ≥ G (pass 0: a max per key, a min and a max per group maximum, a count
@@ -36,30 +38,23 @@ enum TopK {
   /// room for n compacted indices and one 8-lane store past them.
   static func scratchSize(candidates n: Int) -> Int { histogramSize + n + 8 }
 
-  /// Rows shorter than this compact pass 1's matches branch-free (see `select`): on independent
-  /// scores ≈ 1.4k keys pass the cutoff, so on shorter rows a fair share of the 8-key blocks
-  /// hold one. Measured (one thread, 48 rows of n ≈ L, best of 5 in 3 rounds): compacting took
-  /// 0.41 against 0.49 ms at n ≈ 16384, but 2.5–2.8 against 1.5–2.0 ms at n ≈ 24576 and 2.3
-  /// against 1.1–1.6 ms at n ≈ 32768.
-  static let compactBelow = 20000
-
-  /// compressTable[mask] packs the indices of mask's set bits (lowest first) into 4-bit fields.
-  static let compressTable: [UInt32] = (0..<256).map { mask in
-    var packed: UInt32 = 0, field: UInt32 = 0
+  /// compressTable[mask] lists the lanes of mask's set bits (lowest first), one byte each, in 8
+  /// bytes (the bytes past them are 0): 2 KiB, one zero-extending load per 8 keys.
+  static let compressTable: [SIMD8<UInt8>] = (0..<256).map { mask in
+    var lanes = SIMD8<UInt8>(repeating: 0), field = 0
     for lane in 0..<8 where mask & (1 << lane) != 0 {
-      packed |= UInt32(lane) << (4 * field)
+      lanes[field] = UInt8(lane)
       field += 1
     }
-    return packed
+    return lanes
   }
 
   /// Writes base + l for every lane l set in `bits` (lowest first) to `destination`, always
   /// storing 8 Int32 (the ones past the set lanes are scratch); returns the number of set lanes.
   @inline(__always) static func compress(
-    _ bits: UInt32, base: Int, table: UnsafePointer<UInt32>, into destination: UnsafeMutablePointer<Int32>
+    _ bits: UInt32, base: Int, table: UnsafePointer<SIMD8<UInt8>>, into destination: UnsafeMutablePointer<Int32>
   ) -> Int {
-    let lanes = (SIMD8<UInt32>(repeating: table[Int(bits)]) &>> SIMD8<UInt32>(0, 4, 8, 12, 16, 20, 24, 28)) & 15
-    let indices = SIMD8<Int32>(truncatingIfNeeded: lanes) &+ Int32(truncatingIfNeeded: base)
+    let indices = SIMD8<Int32>(truncatingIfNeeded: table[Int(bits)]) &+ Int32(truncatingIfNeeded: base)
     UnsafeMutableRawPointer(destination).storeBytes(of: indices, as: SIMD8<Int32>.self)
     return bits.nonzeroBitCount
   }
@@ -94,9 +89,10 @@ enum TopK {
     for lane in 0..<8 { histogram[Int(bucket[lane])] &+= add[lane] }
   }
 
-  /// The mask as an 8-bit integer (bit l = lane l): one weighted lane sum.
+  /// The mask as an 8-bit integer (bit l = lane l): the lanes' sign bits (`gsa_sign_bits`, one
+  /// `vmovmskps`; a weighted lane sum in Swift compiled to ~25 scalar bit tests).
   @inline(__always) static func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
-    SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128).replacing(with: 0, where: .!mask).wrappedSum()
+    gsa_sign_bits(SIMD8<Int32>(repeating: 0).replacing(with: -1, where: mask))
   }
 
   /// Whether any lane of the mask is set: OR-reduction by halves (the standard library's `any`
@@ -186,34 +182,29 @@ enum TopK {
     // Passes 1–3 and the gather test 8 keys at a time and touch memory only for the matching
     // lanes (on rows of independent scores ≈ 1.4k keys in pass 1, few after it), so they run at
     // vector speed.
-    // Pass 1: the top digit (< 2^11 buckets) of the keys in [cut, high].
-    if n >= compactBelow {
-      countInRange(values, count: n, low: cut, width: high &- cut, into: histogram, bucketShift: s1, bucketMask: 2047)
-    } else {
-      // Short rows, where a fair share of the 8-key blocks hold a key at or above the cutoff (a
-      // branch per block would mispredict): the matching indices are compacted branch-free,
-      // then their digits counted. The same tests as `countInRange`.
-      let survivors = compressTable.withUnsafeBufferPointer { table in
-        let cutVector = SIMD8<UInt32>(repeating: cut), widthVector = SIMD8<UInt32>(repeating: high &- cut)
-        var m = 0
-        i = 0
-        while i + 8 <= n {
-          let bits = laneBits(atMost(keys(values + i) &- cutVector, widthVector))
-          m += compress(bits, base: i, table: table.baseAddress!, into: compacted + m)
-          i += 8
-        }
-        while i < n {
-          if key(values[i]) >= cut {
-            compacted[m] = Int32(i)
-            m += 1
-          }
-          i += 1
-        }
-        return m
+    // Pass 1: the top digit (< 2^11 buckets) of the keys in [cut, high]. The matching indices
+    // are compacted branch-free (on short rows a fair share of the 8-key blocks hold a key at or
+    // above the cutoff, and a branch per block would mispredict), then their digits counted.
+    let survivors = compressTable.withUnsafeBufferPointer { table in
+      let cutVector = SIMD8<UInt32>(repeating: cut), widthVector = SIMD8<UInt32>(repeating: high &- cut)
+      var m = 0
+      i = 0
+      while i + 8 <= n {
+        let bits = laneBits(atMost(keys(values + i) &- cutVector, widthVector))
+        m += compress(bits, base: i, table: table.baseAddress!, into: compacted + m)
+        i += 8
       }
-      histogram.initialize(repeating: 0, count: histogramSize)
-      for j in 0..<survivors { histogram[Int((key(values[Int(compacted[j])]) &- cut) >> s1)] += 1 }
+      while i < n {
+        if key(values[i]) >= cut {
+          compacted[m] = Int32(i)
+          m += 1
+        }
+        i += 1
+      }
+      return m
     }
+    histogram.initialize(repeating: 0, count: histogramSize)
+    for j in 0..<survivors { histogram[Int((key(values[Int(compacted[j])]) &- cut) >> s1)] += 1 }
     var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     var prefix = UInt32(bucket)
     // Pass 2: the middle digit among those with the top digit found.
