@@ -34,9 +34,10 @@ enum TopK {
   static let histogramSize = 2048
   static let scanCost = 2048 + 2048 + 1024
 
-  /// Int32 entries of the scratch `select` needs for up to n candidates: the histograms, then
-  /// room for n compacted indices and one 8-lane store past them.
-  static func scratchSize(candidates n: Int) -> Int { histogramSize + n + 8 }
+  /// Int32 entries of the scratch `select` needs for up to n candidates: the histogram, room for
+  /// n compacted indices and one 8-lane store past them, then the n order keys pass 0 writes
+  /// (read by the later passes instead of transforming every value again) and 8 more.
+  static func scratchSize(candidates n: Int) -> Int { histogramSize + 2 * n + 16 }
 
   /// compressTable[mask] lists the lanes of mask's set bits (lowest first), one byte each, in 8
   /// bytes (the bytes past them are 0): 2 KiB, one zero-extending load per 8 keys.
@@ -113,6 +114,14 @@ enum TopK {
     into out: UnsafeMutablePointer<Int32>, comparisons: inout Int
   ) -> Int {
     let histogram = scratch, compacted = scratch + histogramSize
+    // The order keys of the n values, written by pass 0 (raw stores and loads: the scratch is Int32).
+    let keyStore = UnsafeMutableRawPointer(scratch + histogramSize + n + 8)
+    @inline(__always) func storedKeys(_ i: Int) -> SIMD8<UInt32> {
+      UnsafeRawPointer(keyStore).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self)
+    }
+    @inline(__always) func storedKey(_ i: Int) -> UInt32 {
+      UnsafeRawPointer(keyStore).loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+    }
     if k >= n {
       for i in 0..<n { out[i] = Int32(i) }
       return n
@@ -132,11 +141,12 @@ enum TopK {
       (cut, high) = withUnsafeTemporaryAllocation(of: SIMD8<UInt32>.self, capacity: chunks) { maxima in
         var lowV = SIMD8<UInt32>(repeating: .max), highV = SIMD8<UInt32>(repeating: 0)
         for c in 0..<chunks {
-          let chunk = values + c * chunkLength
           var groupHigh = SIMD8<UInt32>(repeating: 0)
-          var j = 0
-          while j < chunkLength {
-            groupHigh = pointwiseMax(groupHigh, keys(chunk + j))
+          var j = c * chunkLength
+          while j < (c + 1) * chunkLength {
+            let kv = keys(values + j)
+            keyStore.storeBytes(of: kv, toByteOffset: 4 * j, as: SIMD8<UInt32>.self)
+            groupHigh = pointwiseMax(groupHigh, kv)
             j += 8
           }
           maxima[c] = groupHigh
@@ -160,6 +170,7 @@ enum TopK {
     var cutV = SIMD8<UInt32>(repeating: cut), highV = SIMD8<UInt32>(repeating: high)
     while i + 8 <= n {
       let kv = keys(values + i)
+      keyStore.storeBytes(of: kv, toByteOffset: 4 * i, as: SIMD8<UInt32>.self)
       if chunkLength == 0 { cutV = pointwiseMin(cutV, kv) }
       highV = pointwiseMax(highV, kv)
       i += 8
@@ -168,6 +179,7 @@ enum TopK {
     high = highV.max()
     while i < n {
       let kv = key(values[i])
+      keyStore.storeBytes(of: kv, toByteOffset: 4 * i, as: UInt32.self)
       if chunkLength == 0 { cut = Swift.min(cut, kv) }
       high = Swift.max(high, kv)
       i += 1
@@ -190,12 +202,12 @@ enum TopK {
       var m = 0
       i = 0
       while i + 8 <= n {
-        let bits = laneBits(atMost(keys(values + i) &- cutVector, widthVector))
+        let bits = laneBits(atMost(storedKeys(i) &- cutVector, widthVector))
         m += compress(bits, base: i, table: table.baseAddress!, into: compacted + m)
         i += 8
       }
       while i < n {
-        if key(values[i]) >= cut {
+        if storedKey(i) >= cut {
           compacted[m] = Int32(i)
           m += 1
         }
@@ -204,18 +216,18 @@ enum TopK {
       return m
     }
     histogram.initialize(repeating: 0, count: histogramSize)
-    for j in 0..<survivors { histogram[Int((key(values[Int(compacted[j])]) &- cut) >> s1)] += 1 }
+    for j in 0..<survivors { histogram[Int((storedKey(Int(compacted[j])) &- cut) >> s1)] += 1 }
     var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     var prefix = UInt32(bucket)
     // Pass 2: the middle digit among those with the top digit found.
     countInRange(
-      values, count: n, low: cut &+ (prefix << s1), width: (1 << s1) &- 1, into: histogram, bucketShift: s2,
+      keyStore, count: n, low: cut &+ (prefix << s1), width: (1 << s1) &- 1, into: histogram, bucketShift: s2,
       bucketMask: (1 << (s1 - s2)) - 1)
     bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     prefix = (prefix << (s1 - s2)) | UInt32(bucket)
     // Pass 3: the low digit (≤ 10 bits) among those with the top two digits found.
     countInRange(
-      values, count: n, low: cut &+ (prefix << s2), width: (1 << s2) &- 1, into: histogram, bucketShift: 0,
+      keyStore, count: n, low: cut &+ (prefix << s2), width: (1 << s2) &- 1, into: histogram, bucketShift: 0,
       bucketMask: (1 << s2) - 1)
     bucket = scan(histogram, buckets: 1024, remaining: &remaining)
     // The k-th largest key.
@@ -242,7 +254,7 @@ enum TopK {
         var written = 0
         i = 0
         while i + 8 <= n {
-          let key = keys(values + i)
+          let key = storedKeys(i)
           let bits = taken(laneBits(atMost(key &- thresholdV, widthV)), tied: laneBits(key .== thresholdV))
           written += compress(bits, base: i, table: table.baseAddress!, into: compacted + written)
           i += 8
@@ -253,7 +265,7 @@ enum TopK {
     } else {
       i = 0
       while i + 8 <= n {
-        let key = keys(values + i)
+        let key = storedKeys(i)
         let hit = atMost(key &- thresholdV, widthV)
         let tied = laneBits(key .== thresholdV)
         guard anyLane(hit) else {
@@ -270,7 +282,7 @@ enum TopK {
       }
     }
     while i < n {
-      let kv = key(values[i])
+      let kv = storedKey(i)
       if kv > threshold || (kv == threshold && equalLeft > 0) {
         if kv == threshold { equalLeft -= 1 }
         out[written] = Int32(i)
@@ -287,25 +299,26 @@ enum TopK {
     pointwiseMin(x, w) .== x
   }
 
-  /// One histogram pass (passes 1–3): clears `histogram`, then counts bucket
+  /// One histogram pass (passes 2 and 3): clears `histogram`, then counts bucket
   /// ((key − low) >> bucketShift) & bucketMask of every key in [low, low + width] (one test per
-  /// key). 8 keys per step; a block with any match adds its 0/1 hit flags branch-free.
+  /// key; `keys`: n order keys, UInt32). 8 keys per step; a block with any match adds its 0/1 hit
+  /// flags branch-free.
   @inline(__always)
   private static func countInRange(
-    _ values: UnsafePointer<Float>, count n: Int, low: UInt32, width: UInt32, into histogram: UnsafeMutablePointer<Int32>,
+    _ keys: UnsafeMutableRawPointer, count n: Int, low: UInt32, width: UInt32, into histogram: UnsafeMutablePointer<Int32>,
     bucketShift: UInt32, bucketMask: UInt32
   ) {
     histogram.initialize(repeating: 0, count: histogramSize)
     let lowV = SIMD8<UInt32>(repeating: low), widthV = SIMD8<UInt32>(repeating: width)
     var i = 0
     while i + 8 <= n {
-      let offset = keys(values + i) &- lowV
+      let offset = UnsafeRawPointer(keys).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self) &- lowV
       let hit = atMost(offset, widthV)
       if anyLane(hit) { countHits(histogram, (offset &>> bucketShift) & bucketMask, hit) }
       i += 8
     }
     while i < n {
-      let offset = key(values[i]) &- low
+      let offset = UnsafeRawPointer(keys).loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self) &- low
       if offset <= width { histogram[Int((offset >> bucketShift) & bucketMask)] += 1 }
       i += 1
     }
