@@ -268,6 +268,16 @@ private func sparseGroup(
 
 /// Prefetch hints for the cache lines of `floats` consecutive floats from `row`.
 @inline(__always) func prefetchRow(_ row: UnsafePointer<Float>, floats: Int) {
+  if floats == 64 {
+    // d_h = 64 (the probes' and presets' head size): the same 5 hints, unrolled (the loop below
+    // costs ~20 instructions per row, 16 rows per 8-key block).
+    gsa_prefetch(row)
+    gsa_prefetch(row + 16)
+    gsa_prefetch(row + 32)
+    gsa_prefetch(row + 48)
+    gsa_prefetch(row + 63)
+    return
+  }
   var offset = 0
   while offset < floats {
     gsa_prefetch(row + offset)
