@@ -233,6 +233,24 @@ import Testing
     }
   }
 
+  /// The top-k's mask-to-bits step (`laneBits`, one `vmovmskps` through a C helper) and its
+  /// compaction (`compress`), for all 256 lane masks: bit l is lane l, and the indices written are
+  /// base + the set lanes, lowest first.
+  @Test func laneBitsAndCompressCoverEveryMask() {
+    let destination = UnsafeMutablePointer<Int32>.allocate(capacity: 8)
+    defer { destination.deallocate() }
+    TopK.compressTable.withUnsafeBufferPointer { table in
+      for bits in 0..<256 {
+        var lanes = SIMD8<Int32>(repeating: 0)
+        for lane in 0..<8 where bits & (1 << lane) != 0 { lanes[lane] = 1 }
+        #expect(TopK.laneBits(lanes .== 1) == UInt32(bits), "mask \(bits)")
+        let count = TopK.compress(UInt32(bits), base: 1000, table: table.baseAddress!, into: destination)
+        let expected = (0..<8).filter { bits & (1 << $0) != 0 }.map { Int32(1000 + $0) }
+        #expect(count == expected.count && Array(UnsafeBufferPointer(start: destination, count: count)) == expected)
+      }
+    }
+  }
+
   /// The gather probe's row indices cover 0..<rows uniformly (a multiply-shift slip once sent
   /// every gather to row 0, an L1-resident "bandwidth" of 177 GB/s), and the probe returns one
   /// finite positive rate per repeat.
