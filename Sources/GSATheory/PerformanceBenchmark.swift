@@ -311,9 +311,22 @@ extension PerformanceBenchmark.Result {
   public var speedup: PerformanceBenchmark.SpeedupSummary? {
     let L = options.speedupLength
     guard let a = denseLayer.point(L), let b = gsa.point(L) else { return nil }
-    let fastestGather = gatherBandwidth.values.joined().max()
     return PerformanceBenchmark.speedup(
-      dense: a, gsa: b, config: gsa.config, roofline: .init(roofline), gatherBytesPerSecond: fastestGather)
+      dense: a, gsa: b, config: gsa.config, roofline: .init(roofline), gatherBytesPerSecond: fastestGatherBytesPerSecond)
+  }
+
+  /// The fastest rate at which this run saw gathered rows delivered: the random-gather probe's
+  /// repeats and the sparse-core probes' effective rates (`TrafficModel.gatherBytes` / best time),
+  /// whichever is higher (a disturbed gather probe alone would understate it); nil when neither ran.
+  public var fastestGatherBytesPerSecond: Double? {
+    let d = PerformanceBenchmark.probeHeadDim
+    let probed = gatherBandwidth.values.joined()
+    let sparse = sparseCores.flatMap { probe in
+      probe.timings.map { length, timing in
+        TrafficModel.gatherBytes(length: length, k: options.k, kvHeads: probe.kvHeads, headDim: d) / timing.bestSeconds
+      }
+    }
+    return (Array(probed) + sparse).filter(\.isFinite).max()
   }
 }
 
