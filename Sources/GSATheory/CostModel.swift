@@ -149,8 +149,8 @@ public struct CostModel: Sendable {
       let keep = (0..<L).reduce(0) { $0 + min(c.kRule == .fixed ? c.kBase : c.kMax, candidates($1, L)) }
       let selection = keep * 4 * (c.kRule == .fixed ? 1 : 2) + (L + 1) * i + 2 * L * i + (c.kRule == .fixed ? 0 : L * i)
       // Per worker: its score buffer and its top-k scratch (`TopK.scratchSize`: 2048 histogram
-      // buckets, L compacted indices and L order keys, each with one 8-lane store past them, Int32).
-      let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * (2048 + 2 * L + 16) * 4
+      // buckets, L compacted indices with one 8-lane store past them, L order keys; Int32).
+      let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * (2048 + 2 * L + 8) * 4
       core = indexerTensors + selection + scoreBuffers + L * dI * f
       carried = selection
     } else {

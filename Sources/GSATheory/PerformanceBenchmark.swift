@@ -79,6 +79,14 @@ public enum PerformanceBenchmark {
     public let kvHeads: Int
     /// Sparse core alone per length.
     public let timings: [Int: KernelProbe.Timing]
+
+    /// Gathered bytes (`TrafficModel.gatherBytes`, k keys per query) over the best time at `length`;
+    /// nil when that length was not timed.
+    public func effectiveGatherBytesPerSecond(length: Int, k: Int) -> Double? {
+      timings[length].map {
+        TrafficModel.gatherBytes(length: length, k: k, kvHeads: kvHeads, headDim: probeHeadDim) / $0.bestSeconds
+      }
+    }
   }
 
   public struct Result: Sendable {
@@ -261,8 +269,10 @@ extension PerformanceBenchmark {
     public let gsaBoundSeconds: Double
     /// Measured dense time (best).
     public let denseSeconds: Double
+    /// The terms of gsa's part limit (nil without a gather rate).
+    public let partLimit: PartLimit?
     /// gsa's time with every part at its limit on this machine (nil without a gather rate).
-    public let gsaPartLimitSeconds: Double?
+    public var gsaPartLimitSeconds: Double? { partLimit?.seconds }
     public var rooflineBound: Double { denseBoundSeconds / gsaBoundSeconds }
     /// measured / FLOP-predicted − 1.
     public var deviation: Double { measured / flopPredicted - 1 }
@@ -270,6 +280,21 @@ extension PerformanceBenchmark {
     public var partLimitBound: Double? { gsaPartLimitSeconds.map { denseSeconds / $0 } }
     /// The gsa time at the lower edge of the target band: dense time / ((1 − tolerance) · FLOP-predicted).
     public var bandEdgeSeconds: Double { denseSeconds / ((1 - speedupTolerance) * flopPredicted) }
+  }
+
+  /// The terms of the part limit: seconds = outsideCoreFlopSeconds + max(coreFlopSeconds,
+  /// gatheredBytes / gatherBytesPerSecond).
+  public struct PartLimit: Sendable {
+    /// gsa's useful FLOPs outside the attention core at peak.
+    public let outsideCoreFlopSeconds: Double
+    /// The sparse core's useful FLOPs at peak.
+    public let coreFlopSeconds: Double
+    /// `TrafficModel.gatherBytes` of the sparse core.
+    public let gatheredBytes: Double
+    /// The fastest gather rate the run saw.
+    public let gatherBytesPerSecond: Double
+    public var gatherSeconds: Double { gatheredBytes / gatherBytesPerSecond }
+    public var seconds: Double { outsideCoreFlopSeconds + max(coreFlopSeconds, gatherSeconds) }
   }
 
   /// The speedup target's tolerance: measured within 25% of the FLOP-predicted speedup (issue 3).
@@ -291,7 +316,10 @@ extension PerformanceBenchmark {
       length: b.length, k: config.kBase, kvHeads: config.kvHeads, headDim: config.headDim)
     let peak = roofline.peakFlopsPerSecond
     let partLimit = gatherBytesPerSecond.flatMap { rate in
-      rate > 0 ? otherFlops / peak + max(attentionFlops / peak, gathered / rate) : nil
+      rate > 0
+        ? PartLimit(
+          outsideCoreFlopSeconds: otherFlops / peak, coreFlopSeconds: attentionFlops / peak, gatheredBytes: gathered,
+          gatherBytesPerSecond: rate) : nil
     }
     return SpeedupSummary(
       length: b.length, measured: a.bestSeconds / b.bestSeconds,
@@ -301,7 +329,7 @@ extension PerformanceBenchmark {
       denseBoundSeconds: roofline.seconds(flops: Double(a.counted.usefulTotal.flops)),
       gsaBoundSeconds: roofline.seconds(flops: Double(useful[.indexer].flops + useful[.projections].flops))
         + roofline.seconds(flops: attentionFlops, bytes: sparseBytes),
-      denseSeconds: a.bestSeconds, gsaPartLimitSeconds: partLimit)
+      denseSeconds: a.bestSeconds, partLimit: partLimit)
   }
 }
 
@@ -319,14 +347,8 @@ extension PerformanceBenchmark.Result {
   /// repeats and the sparse-core probes' effective rates (`TrafficModel.gatherBytes` / best time),
   /// whichever is higher (a disturbed gather probe alone would understate it); nil when neither ran.
   public var fastestGatherBytesPerSecond: Double? {
-    let d = PerformanceBenchmark.probeHeadDim
-    let probed = gatherBandwidth.values.joined()
-    let sparse = sparseCores.flatMap { probe in
-      probe.timings.map { length, timing in
-        TrafficModel.gatherBytes(length: length, k: options.k, kvHeads: probe.kvHeads, headDim: d) / timing.bestSeconds
-      }
-    }
-    return (Array(probed) + sparse).filter(\.isFinite).max()
+    let sparse = sparseCores.flatMap { probe in probe.timings.keys.map { probe.effectiveGatherBytesPerSecond(length: $0, k: options.k) } }
+    return (Array(gatherBandwidth.values.joined()) + sparse.compactMap { $0 }).filter(\.isFinite).max()
   }
 }
 

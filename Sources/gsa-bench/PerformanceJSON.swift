@@ -318,6 +318,7 @@ extension PerformanceJSON {
     guard let s = result.speedup else { return .null }
     return reflected(s).adding([
       ("roofline_bound", .number(s.rooflineBound)), ("deviation", .number(s.deviation)),
+      ("gsa_part_limit_seconds", s.gsaPartLimitSeconds.map(PerformanceJSON.number) ?? .null),
       ("part_limit_bound", s.partLimitBound.map(PerformanceJSON.number) ?? .null),
       ("band_edge_seconds", .number(s.bandEdgeSeconds)),
     ])

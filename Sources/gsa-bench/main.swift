@@ -218,11 +218,9 @@ for l in options.fitLengths {
   guard let rates = result.gatherBandwidth[l], !rates.isEmpty else { continue }
   let sorted = rates.sorted()
   let footprint = Double(2 * l * PerformanceBenchmark.probeHeadDim * 4)
-  var effective = "–"
-  if let p = result.sparseCores.first(where: { $0.kvHeads == 8 })?.timings[l] {
-    let bytes = TrafficModel.gatherBytes(length: l, k: options.k, kvHeads: 8, headDim: PerformanceBenchmark.probeHeadDim)
-    effective = g(bytes / p.bestSeconds / 1e9)
-  }
+  let effective =
+    result.sparseCores.first { $0.kvHeads == 8 }?.effectiveGatherBytesPerSecond(length: l, k: options.k)
+    .map { g($0 / 1e9) } ?? "–"
   md.append(
     "| \(l) | \(g(footprint / 1_048_576)) | \(g(sorted.last! / 1e9)) | \(g(sorted[sorted.count / 2] / 1e9)) | \(effective) |")
 }
@@ -275,14 +273,17 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
       "**Where gsa's time goes.** The kernels of layer B, each timed alone at L = \(L0) (best repeats): the indexer's scores \(g(scores, 3)) s (\(share(useful[.indexer].flops)) of B's useful FLOPs, at \(g(Double(useful[.indexer].flops) / scores / result.roofline.peakFlopsPerSecond * 100, 3))% of peak: its sigmoids are not FLOPs), the top-\(options.k) selection \(g(topK, 3)) s (0 FLOPs: \(g(Double(useful[.selection].comparisons))) comparisons), the sparse core \(g(sparse, 3)) s (\(share(useful[.attention].flops)) of the FLOPs, at \(g(Double(useful[.attention].flops) / sparse / result.roofline.peakFlopsPerSecond * 100, 3))% of peak: it gathers \(g(TrafficModel.gatherBytes(length: L0, k: options.k, kvHeads: result.gsa.config.kvHeads, headDim: result.gsa.config.headDim))) B of scattered rows), together \(g(scores + topK + sparse, 3)) s of B's \(g(b.bestSeconds, 3)) s. The FLOP ratio prices only the FLOPs; the selection, the sigmoids and the gathers have none, so the measured speedup falls short of it even though the roofline bound (\(g(boundSpeedup, 3))×) does not: the gap is the top-k, the sigmoid-bound 2 × 16 indexer and the gather-bound sparse core."
     )
   }
-  if let limit = speedup.gsaPartLimitSeconds, let fastest = result.fastestGatherBytesPerSecond {
-    let useful = b.counted.useful
-    let attention = Double(useful[.attention].flops)
-    let gathered = TrafficModel.gatherBytes(
-      length: L0, k: options.k, kvHeads: result.gsa.config.kvHeads, headDim: result.gsa.config.headDim)
+  if let part = speedup.partLimit {
+    let limit = part.seconds
+    let conclusion =
+      limit <= speedup.bandEdgeSeconds
+      ? "So the band is reachable only if every part runs at its limit at once: \(pct(1 - limit / speedup.bandEdgeSeconds)) of the band's time is left for the top-k, the sigmoids and any gather slower than the fastest measured."
+      : disturbances.isEmpty
+        ? "So the band is out of reach on this machine even with every part at its limit at once."
+        : "So in this run the band is out of reach even with every part at its limit at once; but the run was disturbed, and a slowed gather rate lowers this limit, so rerun on a quiet machine before reading it as a property of the machine."
     md.append("")
     md.append(
-      "**The part limit.** The band needs B ≤ \(g(speedup.bandEdgeSeconds, 3)) s against A's measured \(g(a.bestSeconds, 3)) s (a faster dense kernel would only lower the speedup). For a sparse core that reads every selected key's K and V rows once per query, as this one does, B cannot take less than its FLOPs outside the attention core at peak (\(g((Double(b.counted.usefulTotal.flops) - attention) / result.roofline.peakFlopsPerSecond, 3)) s, the sigmoids free) plus its \(g(gathered)) gathered bytes at the fastest rate this run saw rows gathered, by the random-gather probe at any footprint or by the sparse core itself (\(g(fastest / 1e9, 3)) GB/s: \(g(gathered / fastest, 3)) s; the core's FLOPs at peak take \(g(attention / result.roofline.peakFlopsPerSecond, 3)) s), with the top-k free: \(g(limit, 3)) s, a speedup of at most \(g(speedup.partLimitBound ?? .nan, 3))×. \(limit > speedup.bandEdgeSeconds ? (disturbances.isEmpty ? "So the band is out of reach on this machine even with every part at its limit at once." : "So in this run the band is out of reach even with every part at its limit at once; but the run was disturbed, and a slowed gather rate lowers this limit, so rerun on a quiet machine before reading it as a property of the machine.") : "So the band is reachable only if every part runs at its limit at once: \(pct(1 - limit / speedup.bandEdgeSeconds)) of the band's time is left for the top-k, the sigmoids and any gather slower than the fastest measured.")"
+      "**The part limit.** The band needs B ≤ \(g(speedup.bandEdgeSeconds, 3)) s against A's measured \(g(a.bestSeconds, 3)) s (a faster dense kernel would only lower the speedup). For a sparse core that reads every selected key's K and V rows once per query, as this one does, B cannot take less than its FLOPs outside the attention core at peak (\(g(part.outsideCoreFlopSeconds, 3)) s, the sigmoids free) plus its \(g(part.gatheredBytes)) gathered bytes at the fastest rate this run saw rows gathered, by the random-gather probe at any footprint or by the sparse core itself (\(g(part.gatherBytesPerSecond / 1e9, 3)) GB/s: \(g(part.gatherSeconds, 3)) s; the core's FLOPs at peak take \(g(part.coreFlopSeconds, 3)) s), with the top-k free: \(g(limit, 3)) s, a speedup of at most \(g(speedup.partLimitBound ?? .nan, 3))×. \(conclusion)"
     )
   }
   let partLimitBelowBand = speedup.gsaPartLimitSeconds.map { $0 > speedup.bandEdgeSeconds } ?? false
@@ -293,12 +294,12 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
         + (speedup.partLimitBound.map { "; part limit \(g($0, 3))×" } ?? ""),
       abs(deviation) <= PerformanceBenchmark.speedupTolerance
         ? "met"
-        : (boundSpeedup < predictedFlops * (1 - PerformanceBenchmark.speedupTolerance)
+        : boundSpeedup < predictedFlops * (1 - PerformanceBenchmark.speedupTolerance)
           ? "missed (unreachable: roofline bound below the band)"
-          : partLimitBelowBand
-            ? (disturbances.isEmpty
-              ? "missed (unreachable here: part limit below the band)" : "missed (part limit below the band in this disturbed run)")
-            : "missed")
+          : !partLimitBelowBand
+            ? "missed"
+            : disturbances.isEmpty
+              ? "missed (unreachable here: part limit below the band)" : "missed (part limit below the band in this disturbed run)"
     ))
 }
 md.append("")

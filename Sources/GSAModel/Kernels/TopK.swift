@@ -36,8 +36,8 @@ enum TopK {
 
   /// Int32 entries of the scratch `select` needs for up to n candidates: the histogram, room for
   /// n compacted indices and one 8-lane store past them, then the n order keys pass 0 writes
-  /// (read by the later passes instead of transforming every value again) and 8 more.
-  static func scratchSize(candidates n: Int) -> Int { histogramSize + 2 * n + 16 }
+  /// (read by the later passes instead of transforming every value again).
+  static func scratchSize(candidates n: Int) -> Int { histogramSize + 2 * n + 8 }
 
   /// compressTable[mask] lists the lanes of mask's set bits (lowest first), one byte each, in 8
   /// bytes (the bytes past them are 0): 2 KiB, one zero-extending load per 8 keys.
@@ -96,13 +96,14 @@ enum TopK {
     gsa_sign_bits(SIMD8<Int32>(repeating: 0).replacing(with: -1, where: mask))
   }
 
-  /// Whether any lane of the mask is set: OR-reduction by halves (the standard library's `any`
-  /// compiled to a scalar extract-and-cmov chain, the top-k's largest cost).
-  @inline(__always) static func anyLane(_ mask: SIMDMask<SIMD8<Int32>>) -> Bool {
-    let v = SIMD8<UInt32>(repeating: 0).replacing(with: 1, where: mask)
-    let four = v.lowHalf | v.highHalf
-    let two = four.lowHalf | four.highHalf
-    return (two[0] | two[1]) != 0
+  /// 8 order keys stored at key index i of `store` (UInt32; raw loads, the scratch is Int32).
+  @inline(__always) static func storedKeys(_ store: UnsafeRawPointer, _ i: Int) -> SIMD8<UInt32> {
+    store.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self)
+  }
+
+  /// The order key stored at key index i of `store`.
+  @inline(__always) static func storedKey(_ store: UnsafeRawPointer, _ i: Int) -> UInt32 {
+    store.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
   }
 
   /// Writes the indices of the top `k` of `values[0..<n]` in ascending order to `out`, returns
@@ -116,12 +117,6 @@ enum TopK {
     let histogram = scratch, compacted = scratch + histogramSize
     // The order keys of the n values, written by pass 0 (raw stores and loads: the scratch is Int32).
     let keyStore = UnsafeMutableRawPointer(scratch + histogramSize + n + 8)
-    @inline(__always) func storedKeys(_ i: Int) -> SIMD8<UInt32> {
-      UnsafeRawPointer(keyStore).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self)
-    }
-    @inline(__always) func storedKey(_ i: Int) -> UInt32 {
-      UnsafeRawPointer(keyStore).loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
-    }
     if k >= n {
       for i in 0..<n { out[i] = Int32(i) }
       return n
@@ -191,9 +186,9 @@ enum TopK {
     let bits = UInt32.bitWidth - (high &- cut).leadingZeroBitCount
     let s1 = UInt32(Swift.max(bits - 11, 0)), s2 = UInt32(Swift.max(bits - 22, 0))
     var remaining = Int32(k)
-    // Passes 1–3 and the gather test 8 keys at a time and touch memory only for the matching
-    // lanes (on rows of independent scores ≈ 1.4k keys in pass 1, few after it), so they run at
-    // vector speed.
+    // Passes 1–3 and the gather test 8 keys at a time (on rows of independent scores ≈ 1.4k keys
+    // match in pass 1, few after it); pass 1 and the dense gather compact the matches branch-free,
+    // passes 2 and 3 and the sparse gather touch memory only for blocks with a match.
     // Pass 1: the top digit (< 2^11 buckets) of the keys in [cut, high]. The matching indices
     // are compacted branch-free (on short rows a fair share of the 8-key blocks hold a key at or
     // above the cutoff, and a branch per block would mispredict), then their digits counted.
@@ -202,12 +197,12 @@ enum TopK {
       var m = 0
       i = 0
       while i + 8 <= n {
-        let bits = laneBits(atMost(storedKeys(i) &- cutVector, widthVector))
+        let bits = laneBits(atMost(storedKeys(keyStore, i) &- cutVector, widthVector))
         m += compress(bits, base: i, table: table.baseAddress!, into: compacted + m)
         i += 8
       }
       while i < n {
-        if storedKey(i) >= cut {
+        if storedKey(keyStore, i) >= cut {
           compacted[m] = Int32(i)
           m += 1
         }
@@ -216,7 +211,7 @@ enum TopK {
       return m
     }
     histogram.initialize(repeating: 0, count: histogramSize)
-    for j in 0..<survivors { histogram[Int((storedKey(Int(compacted[j])) &- cut) >> s1)] += 1 }
+    for j in 0..<survivors { histogram[Int((storedKey(keyStore, Int(compacted[j])) &- cut) >> s1)] += 1 }
     var bucket = scan(histogram, buckets: 2048, remaining: &remaining)
     var prefix = UInt32(bucket)
     // Pass 2: the middle digit among those with the top digit found.
@@ -254,7 +249,7 @@ enum TopK {
         var written = 0
         i = 0
         while i + 8 <= n {
-          let key = storedKeys(i)
+          let key = storedKeys(keyStore, i)
           let bits = taken(laneBits(atMost(key &- thresholdV, widthV)), tied: laneBits(key .== thresholdV))
           written += compress(bits, base: i, table: table.baseAddress!, into: compacted + written)
           i += 8
@@ -265,14 +260,13 @@ enum TopK {
     } else {
       i = 0
       while i + 8 <= n {
-        let key = storedKeys(i)
-        let hit = atMost(key &- thresholdV, widthV)
-        let tied = laneBits(key .== thresholdV)
-        guard anyLane(hit) else {
+        let key = storedKeys(keyStore, i)
+        let hit = laneBits(atMost(key &- thresholdV, widthV))
+        guard hit != 0 else {
           i += 8
           continue
         }
-        var bits = taken(laneBits(hit), tied: tied)
+        var bits = taken(hit, tied: laneBits(key .== thresholdV))
         while bits != 0 {
           out[written] = Int32(i + bits.trailingZeroBitCount)
           written += 1
@@ -282,7 +276,7 @@ enum TopK {
       }
     }
     while i < n {
-      let kv = storedKey(i)
+      let kv = storedKey(keyStore, i)
       if kv > threshold || (kv == threshold && equalLeft > 0) {
         if kv == threshold { equalLeft -= 1 }
         out[written] = Int32(i)
@@ -305,20 +299,20 @@ enum TopK {
   /// flags branch-free.
   @inline(__always)
   private static func countInRange(
-    _ keys: UnsafeMutableRawPointer, count n: Int, low: UInt32, width: UInt32, into histogram: UnsafeMutablePointer<Int32>,
+    _ keys: UnsafeRawPointer, count n: Int, low: UInt32, width: UInt32, into histogram: UnsafeMutablePointer<Int32>,
     bucketShift: UInt32, bucketMask: UInt32
   ) {
     histogram.initialize(repeating: 0, count: histogramSize)
     let lowV = SIMD8<UInt32>(repeating: low), widthV = SIMD8<UInt32>(repeating: width)
     var i = 0
     while i + 8 <= n {
-      let offset = UnsafeRawPointer(keys).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self) &- lowV
+      let offset = storedKeys(keys, i) &- lowV
       let hit = atMost(offset, widthV)
-      if anyLane(hit) { countHits(histogram, (offset &>> bucketShift) & bucketMask, hit) }
+      if laneBits(hit) != 0 { countHits(histogram, (offset &>> bucketShift) & bucketMask, hit) }
       i += 8
     }
     while i < n {
-      let offset = UnsafeRawPointer(keys).loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self) &- low
+      let offset = storedKey(keys, i) &- low
       if offset <= width { histogram[Int((offset >> bucketShift) & bucketMask)] += 1 }
       i += 1
     }
