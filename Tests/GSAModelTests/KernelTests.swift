@@ -85,6 +85,47 @@ import Testing
     #expect(ledger.useful[.attention] == expectedCounts && ledger.executed[.attention] == expectedCounts)
   }
 
+  /// Selections in no particular order (the kernel's prefetch stream runs from one query's
+  /// selection into the next, and nothing may assume them ascending), of every size from 0 to 40
+  /// (empty ones give NaN rows), over keys anywhere in 0 ..< L: every (query, head) against
+  /// float64, and the ledger against `softmaxRowCounts`.
+  @Test(arguments: [(4, 2, 64), (6, 3, 24)])
+  func sparseCoreTakesUnorderedSelectionsOfAnySize(heads H: Int, kvHeads Hkv: Int, headDim d: Int) {
+    let L = 90
+    let rng = GSLRandom(seed: 51)
+    var offsets = [0], counts = [Int](), indices = [Int32]()
+    for t in 0..<L {
+      var pool = Array(Int32(0)..<Int32(L))
+      let m = t % 41
+      for i in 0..<m {
+        let j = i + min(L - i - 1, Int(rng.uniform() * Double(L - i)))
+        pool.swapAt(i, j)
+      }
+      indices += pool[0..<m]
+      counts.append(m)
+      offsets.append(indices.count)
+    }
+    let selection = SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: [])
+    let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / Double(d).squareRoot()).map(Float.init)
+    let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+    let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+    var ledger = FlopLedger()
+    let out = runAttentionKernel(
+      queries: q, keys: keys, values: values, keyStride: L, heads: H, kvHeads: Hkv, headDim: d, outputCount: L * H * d
+    ) { inputs, output, l in
+      sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &l)
+      ledger = l
+    }
+    let empty = (0..<L).filter { counts[$0] == 0 }
+    #expect(empty.allSatisfy { t in (0..<(H * d)).allSatisfy { out[t * H * d + $0].isNaN } }, "seed 51: empty rows")
+    let worst = worstSparseError(
+      out, queries: q, keys: keys, values: values, selection: selection, heads: H, kvHeads: Hkv, headDim: d,
+      at: (0..<L).filter { counts[$0] > 0 })
+    let expectedCounts = counts.reduce(FlopCounts()) { $0 + softmaxRowCounts(keys: $1, headDim: d).times(H) }
+    #expect(worst <= 1e-5, "seed 51, H \(H), H_kv \(Hkv), d \(d): worst absolute error \(worst)")
+    #expect(ledger.useful[.attention] == expectedCounts && ledger.executed[.attention] == expectedCounts)
+  }
+
   /// The dense kernel when a row's maximum keeps rising: score(t, s) = 0.2·s + noise, so every
   /// 64-key tile raises the row max by about 13, beyond the lazy-rescale margin (8), and each tile
   /// takes the re-base path (α-rescale of O and l, P recomputed). Against a float64 softmax; head
