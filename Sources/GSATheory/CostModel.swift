@@ -129,7 +129,8 @@ public struct CostModel: Sendable {
   /// Predicted peak bytes allocated by the forward pass beyond its input and weights: the
   /// maximum over its phases of the live activation buffers (Q/K/V with their tile padding, RoPE
   /// tables, gate buffers, attention output, packed Kᵀ and V or the indexer tensors, the selection arrays and
-  /// `workers` score buffers of `indexerQueryBlock × ⌈L⌉₁₆` floats, the result). Scratch below
+  /// `workers` score buffers of `indexerQueryBlock × ⌈L⌉₁₆` floats, then the sparse core's
+  /// head-major K/V copies and its per-worker score scratch, the result). Scratch below
   /// 64 KiB per task and allocator overhead are not included.
   public func peakMemoryBytes(length L: Int, workers: Int) -> Int {
     let c = config
@@ -142,6 +143,7 @@ public struct CostModel: Sendable {
     let o = L * nq * f
     var core: Int
     var carried = 0
+    var sparsePhase = 0
     if variant.isSparse {
       let HI = c.indexerHeads, dI = c.indexerDim
       let rows = Self.up(L, tiling.indexerRowGroup), strideI = Self.up(L, tiling.indexerKeyChunk)
@@ -153,11 +155,16 @@ public struct CostModel: Sendable {
       let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * (2048 + 2 * L + 8) * 4
       core = indexerTensors + selection + scoreBuffers + L * dI * f
       carried = selection
+      // The sparse core, once the indexer's tensors are freed: head-major copies of K and V
+      // (2 MiB-page padded from 4 MiB) and per worker a scratch of 16 queries' score rows.
+      let copy = L * nkv * f >= 4 << 20 ? Self.up(L * nkv * f, 2 << 20) : L * nkv * f
+      let maxK = min(c.kRule == .fixed ? c.kBase : c.kMax, L)
+      sparsePhase = carried + 2 * copy + workers * 16 * (H / Hkv) * (Self.up(max(maxK, 1), 8) + 1) * f
     } else {
       core = 2 * Hkv * d * keyStride * f  // packed Kᵀ and per-head V
     }
     let gate1 = variant.isGated && c.outputGate ? L * nq * f : 0
     let result = L * D * f + L * i
-    return base + max(gate2, o + core, o + carried + gate1, o + carried + result)
+    return base + max(gate2, o + core, o + sparsePhase, o + carried + gate1, o + carried + result)
   }
 }
