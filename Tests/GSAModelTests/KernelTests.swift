@@ -68,21 +68,9 @@ import Testing
     let L = 300
     let rng = GSLRandom(seed: 41)
     let selection = KernelProbe.randomSelection(length: L, k: k, seed: 42)
-    let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / Double(d).squareRoot()).map(Float.init)
-    let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
-    let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
-    var ledger = FlopLedger()
-    let out = runAttentionKernel(
-      queries: q, keys: keys, values: values, keyStride: L, heads: H, kvHeads: Hkv, headDim: d, outputCount: L * H * d
-    ) { inputs, output, l in
-      sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &l)
-      ledger = l
-    }
-    let worst = worstSparseError(
-      out, queries: q, keys: keys, values: values, selection: selection, heads: H, kvHeads: Hkv, headDim: d, at: Array(0..<L))
-    let expectedCounts = selection.counts.reduce(FlopCounts()) { $0 + softmaxRowCounts(keys: $1, headDim: d).times(H) }
-    #expect(worst <= 1e-5, "seed 41, H \(H), H_kv \(Hkv), d \(d), k \(k): worst absolute error \(worst)")
-    #expect(ledger.useful[.attention] == expectedCounts && ledger.executed[.attention] == expectedCounts)
+    let run = runSparseCore(selection: selection, length: L, heads: H, kvHeads: Hkv, headDim: d, rng: rng)
+    #expect(run.worstError <= 1e-5, "seed 41, H \(H), H_kv \(Hkv), d \(d), k \(k): worst absolute error \(run.worstError)")
+    #expect(run.countsMatch)
   }
 
   /// Selections in no particular order (the kernel's prefetch stream runs from one query's
@@ -106,24 +94,11 @@ import Testing
       offsets.append(indices.count)
     }
     let selection = SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: [])
-    let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / Double(d).squareRoot()).map(Float.init)
-    let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
-    let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
-    var ledger = FlopLedger()
-    let out = runAttentionKernel(
-      queries: q, keys: keys, values: values, keyStride: L, heads: H, kvHeads: Hkv, headDim: d, outputCount: L * H * d
-    ) { inputs, output, l in
-      sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &l)
-      ledger = l
-    }
+    let run = runSparseCore(selection: selection, length: L, heads: H, kvHeads: Hkv, headDim: d, rng: rng)
     let empty = (0..<L).filter { counts[$0] == 0 }
-    #expect(empty.allSatisfy { t in (0..<(H * d)).allSatisfy { out[t * H * d + $0].isNaN } }, "seed 51: empty rows")
-    let worst = worstSparseError(
-      out, queries: q, keys: keys, values: values, selection: selection, heads: H, kvHeads: Hkv, headDim: d,
-      at: (0..<L).filter { counts[$0] > 0 })
-    let expectedCounts = counts.reduce(FlopCounts()) { $0 + softmaxRowCounts(keys: $1, headDim: d).times(H) }
-    #expect(worst <= 1e-5, "seed 51, H \(H), H_kv \(Hkv), d \(d): worst absolute error \(worst)")
-    #expect(ledger.useful[.attention] == expectedCounts && ledger.executed[.attention] == expectedCounts)
+    #expect(empty.allSatisfy { t in (0..<(H * d)).allSatisfy { run.output[t * H * d + $0].isNaN } }, "seed 51: empty rows")
+    #expect(run.worstError <= 1e-5, "seed 51, H \(H), H_kv \(Hkv), d \(d): worst absolute error \(run.worstError)")
+    #expect(run.countsMatch)
   }
 
   /// The dense kernel when a row's maximum keeps rising: score(t, s) = 0.2·s + noise, so every
@@ -423,6 +398,30 @@ import Testing
 /// Worst absolute error of a sparse-core output (row-major L × H × d) over the (query, head)s of
 /// `queries`, against float64: softmax over each query's selected keys of q·k, weighted values;
 /// head h reads kv group h / (H/H_kv) of the row-major L × (H_kv·d) keys and values.
+/// The sparse core on standard normal K, V and queries scaled by 1/√d (drawn from `rng`) with
+/// `selection`: its output, the worst absolute error against float64 over the queries with a
+/// non-empty selection, and whether its attention bucket (useful and executed) equals
+/// Σ_t `softmaxRowCounts(k_t)` · H.
+private func runSparseCore(
+  selection: SelectionSets, length L: Int, heads H: Int, kvHeads Hkv: Int, headDim d: Int, rng: GSLRandom
+) -> (output: [Float], worstError: Double, countsMatch: Bool) {
+  let q = rng.gaussianMatrix(rows: L, cols: H * d, scale: 1 / Double(d).squareRoot()).map(Float.init)
+  let keys = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+  let values = rng.gaussianMatrix(rows: L, cols: Hkv * d, scale: 1).map(Float.init)
+  var ledger = FlopLedger()
+  let out = runAttentionKernel(
+    queries: q, keys: keys, values: values, keyStride: L, heads: H, kvHeads: Hkv, headDim: d, outputCount: L * H * d
+  ) { inputs, output, l in
+    sparseAttention(inputs, selection: selection, length: L, output: output, ledger: &l)
+    ledger = l
+  }
+  let worst = worstSparseError(
+    out, queries: q, keys: keys, values: values, selection: selection, heads: H, kvHeads: Hkv, headDim: d,
+    at: (0..<L).filter { selection.counts[$0] > 0 })
+  let expected = selection.counts.reduce(FlopCounts()) { $0 + softmaxRowCounts(keys: $1, headDim: d).times(H) }
+  return (out, worst, ledger.useful[.attention] == expected && ledger.executed[.attention] == expected)
+}
+
 private func worstSparseError(
   _ out: [Float], queries q: [Float], keys: [Float], values: [Float], selection: SelectionSets, heads H: Int,
   kvHeads Hkv: Int, headDim d: Int, at queries: [Int]
