@@ -148,18 +148,18 @@ public struct CostModel: Sendable {
       let HI = c.indexerHeads, dI = c.indexerDim
       let rows = Self.up(L, tiling.indexerRowGroup), strideI = Self.up(L, tiling.indexerKeyChunk)
       let indexerTensors = (rows * HI * dI + dI * strideI + rows * HI + HI) * f
-      let keep = (0..<L).reduce(0) { $0 + min(c.kRule == .fixed ? c.kBase : c.kMax, candidates($1, L)) }
+      let budgetCap = c.kRule == .fixed ? c.kBase : c.kMax
+      let keep = (0..<L).reduce(0) { $0 + min(budgetCap, candidates($1, L)) }
       let selection = keep * 4 * (c.kRule == .fixed ? 1 : 2) + (L + 1) * i + 2 * L * i + (c.kRule == .fixed ? 0 : L * i)
-      // Per worker: its score buffer and its top-k scratch (`TopK.scratchSize`: 2048 histogram
-      // buckets, L compacted indices with one 8-lane store past them, L order keys; Int32).
-      let scoreBuffers = workers * tiling.indexerQueryBlock * strideI * f + workers * (2048 + 2 * L + 8) * 4
+      // Per worker: its score buffer and its top-k scratch (Int32).
+      let scoreBuffers =
+        workers * tiling.indexerQueryBlock * strideI * f + workers * KernelBuffers.topKScratchInt32s(candidates: L) * 4
       core = indexerTensors + selection + scoreBuffers + L * dI * f
       carried = selection
-      // The sparse core, once the indexer's tensors are freed: head-major copies of K and V
-      // (2 MiB-page padded from 4 MiB) and per worker a scratch of 16 queries' score rows.
-      let copy = L * nkv * f >= 4 << 20 ? Self.up(L * nkv * f, 2 << 20) : L * nkv * f
-      let maxK = min(c.kRule == .fixed ? c.kBase : c.kMax, L)
-      sparsePhase = carried + 2 * copy + workers * 16 * (H / Hkv) * (Self.up(max(maxK, 1), 8) + 1) * f
+      // The sparse core, once the indexer's tensors are freed: head-major copies of K and V and
+      // per worker a scratch of one task's score rows.
+      let scratch = KernelBuffers.sparseScratchFloats(length: L, groupSize: H / Hkv, maxSelected: min(budgetCap, L))
+      sparsePhase = carried + 2 * KernelBuffers.alignedBytes(floats: L * nkv) + workers * scratch * f
     } else {
       core = 2 * Hkv * d * keyStride * f  // packed Kᵀ and per-head V
     }

@@ -54,15 +54,14 @@ func sparseAttention(
   let box = UncheckedBox(inputs)
   let maxK = selection.counts.max() ?? 0
   let groupSize = H / Hkv
-  let scoreStride = roundUp(max(maxK, 1), 8)
+  let scoreStride = KernelBuffers.sparseScoreStride(maxSelected: maxK)
   // Tasks of 16 queries of one kv group: all their scores first (K rows only), then their P·V (V
   // rows only); in each phase the prefetch stream runs on from one query's selection to the next.
-  let queryBlock = 16
+  let queryBlock = KernelBuffers.sparseTaskQueries
   let blocks = (L + queryBlock - 1) / queryBlock
   let workers = min(kernelWorkerCount, max(1, Hkv * blocks))
-  // Per worker: the block's score rows (queries × heads × scoreStride floats), then the heads' 1/Σp.
-  let rowsPerBlock = min(queryBlock, L)
-  let scratchFloats = rowsPerBlock * groupSize * (scoreStride + 1)
+  // Per worker: the task's score rows (queries × heads × scoreStride floats), then the heads' 1/Σp.
+  let scratchFloats = KernelBuffers.sparseScratchFloats(length: L, groupSize: groupSize, maxSelected: maxK)
   let scratch = (0..<workers).map { _ in SharedPointer(allocateAligned(max(1, scratchFloats))) }
   defer { for buffer in scratch { buffer.base.deallocate() } }
   let partial = selection.indices.withUnsafeBufferPointer { idxBuf in
@@ -113,9 +112,8 @@ func sparseAttention(
           heads: groupSize, count: counts[t], scores: scores + (t - t0) * rowFloats, scoreStride: scoreStride,
           inverses: inverses + (t - t0) * groupSize)
       }
-      if t0 < t1 && counts[t0] > 0 {
-        for x in 0..<Swift.min(8, counts[t0]) { prefetchRow(values + Int(pIdx.base[offsets[t0] + x]) * d, floats: d) }
-      }
+      let (secondSel, secondCount) = next(t0)
+      prefetchStream(values, headDim: d, pIdx.base + offsets[t0], count: counts[t0], secondSel, nextCount: secondCount, from: 0)
       for t in t0..<t1 where counts[t] > 0 {
         let (nextSel, nextCount) = next(t)
         accumulateRun(
@@ -134,12 +132,11 @@ func sparseAttention(
 /// row gathers over 16 MiB touch 4096 distinct 4 KiB pages, more than the L2 TLB holds.
 func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
   let bytes = count * MemoryLayout<Float>.stride
-  let hugePage = 2 << 20
-  guard bytes >= 2 * hugePage else {
+  guard bytes >= KernelBuffers.hugePageThresholdBytes else {
     return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: count)
   }
-  let padded = (bytes + hugePage - 1) / hugePage * hugePage
-  let raw = UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: hugePage)
+  let padded = KernelBuffers.alignedBytes(floats: count)
+  let raw = UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: KernelBuffers.hugePageBytes)
   _ = madvise(raw, padded, MADV_HUGEPAGE)
   return raw.bindMemory(to: Float.self, capacity: count)
 }
@@ -294,6 +291,8 @@ private func accumulateRun(
           o4 = loadV(o + x0 + 32); o5 = loadV(o + x0 + 40); o6 = loadV(o + x0 + 48); o7 = loadV(o + x0 + 56)
         }
         for j in j0..<j1 {
+          // The stream's row 8 ahead, written out: through `prefetchStream` this loop ran ~6% slower
+          // (L = 8192, best of 8 rounds: 0.120 against 0.113 s).
           if h == 0 && x0 == 0 {
             let a = j + 8
             if a < k {
