@@ -217,6 +217,8 @@ if perf is not None:
 # (all five from the JSON's `speedup`, `PerformanceBenchmark.speedup`). The band is the issue-3 target (within 25% of the FLOP prediction).
 # *Left*: the same over L. Layer A is only timed at `speedup_length`, so the curve uses the dense-core probe (the same
 # H × d_h attention, alone) as the dense time and its useful FLOPs as the dense work; the star is the whole-layer pair.
+# The red marker and bar are the same layers at the paper's head grouping (H_kv = `grouped_kv_heads`, the JSON's
+# `speedup_grouped`), where the heads of a kv group share every gathered row.
 
 
 # %%
@@ -244,6 +246,12 @@ if perf is not None:
                 ("roofline\nbound", layer_bound, "#8c564b")]
         if speedup.get("part_limit_bound") is not None:
             bars.append(("part\nlimit", speedup["part_limit_bound"], "#7f7f7f"))
+        grouped = perf.get("speedup_grouped")  # layers A′ / B′ at the paper's H/H_kv (null when skipped)
+        if grouped is not None:
+            kv = options["grouped_kv_heads"]
+            ax.plot([L0], [grouped["measured"]], "P", color="#d62728", ms=11,
+                    label=f"measured, whole layers A′ / B′ (H_kv {kv})")
+            bars.append((f"measured\nH_kv {kv}", grouped["measured"], "#d62728"))
         ax2.bar(range(len(bars)), [v for _, v, _ in bars], 0.6, color=[c for _, _, c in bars], alpha=0.8)
         ax2.axhspan(0.75 * layer_flops, 1.25 * layer_flops, color=gp.VARIANT_COLORS["gsa"], alpha=0.12,
                     label="target: within 25% of FLOP-predicted")

@@ -243,7 +243,9 @@ extension PerformanceJSON {
         ("load_averages", .object([("before", loads[0]), ("after", loads[1])])),
       ] + measured + [
         ("traffic_bytes", trafficBytes(result)),
-        ("speedup", speedup(result)),
+        ("speedup", speedup(result.speedup)),
+        // The same for layers A′ and B′ at H_kv = options.grouped_kv_heads (null when skipped).
+        ("speedup_grouped", speedup(result.groupedSpeedup)),
         (
           "verdicts",
           .array(
@@ -312,10 +314,10 @@ extension PerformanceJSON {
     ])
   }
 
-  /// `PerformanceBenchmark.speedup` at the options' speedup length, or null when a layer was not
-  /// timed there.
-  static func speedup(_ result: PerformanceBenchmark.Result) -> PerformanceJSON {
-    guard let s = result.speedup else { return .null }
+  /// A `PerformanceBenchmark.SpeedupSummary` with its derived values, or null when a layer was not
+  /// timed at the speedup length.
+  static func speedup(_ summary: PerformanceBenchmark.SpeedupSummary?) -> PerformanceJSON {
+    guard let s = summary else { return .null }
     return reflected(s).adding([
       ("roofline_bound", .number(s.rooflineBound)), ("deviation", .number(s.deviation)),
       ("gsa_part_limit_seconds", s.gsaPartLimitSeconds.map(PerformanceJSON.number) ?? .null),

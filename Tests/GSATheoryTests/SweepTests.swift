@@ -124,5 +124,50 @@ import Testing
     let edge = noRate.bandEdgeSeconds
     let atEdge = PerformanceBenchmark.speedup(dense: dense, gsa: timed(measuredGSA, edge), config: gsaConfig, roofline: roofline)
     #expect(abs(atEdge.deviation + PerformanceBenchmark.speedupTolerance) < 1e-12)
+    #expect(PerformanceBenchmark.speedupVerdict(atEdge, disturbed: true) == "met")
+  }
+
+  /// `PerformanceBenchmark.speedupVerdict` on the same pair at chosen times and gather rates: met
+  /// inside the band; outside it, "missed" qualified by whichever bound lies below the band.
+  @Test func speedupVerdictNamesTheBoundBelowTheBand() throws {
+    var config = LayerConfig.tiny
+    config.kRule = .fixed
+    config.kMin = config.kBase
+    config.kMax = config.kBase
+    let plan = SweepPlan(config: config, variants: [.dense, .gsa], lengths: [64], repeats: 1, seed: 9)
+    let points = try Sweep.run(plan) { _, _, _ in }
+    func timed(_ variant: Variant, _ seconds: Double) throws -> SweepPoint {
+      let p = try #require(points.first { $0.variant == variant })
+      return SweepPoint(
+        variant: p.variant, length: p.length, counted: p.counted, predicted: p.predicted, totalSelected: p.totalSelected,
+        seconds: [seconds], peakResidentBytes: nil, predictedBytes: p.predictedBytes)
+    }
+    let dense = try timed(.dense, 1.0)
+    let gsaConfig = plan.config(for: .gsa)
+    func summary(
+      gsaSeconds: Double, peak: Double = 1e12, bandwidth: Double = 1e12, gatherRate: Double? = nil
+    ) throws
+      -> PerformanceBenchmark.SpeedupSummary
+    {
+      PerformanceBenchmark.speedup(
+        dense: dense, gsa: try timed(.gsa, gsaSeconds), config: gsaConfig,
+        roofline: .init(peakFlopsPerSecond: peak, bytesPerSecond: bandwidth), gatherBytesPerSecond: gatherRate)
+    }
+    let predicted = try summary(gsaSeconds: 1).flopPredicted
+    // Measured exactly at the prediction, and 10% above it: met.
+    for factor in [1.0, 1.1] {
+      #expect(PerformanceBenchmark.speedupVerdict(try summary(gsaSeconds: 1 / (factor * predicted)), disturbed: false) == "met")
+    }
+    // Half the prediction: missed. A fast machine leaves room for the band; a slow gather rate
+    // puts the part limit below it; a bandwidth so low that the compulsory K/V reads alone exceed
+    // the band's time puts the roofline bound below it.
+    let slow = 1 / (0.5 * predicted)
+    #expect(PerformanceBenchmark.speedupVerdict(try summary(gsaSeconds: slow, gatherRate: 1e15), disturbed: false) == "missed")
+    #expect(PerformanceBenchmark.speedupVerdict(try summary(gsaSeconds: slow), disturbed: false) == "missed")
+    let gatherBound = try summary(gsaSeconds: slow, gatherRate: 1)
+    #expect(PerformanceBenchmark.speedupVerdict(gatherBound, disturbed: false) == "missed (unreachable here: part limit below the band)")
+    #expect(PerformanceBenchmark.speedupVerdict(gatherBound, disturbed: true) == "missed (part limit below the band in this disturbed run)")
+    let memoryBound = try summary(gsaSeconds: slow, bandwidth: 1)
+    #expect(PerformanceBenchmark.speedupVerdict(memoryBound, disturbed: false) == "missed (unreachable: roofline bound below the band)")
   }
 }
