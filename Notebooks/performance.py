@@ -217,7 +217,7 @@ if perf is not None:
 # (all five from the JSON's `speedup`, `PerformanceBenchmark.speedup`). The band is the issue-3 target (within 25% of the FLOP prediction).
 # *Left*: the same over L. Layer A is only timed at `speedup_length`, so the curve uses the dense-core probe (the same
 # H × d_h attention, alone) as the dense time and its useful FLOPs as the dense work; the star is the whole-layer pair.
-# The red marker and bar are the same layers at the paper's head grouping (H_kv = `grouped_kv_heads`, the JSON's
+# The orange marker and bar are the same layers at the paper's head grouping (H_kv = `grouped_kv_heads`, the JSON's
 # `speedup_grouped`), where the heads of a kv group share every gathered row.
 
 
@@ -249,15 +249,15 @@ if perf is not None:
         grouped = perf.get("speedup_grouped")  # layers A′ / B′ at the paper's H/H_kv (null when skipped)
         if grouped is not None:
             kv = options["grouped_kv_heads"]
-            ax.plot([L0], [grouped["measured"]], "P", color="#d62728", ms=11,
+            ax.plot([L0], [grouped["measured"]], "P", color="#ff7f0e", ms=11,
                     label=f"measured, whole layers A′ / B′ (H_kv {kv})")
-            bars.append((f"measured\nH_kv {kv}", grouped["measured"], "#d62728"))
+            bars.append((f"measured\nH_kv {kv}", grouped["measured"], "#ff7f0e"))
         ax2.bar(range(len(bars)), [v for _, v, _ in bars], 0.6, color=[c for _, _, c in bars], alpha=0.8)
         ax2.axhspan(0.75 * layer_flops, 1.25 * layer_flops, color=gp.VARIANT_COLORS["gsa"], alpha=0.12,
                     label="target: within 25% of FLOP-predicted")
         for i, (_, v, _) in enumerate(bars):
             ax2.annotate(f"{v:.2f}×", (i, v), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=10)
-        ax2.set_xticks(range(len(bars)), [n for n, _, _ in bars], fontsize=8)
+        ax2.set_xticks(range(len(bars)), [n for n, _, _ in bars], fontsize=7)
         ax2.set_ylabel("speedup of GSA over dense (×)")
         ax2.set_ylim(0, max(v for _, v, _ in bars) * 1.4)
         ax2.set_title(f"Whole layers at L = {tokens(L0)}, k = {options['k']}")
