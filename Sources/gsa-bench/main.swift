@@ -232,37 +232,48 @@ func speedupMeasuredText(_ s: PerformanceBenchmark.SpeedupSummary) -> String {
     + (s.partLimitBound.map { "; part limit \(g($0, 3))×" } ?? "")
 }
 
+/// The table of a dense layer `a` against a gsa layer `b` at the speedup length (`prime`: "" for A
+/// and B, "′" for A′ and B′); `bounds` adds the operation-count and roofline rows.
+func speedupTable(
+  dense a: SweepPoint, gsa b: SweepPoint, _ s: PerformanceBenchmark.SpeedupSummary, prime: String, bounds: Bool
+) -> [String] {
+  var rows = [
+    "| quantity | dense (A\(prime)) | gsa (B\(prime)) | ratio |",
+    "|---|---:|---:|---:|",
+    "| best time, s | \(g(a.bestSeconds)) | \(g(b.bestSeconds)) | \(g(s.measured)) (measured speedup) |",
+    "| median time, s | \(g(a.medianSeconds)) | \(g(b.medianSeconds)) | \(g(a.medianSeconds / b.medianSeconds)) |",
+    "| useful FLOPs (CostModel = ledger) | \(g(Double(a.counted.usefulTotal.flops))) | \(g(Double(b.counted.usefulTotal.flops))) | \(g(s.flopPredicted)) (FLOP-predicted) |",
+  ]
+  if bounds {
+    rows.append(
+      "| useful FLOPs + transcendentals + comparisons | \(g(SweepAnalysis.operations(a.counted.usefulTotal))) | \(g(SweepAnalysis.operations(b.counted.usefulTotal))) | \(g(s.operationPredicted)) |"
+    )
+    rows.append(
+      "| roofline lower bound on time, s | \(g(s.denseBoundSeconds)) | \(g(s.gsaBoundSeconds)) | \(g(s.rooflineBound)) (roofline-bounded speedup) |"
+    )
+  }
+  if let limit = s.gsaPartLimitSeconds, let limitSpeedup = s.partLimitBound {
+    rows.append(
+      "| B\(prime)'s parts at this machine's limits, s | \(g(a.bestSeconds)) (measured) | \(g(limit)) | \(g(limitSpeedup)) (part-limit speedup) |"
+    )
+  }
+  rows.append(
+    "| time for the band's lower edge, s | \(g(a.bestSeconds)) (measured) | \(g(s.bandEdgeSeconds)) | \(g((1 - PerformanceBenchmark.speedupTolerance) * s.flopPredicted)) |"
+  )
+  return rows
+}
+
 // Speedup.
 md.append("## GSA over dense at L = \(options.speedupLength), k = \(options.k) fixed (whole layers, H 8 × d_h 64, D 16: dense A vs gsa B)")
 md.append("")
 if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.point(options.speedupLength),
   let speedup = result.speedup
 {
-  let measured = speedup.measured, predictedFlops = speedup.flopPredicted, deviation = speedup.deviation
-  md.append("| quantity | dense (A) | gsa (B) | ratio |")
-  md.append("|---|---:|---:|---:|")
-  md.append("| best time, s | \(g(a.bestSeconds)) | \(g(b.bestSeconds)) | \(g(measured)) (measured speedup) |")
-  md.append("| median time, s | \(g(a.medianSeconds)) | \(g(b.medianSeconds)) | \(g(a.medianSeconds / b.medianSeconds)) |")
-  md.append(
-    "| useful FLOPs (CostModel = ledger) | \(g(Double(a.counted.usefulTotal.flops))) | \(g(Double(b.counted.usefulTotal.flops))) | \(g(predictedFlops)) (FLOP-predicted) |"
-  )
-  md.append(
-    "| useful FLOPs + transcendentals + comparisons | \(g(SweepAnalysis.operations(a.counted.usefulTotal))) | \(g(SweepAnalysis.operations(b.counted.usefulTotal))) | \(g(speedup.operationPredicted)) |"
-  )
+  md += speedupTable(dense: a, gsa: b, speedup, prime: "", bounds: true)
   let L0 = options.speedupLength
   let boundSpeedup = speedup.rooflineBound
-  md.append(
-    "| roofline lower bound on time, s | \(g(speedup.denseBoundSeconds)) | \(g(speedup.gsaBoundSeconds)) | \(g(boundSpeedup)) (roofline-bounded speedup) |"
-  )
-  if let limit = speedup.gsaPartLimitSeconds, let limitSpeedup = speedup.partLimitBound {
-    md.append(
-      "| B's parts at this machine's limits, s | \(g(a.bestSeconds)) (measured) | \(g(limit)) | \(g(limitSpeedup)) (part-limit speedup) |")
-  }
-  md.append(
-    "| time for the band's lower edge, s | \(g(a.bestSeconds)) (measured) | \(g(speedup.bandEdgeSeconds)) | \(g((1 - PerformanceBenchmark.speedupTolerance) * predictedFlops)) |"
-  )
   md.append("")
-  md.append("Measured / FLOP-predicted − 1 = \(pct(deviation)) (best times).")
+  md.append("Measured / FLOP-predicted − 1 = \(pct(speedup.deviation)) (best times).")
   md.append("")
   // Where B's time goes: the probes of its parts at L0 (same shapes: indexer H_I × d_I of the
   // options, k fixed, sparse core H 8 × d_h 64 over H_kv 8).
@@ -306,21 +317,7 @@ if let a = result.denseLayer.point(options.speedupLength), let b = result.gsa.po
       "**At the paper's head grouping, H_kv = \(kvHeads) (H/H_kv = \(sharing); layers A′ and B′, otherwise as A and B).** The \(sharing) heads of a kv group share every gathered row, so B′'s sparse core gathers 1/\(sharing) of B's bytes (\(g(TrafficModel.gatherBytes(length: L0, k: options.k, kvHeads: kvHeads, headDim: PerformanceBenchmark.probeHeadDim)))) for the same pairs and FLOPs; A′'s dense core does A's FLOPs on \(sharing)× fewer K/V rows."
     )
     md.append("")
-    md.append("| quantity | dense (A′) | gsa (B′) | ratio |")
-    md.append("|---|---:|---:|---:|")
-    md.append("| best time, s | \(g(a2.bestSeconds)) | \(g(b2.bestSeconds)) | \(g(grouped.measured)) (measured speedup) |")
-    md.append("| median time, s | \(g(a2.medianSeconds)) | \(g(b2.medianSeconds)) | \(g(a2.medianSeconds / b2.medianSeconds)) |")
-    md.append(
-      "| useful FLOPs (CostModel = ledger) | \(g(Double(a2.counted.usefulTotal.flops))) | \(g(Double(b2.counted.usefulTotal.flops))) | \(g(grouped.flopPredicted)) (FLOP-predicted) |"
-    )
-    if let limit = grouped.gsaPartLimitSeconds, let limitSpeedup = grouped.partLimitBound {
-      md.append(
-        "| B′'s parts at this machine's limits, s | \(g(a2.bestSeconds)) (measured) | \(g(limit)) | \(g(limitSpeedup)) (part-limit speedup) |"
-      )
-    }
-    md.append(
-      "| time for the band's lower edge, s | \(g(a2.bestSeconds)) (measured) | \(g(grouped.bandEdgeSeconds)) | \(g((1 - PerformanceBenchmark.speedupTolerance) * grouped.flopPredicted)) |"
-    )
+    md += speedupTable(dense: a2, gsa: b2, grouped, prime: "′", bounds: false)
     md.append("")
     var sentence = "Measured / FLOP-predicted − 1 = \(pct(grouped.deviation)) (best times)."
     if let sparse = result.sparseCores.first(where: { $0.kvHeads == kvHeads })?.timings[L0]?.bestSeconds,

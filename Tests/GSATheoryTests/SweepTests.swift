@@ -80,21 +80,29 @@ import Testing
 /// `PerformanceBenchmark.speedup`'s bounds on a real tiny dense/gsa pair, with chosen times (no
 /// wall-clock assertions): the part limit against a loop over the selections and the buckets.
 @Suite struct SpeedupSummaryTests {
-  @Test func partLimitAndBandEdgeMatchLoopsOverTheLedgerAndTheSelections() throws {
+  /// The tiny configuration with fixed k, a dense and a gsa point measured at length L.
+  private func tinyPair(length L: Int, seed: UInt64) throws -> (plan: SweepPlan, dense: SweepPoint, gsa: SweepPoint) {
     var config = LayerConfig.tiny
     config.kRule = .fixed
     config.kMin = config.kBase
     config.kMax = config.kBase
-    let L = 96
-    let plan = SweepPlan(config: config, variants: [.dense, .gsa], lengths: [L], repeats: 1, seed: 5)
+    let plan = SweepPlan(config: config, variants: [.dense, .gsa], lengths: [L], repeats: 1, seed: seed)
     let points = try Sweep.run(plan) { _, _, _ in }
-    let measuredDense = try #require(points.first { $0.variant == .dense })
-    let measuredGSA = try #require(points.first { $0.variant == .gsa })
-    func timed(_ p: SweepPoint, _ seconds: Double) -> SweepPoint {
-      SweepPoint(
-        variant: p.variant, length: p.length, counted: p.counted, predicted: p.predicted, totalSelected: p.totalSelected,
-        seconds: [seconds, 2 * seconds], peakResidentBytes: nil, predictedBytes: p.predictedBytes)
-    }
+    return (
+      plan, try #require(points.first { $0.variant == .dense }), try #require(points.first { $0.variant == .gsa })
+    )
+  }
+
+  /// `p` with chosen repeat times (best = the first), so no test depends on the wall clock.
+  private func timed(_ p: SweepPoint, _ seconds: Double) -> SweepPoint {
+    SweepPoint(
+      variant: p.variant, length: p.length, counted: p.counted, predicted: p.predicted, totalSelected: p.totalSelected,
+      seconds: [seconds, 2 * seconds], peakResidentBytes: nil, predictedBytes: p.predictedBytes)
+  }
+
+  @Test func partLimitAndBandEdgeMatchLoopsOverTheLedgerAndTheSelections() throws {
+    let L = 96
+    let (plan, measuredDense, measuredGSA) = try tinyPair(length: L, seed: 5)
     let dense = timed(measuredDense, 3.0)
     let gsaConfig = plan.config(for: .gsa)
     // Gathered bytes by a loop over the queries: k_t = min(k, t + 1) rows of K and V per kv head.
@@ -130,44 +138,31 @@ import Testing
   /// `PerformanceBenchmark.speedupVerdict` on the same pair at chosen times and gather rates: met
   /// inside the band; outside it, "missed" qualified by whichever bound lies below the band.
   @Test func speedupVerdictNamesTheBoundBelowTheBand() throws {
-    var config = LayerConfig.tiny
-    config.kRule = .fixed
-    config.kMin = config.kBase
-    config.kMax = config.kBase
-    let plan = SweepPlan(config: config, variants: [.dense, .gsa], lengths: [64], repeats: 1, seed: 9)
-    let points = try Sweep.run(plan) { _, _, _ in }
-    func timed(_ variant: Variant, _ seconds: Double) throws -> SweepPoint {
-      let p = try #require(points.first { $0.variant == variant })
-      return SweepPoint(
-        variant: p.variant, length: p.length, counted: p.counted, predicted: p.predicted, totalSelected: p.totalSelected,
-        seconds: [seconds], peakResidentBytes: nil, predictedBytes: p.predictedBytes)
-    }
-    let dense = try timed(.dense, 1.0)
+    let (plan, measuredDense, measuredGSA) = try tinyPair(length: 64, seed: 9)
+    let dense = timed(measuredDense, 1.0)
     let gsaConfig = plan.config(for: .gsa)
     func summary(
       gsaSeconds: Double, peak: Double = 1e12, bandwidth: Double = 1e12, gatherRate: Double? = nil
-    ) throws
-      -> PerformanceBenchmark.SpeedupSummary
-    {
+    ) -> PerformanceBenchmark.SpeedupSummary {
       PerformanceBenchmark.speedup(
-        dense: dense, gsa: try timed(.gsa, gsaSeconds), config: gsaConfig,
+        dense: dense, gsa: timed(measuredGSA, gsaSeconds), config: gsaConfig,
         roofline: .init(peakFlopsPerSecond: peak, bytesPerSecond: bandwidth), gatherBytesPerSecond: gatherRate)
     }
-    let predicted = try summary(gsaSeconds: 1).flopPredicted
+    let predicted = summary(gsaSeconds: 1).flopPredicted
     // Measured exactly at the prediction, and 10% above it: met.
     for factor in [1.0, 1.1] {
-      #expect(PerformanceBenchmark.speedupVerdict(try summary(gsaSeconds: 1 / (factor * predicted)), disturbed: false) == "met")
+      #expect(PerformanceBenchmark.speedupVerdict(summary(gsaSeconds: 1 / (factor * predicted)), disturbed: false) == "met")
     }
     // Half the prediction: missed. A fast machine leaves room for the band; a slow gather rate
     // puts the part limit below it; a bandwidth so low that the compulsory K/V reads alone exceed
     // the band's time puts the roofline bound below it.
     let slow = 1 / (0.5 * predicted)
-    #expect(PerformanceBenchmark.speedupVerdict(try summary(gsaSeconds: slow, gatherRate: 1e15), disturbed: false) == "missed")
-    #expect(PerformanceBenchmark.speedupVerdict(try summary(gsaSeconds: slow), disturbed: false) == "missed")
-    let gatherBound = try summary(gsaSeconds: slow, gatherRate: 1)
+    #expect(PerformanceBenchmark.speedupVerdict(summary(gsaSeconds: slow, gatherRate: 1e15), disturbed: false) == "missed")
+    #expect(PerformanceBenchmark.speedupVerdict(summary(gsaSeconds: slow), disturbed: false) == "missed")
+    let gatherBound = summary(gsaSeconds: slow, gatherRate: 1)
     #expect(PerformanceBenchmark.speedupVerdict(gatherBound, disturbed: false) == "missed (unreachable here: part limit below the band)")
     #expect(PerformanceBenchmark.speedupVerdict(gatherBound, disturbed: true) == "missed (part limit below the band in this disturbed run)")
-    let memoryBound = try summary(gsaSeconds: slow, bandwidth: 1)
+    let memoryBound = summary(gsaSeconds: slow, bandwidth: 1)
     #expect(PerformanceBenchmark.speedupVerdict(memoryBound, disturbed: false) == "missed (unreachable: roofline bound below the band)")
   }
 }
