@@ -119,10 +119,13 @@ public struct AttentionLayer: Sendable {
     func deallocate() { for p in owned { p.deallocate() } }
   }
 
-  private func matmul(
-    _ x: UnsafePointer<Float>, rows: Int, _ w: Matrix, bias: Matrix?, into out: UnsafeMutablePointer<Float>
-  ) -> FlopCounts {
-    w.storage.withUnsafeBufferPointer { wb in
+  /// out = x·W (+ b), `rows` rows, into `bucket`: the GEMM's counts and its bytes (x, W and b read
+  /// once, out written once).
+  func matmul(
+    _ x: UnsafePointer<Float>, rows: Int, _ w: Matrix, bias: Matrix?, into out: UnsafeMutablePointer<Float>,
+    _ bucket: FlopBucket, _ ledger: inout FlopLedger
+  ) {
+    let counts = w.storage.withUnsafeBufferPointer { wb in
       if let bias {
         return bias.storage.withUnsafeBufferPointer { bb in
           gemm(x, rows: rows, inner: w.rows, wb.baseAddress!, cols: w.cols, into: out, bias: bb.baseAddress!)
@@ -130,35 +133,77 @@ public struct AttentionLayer: Sendable {
       }
       return gemm(x, rows: rows, inner: w.rows, wb.baseAddress!, cols: w.cols, into: out)
     }
+    ledger.add(bucket, counts)
+    ledger.addBytes(
+      bucket, ByteCounts(read: 4 * (rows * w.rows + w.rows * w.cols + (bias == nil ? 0 : w.cols)), written: 4 * rows * w.cols))
   }
 
   /// An element-wise gate (G2 on the values, G1 on the attention output, [code]):
-  /// target ⊙= σ(x·W + b), `rows × W.cols` floats; returns its counts (the projection, the
-  /// sigmoids and the multiplies).
-  private func applyGate(
-    _ x: UnsafePointer<Float>, rows: Int, _ w: Matrix, bias: Matrix, to target: UnsafeMutablePointer<Float>
-  ) -> FlopCounts {
+  /// target ⊙= σ(x·W + b), `rows × W.cols` floats, into the gates bucket: three passes (the
+  /// projection, the sigmoids, the product: reads target and σ, writes target).
+  func applyGate(
+    _ x: UnsafePointer<Float>, rows: Int, _ w: Matrix, bias: Matrix, to target: UnsafeMutablePointer<Float>,
+    _ ledger: inout FlopLedger
+  ) {
     let count = rows * w.cols
     let g = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { g.deallocate() }
-    var counts = matmul(x, rows: rows, w, bias: bias, into: g)
-    counts += sigmoidInPlace(g, count: count)
+    matmul(x, rows: rows, w, bias: bias, into: g, .gates, &ledger)
+    sigmoidInPlace(g, count: count, .gates, &ledger)
     for i in 0..<count { target[i] *= g[i] }
-    return counts + FlopCounts(flops: count)
+    ledger.add(.gates, FlopCounts(flops: count))
+    ledger.addBytes(.gates, ByteCounts(read: 8 * count, written: 4 * count))
   }
 
-  /// In-place logistic sigmoid of `count` floats (vectorised, stable); counts `count` sigmoids.
-  private func sigmoidInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) -> FlopCounts {
+  /// In-place logistic sigmoid of `count` floats, all through the 8-lane `sigmoidV` (the last < 8
+  /// in one padded vector, so a value's σ does not depend on where it sits in the buffer: a decode
+  /// step's single row gets the bits a prefill's row gets); counts `count` sigmoids and reads and
+  /// writes the buffer once.
+  func sigmoidInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, _ bucket: FlopBucket, _ ledger: inout FlopLedger) {
     var i = 0
     while i + 8 <= count {
       storeV(sigmoidV(loadV(p + i)), p + i)
       i += 8
     }
-    while i < count {
-      p[i] = stableSigmoid(p[i])
-      i += 1
+    if i < count {
+      var tail = SIMD8<Float>()
+      for j in 0..<(count - i) { tail[j] = p[i + j] }
+      let result = sigmoidV(tail)
+      for j in 0..<(count - i) { p[i + j] = result[j] }
     }
-    return FlopCounts(transcendentals: count)
+    ledger.add(bucket, FlopCounts(transcendentals: count))
+    ledger.addBytes(bucket, ByteCounts(read: 4 * count, written: 4 * count))
+  }
+
+  /// x·scale in place over `count` floats: one multiply each, the buffer read and written once.
+  func scaleInPlace(
+    _ p: UnsafeMutablePointer<Float>, count: Int, by scale: Float, _ bucket: FlopBucket, _ ledger: inout FlopLedger
+  ) {
+    for i in 0..<count { p[i] *= scale }
+    ledger.add(bucket, FlopCounts(flops: count))
+    ledger.addBytes(bucket, ByteCounts(read: 4 * count, written: 4 * count))
+  }
+
+  /// The indexer's projections of `rows` rows of x: q^I (`paddedRows × H_I·d_I`, zero padding,
+  /// times 1/√d_I when on), k^I (`rows × d_I`, row-major) and w = σ(x·W^{Iw} + c)
+  /// (`paddedRows × H_I`), all into the indexer bucket.
+  func indexerProjections(
+    _ x: UnsafePointer<Float>, rows L: Int, paddedRows: Int, _ ledger: inout FlopLedger
+  ) -> (queries: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
+    let HI = config.indexerHeads, dI = config.indexerDim
+    let q = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * HI * dI)
+    q.initialize(repeating: 0, count: paddedRows * HI * dI)
+    matmul(x, rows: L, weights.wIQ, bias: nil, into: q, .indexer, &ledger)
+    if config.indexerScale {
+      scaleInPlace(q, count: L * HI * dI, by: Float(1 / Double(dI).squareRoot()), .indexer, &ledger)
+    }
+    let k = UnsafeMutablePointer<Float>.allocate(capacity: max(1, L * dI))
+    matmul(x, rows: L, weights.wIK, bias: nil, into: k, .indexer, &ledger)
+    let w = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * HI)
+    w.initialize(repeating: 0, count: paddedRows * HI)
+    matmul(x, rows: L, weights.wIW, bias: weights.bIW, into: w, .indexer, &ledger)
+    sigmoidInPlace(w, count: L * HI, .indexer, &ledger)
+    return (q, k, w)
   }
 
   /// q^I (scaled), k^I transposed, w: the indexer bucket's projection work.
@@ -167,25 +212,11 @@ public struct AttentionLayer: Sendable {
     let HI = c.indexerHeads, dI = c.indexerDim
     let rows = roundUp(L, indexerRows)
     let keyStride = roundUp(L, 16)
-    let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * HI * dI)
-    q.initialize(repeating: 0, count: rows * HI * dI)
-    var counts = matmul(x, rows: L, weights.wIQ, bias: nil, into: q)
-    if c.indexerScale {
-      let scale = Float(1 / Double(dI).squareRoot())
-      for i in 0..<(L * HI * dI) { q[i] *= scale }
-      counts += FlopCounts(flops: L * HI * dI)
-    }
-    let k = UnsafeMutablePointer<Float>.allocate(capacity: L * dI)
+    let (q, k, w) = indexerProjections(x, rows: L, paddedRows: rows, &ledger)
     defer { k.deallocate() }
-    counts += matmul(x, rows: L, weights.wIK, bias: nil, into: k)
     let kT = UnsafeMutablePointer<Float>.allocate(capacity: dI * keyStride)
     kT.initialize(repeating: 0, count: dI * keyStride)
     for s in 0..<L { for j in 0..<dI { kT[(s / 16) * dI * 16 + j * 16 + s % 16] = k[s * dI + j] } }
-    let w = UnsafeMutablePointer<Float>.allocate(capacity: rows * HI)
-    w.initialize(repeating: 0, count: rows * HI)
-    counts += matmul(x, rows: L, weights.wIW, bias: weights.bIW, into: w)
-    counts += sigmoidInPlace(w, count: L * HI)
-    ledger.add(.indexer, counts)
     let bias = UnsafeMutablePointer<Float>.allocate(capacity: HI)
     for j in 0..<HI { bias[j] = weights.bI.storage[j] }
     let inputs = IndexerInputs(
@@ -194,23 +225,52 @@ public struct AttentionLayer: Sendable {
     return PreparedIndexer(inputs: inputs, owned: [q, kT, w, bias])
   }
 
-  /// RoPE on `heads` heads of each row of `p` (row stride heads·d) with precomputed tables.
-  private func applyRope(
-    _ p: UnsafeMutablePointer<Float>, rows L: Int, heads: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
-  ) -> FlopCounts {
+  /// RoPE cos/sin tables of the positions `first ..< first + count` (`count × ⌊d_h/2⌋` each), from
+  /// float64 angles: ⌊d/2⌋ pows, count·⌊d/2⌋ angle products, 2·count·⌊d/2⌋ cos and sin; the tables
+  /// are written once (projections bucket).
+  func ropeTables(
+    first: Int, count: Int, _ ledger: inout FlopLedger
+  ) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+    let d = config.headDim, half = d / 2
+    let cosT = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count * half))
+    let sinT = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count * half))
+    var freqs = [Double](repeating: 0, count: half)
+    for i in 0..<half { freqs[i] = Foundation.pow(config.ropeBase, -2 * Double(i) / Double(d)) }
+    for r in 0..<count {
+      for i in 0..<half {
+        let angle = Double(first + r) * freqs[i]
+        cosT[r * half + i] = Float(Foundation.cos(angle))
+        sinT[r * half + i] = Float(Foundation.sin(angle))
+      }
+    }
+    ledger.add(.projections, FlopCounts(flops: count * half, transcendentals: half + 2 * count * half))
+    ledger.addBytes(.projections, ByteCounts(written: 4 * 2 * count * half))
+    return (cosT, sinT)
+  }
+
+  /// RoPE on `heads` heads of each row of `p` (row stride heads·d): row r takes table row r, or
+  /// row 0 for every row when `sharedPosition` (a decode step's batch, one position). Reads and
+  /// writes the 2⌊d/2⌋ rotated components of each head and reads the tables once.
+  func applyRope(
+    _ p: UnsafeMutablePointer<Float>, rows L: Int, heads: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+    sharedPosition: Bool = false, _ ledger: inout FlopLedger
+  ) {
     let d = config.headDim, half = d / 2
     for t in 0..<L {
+      let table = sharedPosition ? 0 : t
       for h in 0..<heads {
         let base = p + t * heads * d + h * d
         for i in 0..<half {
-          let c = cos[t * half + i], s = sin[t * half + i]
+          let c = cos[table * half + i], s = sin[table * half + i]
           let a = base[i], b = base[i + half]
           base[i] = a * c - b * s
           base[i + half] = b * c + a * s
         }
       }
     }
-    return FlopCounts(flops: 6 * L * heads * half)
+    let rotated = L * heads * 2 * half
+    ledger.add(.projections, FlopCounts(flops: 3 * rotated))
+    ledger.addBytes(.projections, ByteCounts(read: 4 * (rotated + 2 * (sharedPosition ? 1 : L) * half), written: 4 * rotated))
   }
 
   private func run(_ x: UnsafePointer<Float>, length L: Int, options: ForwardOptions) -> ForwardResult {
@@ -234,39 +294,24 @@ public struct AttentionLayer: Sendable {
       k.deallocate()
       v.deallocate()
     }
-    var proj = matmul(x, rows: L, weights.wQ, bias: nil, into: q)
-    proj += matmul(x, rows: L, weights.wK, bias: nil, into: k)
-    proj += matmul(x, rows: L, weights.wV, bias: nil, into: v)
+    matmul(x, rows: L, weights.wQ, bias: nil, into: q, .projections, &ledger)
+    matmul(x, rows: L, weights.wK, bias: nil, into: k, .projections, &ledger)
+    matmul(x, rows: L, weights.wV, bias: nil, into: v, .projections, &ledger)
 
     // 2. RoPE: cos/sin tables in float64 (d/2 pow, L·d/2 angle products, L·d cos+sin).
-    let half = d / 2
-    let cosT = UnsafeMutablePointer<Float>.allocate(capacity: L * half)
-    let sinT = UnsafeMutablePointer<Float>.allocate(capacity: L * half)
+    let (cosT, sinT) = ropeTables(first: 0, count: L, &ledger)
     defer {
       cosT.deallocate()
       sinT.deallocate()
     }
-    var freqs = [Double](repeating: 0, count: half)
-    for i in 0..<half { freqs[i] = Foundation.pow(c.ropeBase, -2 * Double(i) / Double(d)) }
-    for t in 0..<L {
-      for i in 0..<half {
-        let angle = Double(t) * freqs[i]
-        cosT[t * half + i] = Float(Foundation.cos(angle))
-        sinT[t * half + i] = Float(Foundation.sin(angle))
-      }
-    }
-    proj += FlopCounts(flops: L * half, transcendentals: half + 2 * L * half)
-    proj += applyRope(q, rows: L, heads: H, cos: cosT, sin: sinT)
-    proj += applyRope(k, rows: L, heads: Hkv, cos: cosT, sin: sinT)
-    ledger.add(.projections, proj)
+    applyRope(q, rows: L, heads: H, cos: cosT, sin: sinT, &ledger)
+    applyRope(k, rows: L, heads: Hkv, cos: cosT, sin: sinT, &ledger)
 
     // 3. Scale queries by 1/√d_h (attention bucket).
-    let qScale = Float(1 / Double(d).squareRoot())
-    for i in 0..<(L * nq) { q[i] *= qScale }
-    ledger.add(.attention, FlopCounts(flops: L * nq))
+    scaleInPlace(q, count: L * nq, by: Float(1 / Double(d).squareRoot()), .attention, &ledger)
 
     // 4. G2 value gate.
-    if usesValueGate { ledger.add(.gates, applyGate(x, rows: L, weights.wGateV, bias: weights.bGateV, to: v)) }
+    if usesValueGate { applyGate(x, rows: L, weights.wGateV, bias: weights.bGateV, to: v, &ledger) }
 
     // 5. Attention core.
     let o = UnsafeMutablePointer<Float>.allocate(capacity: L * nq)
@@ -316,12 +361,12 @@ public struct AttentionLayer: Sendable {
     }
 
     // 6. G1 output gate.
-    if usesOutputGate { ledger.add(.gates, applyGate(x, rows: L, weights.wGateO, bias: weights.bGateO, to: o)) }
+    if usesOutputGate { applyGate(x, rows: L, weights.wGateO, bias: weights.bGateO, to: o, &ledger) }
 
     // 7. Output projection.
     var output = Matrix(rows: L, cols: D)
     output.storage.withUnsafeMutableBufferPointer { ob in
-      ledger.add(.projections, matmul(o, rows: L, weights.wO, bias: nil, into: ob.baseAddress!))
+      matmul(o, rows: L, weights.wO, bias: nil, into: ob.baseAddress!, .projections, &ledger)
     }
     return ForwardResult(
       output: output, ledger: ledger, kPerQuery: kPerQuery, selected: selected, indexerVariances: variances)

@@ -18,7 +18,7 @@ import GSAModel
 /// - selection (sparse variants): radix top-k of budget k among n candidates, r(n, k) comparisons
 ///   when k < n: 6n + 3G + 7168 with G = 16⌈k/8⌉ group maxima when n ≥ G, else 7n + 5120.
 ///   Fixed rule: L clamps + Σ_t r(n_t, k_t). Adaptive rules:
-///   row statistics Σ_t (3n_t + 3) flops + 2L divisions, V̄: L + 1 flops + 1 division, per query
+///   row statistics Σ_t (3n_t + 4) flops and 2 divisions per pass (code: one N = L) or per row (figure), V̄: L + 1 flops + 1 division, per query
 ///   4 flops + 2 divisions (code) or 1 flop + 1 division (figure) and 3 clamps, stage 1 keeps
 ///   c_t = min(k_max, n_t): Σ_t r(n_t, c_t), stage 2: Σ_t r(c_t, k_t).
 /// - attention: L·n_q flops (1/√d scaling) plus, per (query, head) over m keys (m = n_t dense
@@ -26,15 +26,32 @@ import GSAModel
 ///   Dense executed, with R = `denseRowGroup` (12) and C = `denseKeyTile` (64): per head, per R-row
 ///   group g, ⌈min(Rg+R, L)/C⌉ tiles (⌈L/C⌉ when not causal) of 4d·R·C + 2RC + R(d + 3) flops,
 ///   RC + R exps, RC + R comparisons, plus R reciprocals and R·d flops per group.
+///
+/// Bytes (`ByteCounts`: each pass reads its operands once and writes its results once), with e the
+/// element size of float tensors (`elementBytes`), 4-byte indices, P = Σ_t n_t scored pairs,
+/// K = Σ_t k_t selected pairs:
+/// - projections: Q, K, V GEMMs read e(3LD + D(n_q + 2n_kv)), write eL(n_q + 2n_kv); RoPE tables
+///   write 2eL·h; each RoPE sweep (H or H_kv heads) reads and writes eL·heads·2h and reads the
+///   tables (2eL·h); the O GEMM reads e(L·n_q + n_q·D), writes eLD.
+/// - gates, per gate of width n: GEMM reads e(LD + Dn + n), writes eLn; σ reads and writes eLn;
+///   the product reads 2eLn, writes eLn.
+/// - indexer: the three projection GEMMs (q^I, k^I, w with its bias), the 1/√d_I scale and σ of w
+///   as passes; the scores read e(L(H_I·d_I + H_I + d_I) + H_I) and write eP.
+/// - selection: reads eP, writes 4K.
+/// - attention: the 1/√d_h scale reads and writes eL·n_q; dense core reads eL(n_q + 2n_kv), writes
+///   eL·n_q; sparse core reads eL(n_q + 2n_kv) + 4K, writes eL·n_q, gathers 2e·n_kv·K.
 public struct CostModel: Sendable {
   public let config: LayerConfig
   public let variant: Variant
   public let tiling: KernelTiling
+  /// Bytes of one float tensor element: 4 (float32, the kernels' ledger) or 2 (bf16, the paper's setting).
+  public let elementBytes: Int
 
-  public init(config: LayerConfig, variant: Variant, tiling: KernelTiling = .standard) {
+  public init(config: LayerConfig, variant: Variant, tiling: KernelTiling = .standard, elementBytes: Int = 4) {
     self.config = config
     self.variant = variant
     self.tiling = tiling
+    self.elementBytes = elementBytes
   }
 
   private func candidates(_ t: Int, _ L: Int) -> Int { config.causal ? t + 1 : L }
@@ -52,21 +69,46 @@ public struct CostModel: Sendable {
     var ledger = FlopLedger()
     let causalPairs = config.causal ? L * (L + 1) / 2 : L * L
 
+    let e = elementBytes
+    let totalK = variant.isSparse ? (kPerQuery ?? nominalBudgets(length: L)).reduce(0, +) : 0
+
     // Projections and RoPE.
     ledger.add(
       .projections,
       FlopCounts(
         flops: 2 * L * D * (nq + 2 * nkv) + 2 * L * nq * D + L * half + 6 * L * (H + Hkv) * half,
         transcendentals: half + 2 * L * half))
+    ledger.addBytes(.projections, ByteCounts(read: e * (3 * L * D + D * (nq + 2 * nkv)), written: e * L * (nq + 2 * nkv)))
+    ledger.addBytes(.projections, ByteCounts(written: e * 2 * L * half))
+    for heads in [H, Hkv] {
+      ledger.addBytes(.projections, ByteCounts(read: e * (L * heads * 2 * half + 2 * L * half), written: e * L * heads * 2 * half))
+    }
+    ledger.addBytes(.projections, ByteCounts(read: e * (L * nq + nq * D), written: e * L * D))
 
     // Gates.
+    func gateBytes(width n: Int) -> ByteCounts {
+      ByteCounts(read: e * (L * D + D * n + n), written: e * L * n) + ByteCounts(read: e * L * n, written: e * L * n)
+        + ByteCounts(read: 2 * e * L * n, written: e * L * n)
+    }
     if variant.isGated {
-      if c.valueGate { ledger.add(.gates, FlopCounts(flops: 2 * L * D * nkv + 2 * L * nkv, transcendentals: L * nkv)) }
-      if c.outputGate { ledger.add(.gates, FlopCounts(flops: 2 * L * D * nq + 2 * L * nq, transcendentals: L * nq)) }
+      if c.valueGate {
+        ledger.add(.gates, FlopCounts(flops: 2 * L * D * nkv + 2 * L * nkv, transcendentals: L * nkv))
+        ledger.addBytes(.gates, gateBytes(width: nkv))
+      }
+      if c.outputGate {
+        ledger.add(.gates, FlopCounts(flops: 2 * L * D * nq + 2 * L * nq, transcendentals: L * nq))
+        ledger.addBytes(.gates, gateBytes(width: nq))
+      }
     }
 
     // Attention: query scaling, then the core.
     ledger.add(.attention, FlopCounts(flops: L * nq))
+    ledger.addBytes(.attention, ByteCounts(read: e * L * nq, written: e * L * nq))
+    ledger.addBytes(
+      .attention,
+      ByteCounts(
+        read: e * L * (nq + 2 * nkv) + 4 * totalK, written: e * L * nq,
+        gathered: variant.isSparse ? 2 * e * nkv * totalK : 0))
     func softmaxRows(_ m: Int, rows: Int) -> FlopCounts {
       FlopCounts(flops: 4 * d * m + 2 * m + d * rows, transcendentals: m + rows, comparisons: m)
     }
@@ -77,6 +119,13 @@ public struct CostModel: Sendable {
       var projections = FlopCounts(
         flops: 2 * L * D * (HI * dI + dI + HI) + L * HI + (c.indexerScale ? L * HI * dI : 0), transcendentals: L * HI)
       ledger.add(.indexer, projections)
+      ledger.addBytes(.indexer, ByteCounts(read: e * (L * D + D * HI * dI), written: e * L * HI * dI))
+      if c.indexerScale { ledger.addBytes(.indexer, ByteCounts(read: e * L * HI * dI, written: e * L * HI * dI)) }
+      ledger.addBytes(.indexer, ByteCounts(read: e * (L * D + D * dI), written: e * L * dI))
+      ledger.addBytes(.indexer, ByteCounts(read: e * (L * D + D * HI + HI), written: e * L * HI))
+      ledger.addBytes(.indexer, ByteCounts(read: e * L * HI, written: e * L * HI))
+      ledger.addBytes(.indexer, ByteCounts(read: e * (L * (HI * dI + HI + dI) + HI), written: e * causalPairs))
+      ledger.addBytes(.selection, ByteCounts(read: e * causalPairs, written: 4 * totalK))
       let pair = FlopCounts(flops: HI * (2 * dI + 3), transcendentals: relu ? 0 : HI, comparisons: relu ? HI : 0)
       var executedPairs = 0
       let R = tiling.indexerRowGroup, C = tiling.indexerKeyChunk
@@ -98,8 +147,10 @@ public struct CostModel: Sendable {
         selection.comparisons += L
         for t in 0..<L { selection.comparisons += radix(candidates(t, L), min(c.kBase, candidates(t, L))) }
       } else {
-        selection.flops += 3 * causalPairs + 3 * L + (L + 1)
-        selection.transcendentals += 2 * L + 1
+        // Row sums 3n_t and the variance 4 per row; its reciprocals once per pass (code, one N)
+        // or per row (figure, N = n_t); V̄: L + 1 flops and a division.
+        selection.flops += 3 * causalPairs + 4 * L + (L + 1)
+        selection.transcendentals += (c.kRule == .code ? 2 : 2 * L) + 1
         selection +=
           (c.kRule == .code
           ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
@@ -111,7 +162,6 @@ public struct CostModel: Sendable {
         }
       }
       ledger.add(.selection, selection)
-      let totalK = budgets.reduce(0, +)
       ledger.add(.attention, softmaxRows(totalK, rows: L).times(H))
     } else {
       ledger.addUseful(.attention, softmaxRows(causalPairs, rows: L).times(H))

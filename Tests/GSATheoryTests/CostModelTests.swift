@@ -56,7 +56,16 @@ import Testing
     for bucket in FlopBucket.allCases {
       #expect(result.ledger.useful[bucket] == predicted.useful[bucket], "useful \(bucket)")
       #expect(result.ledger.executed[bucket] == predicted.executed[bucket], "executed \(bucket)")
+      #expect(result.ledger.bytes[bucket] == predicted.bytes[bucket], "bytes \(bucket)")
+      #expect(result.ledger.bytes[bucket].read > 0 && result.ledger.bytes[bucket].written > 0, "bytes \(bucket)")
     }
+    // Gathered rows: Σ_t k_t · H_kv · d_h · 2 floats, from the selection itself.
+    let c = config
+    #expect(result.ledger.bytes.attention.gathered == 4 * 2 * c.kvHeads * c.headDim * result.totalSelected)
+    // bf16 halves every float tensor's bytes; index lists stay 4 bytes.
+    let half = CostModel(config: config, variant: .gsa, elementBytes: 2).ledger(length: L, kPerQuery: result.kPerQuery)
+    #expect(half.bytes.attention.gathered * 2 == predicted.bytes.attention.gathered)
+    #expect(half.bytes.selection.written == predicted.bytes.selection.written)
     #expect(result.ledger.executed.indexer.flops > result.ledger.useful.indexer.flops)
   }
 

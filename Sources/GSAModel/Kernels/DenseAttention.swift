@@ -42,6 +42,8 @@ struct AttentionInputs {
 /// head dimension and of the key tiles), the softmax max/sum are float32 with the online
 /// rescaling; errors measured against the float64 reference are ~1e-6 relative at L ≤ 10^3.
 ///
+/// Bytes (logical, `ByteCounts`): Q, K and V read once, O written once.
+///
 /// Counts (executed), per tile of R rows × C keys: 4·d·R·C + 2·R·C + R·(d + 3) flops, R·C + R
 /// exps, R·C + R comparisons; per row group: R reciprocals and R·d multiplies. The R·(d + 3)
 /// flops and R exps are the eager online softmax's rescale of every row on every tile: a closed
@@ -58,6 +60,8 @@ func denseAttention(
   let d = inputs.headDim
   let H = inputs.heads
   let group = H / inputs.kvHeads
+  // Bytes: Q, K, V read once, O written once (the packed Kᵀ and V are layout copies).
+  ledger.addBytes(.attention, ByteCounts(read: 4 * L * d * (H + 2 * inputs.kvHeads), written: 4 * L * H * d))
   let ldq = H * d
   let ldv = d
   let groups = (L + R - 1) / R

@@ -232,15 +232,72 @@ public func adaptiveBudget(
   return Int(k.rounded(.down))
 }
 
-/// Row variance convention of the rules: unbiased (n − 1) variance over N entries, where the
+/// Row variance convention of the rules: unbiased (N − 1) variance over N entries, where the
 /// causal candidates carry their scores and (code rule) the masked future entries count as zeros:
 /// N = L for `code` ([code] takes `var` over the whole masked-filled row), N = n_t for `figure`.
-/// N ≤ 1 gives 0.
-@inline(__always) func rowVariance(sum: Double, sumOfSquares: Double, entries N: Int) -> Double {
-  let n = Double(N)
-  let mean = sum / n
-  let v = (sumOfSquares - n * (mean * mean)) / Double(max(N - 1, 1))
-  return N <= 1 ? 0 : max(v, 0)
+/// Var = (S₂ − S₁·(S₁/N))/(N − 1) from the row sums S₁ = Σ I, S₂ = Σ I² (masked zeros add nothing),
+/// as S₁·(1/N), one FMA and a product by 1/(N − 1), clamped at 0; N ≤ 1 gives 0. The two
+/// reciprocals are taken once per N, so a pass of the code rule (one N) pays 2 divisions in all
+/// and a decode step can recompute every earlier row's variance at the new N cheaply, bit for bit
+/// as a prefill of that length computes it.
+struct RowVarianceScale {
+  let entries: Int
+  let inverseEntries: Double
+  let inverseDenominator: Double
+
+  /// Counts of making the scale: 2 divisions.
+  static let setupCounts = FlopCounts(transcendentals: 2)
+  /// Counts of one `variance`: 4 flops (product, FMA, product).
+  static let varianceCounts = FlopCounts(flops: 4)
+
+  init(entries N: Int) {
+    entries = N
+    inverseEntries = 1 / Double(max(N, 1))
+    inverseDenominator = 1 / Double(max(N - 1, 1))
+  }
+
+  @inline(__always) func variance(sum: Double, sumOfSquares: Double) -> Double {
+    let mean = sum * inverseEntries
+    let v = sumOfSquares.addingProduct(-sum, mean) * inverseDenominator
+    return entries <= 1 ? 0 : max(v, 0)
+  }
+
+  /// `variance` of four rows at once (the same operations lane by lane, so the same bits).
+  @inline(__always) func variance(sums: SIMD4<Double>, sumsOfSquares: SIMD4<Double>) -> SIMD4<Double> {
+    let mean = sums * inverseEntries
+    let v = sumsOfSquares.addingProduct(-sums, mean) * inverseDenominator
+    return entries <= 1 ? SIMD4() : v.replacing(with: 0, where: v .< 0)
+  }
+}
+
+/// Σ_i x_i for i < n in float64, in a fixed order: 8 partial sums (two 4-lane vectors) over blocks
+/// of 8, combined, then the leftover terms in order. `block(i)` gives terms i ..< i + 4 (i a multiple
+/// of 4), `term(i)` one term; every caller that needs the same bits (the adaptive rules' mean row
+/// variance in prefill and at decode) sums through this one function.
+@inline(__always) func blockedSum(
+  count n: Int, block: (Int) -> SIMD4<Double>, term: (Int) -> Double
+) -> Double {
+  var low = SIMD4<Double>(), high = SIMD4<Double>()
+  var i = 0
+  while i + 8 <= n {
+    low += block(i)
+    high += block(i + 4)
+    i += 8
+  }
+  var sum = (low + high).sum()
+  while i < n {
+    sum += term(i)
+    i += 1
+  }
+  return sum
+}
+
+/// V̄ = (Σ_t Var_t)/n + 1e-8 over n row variances (the [code] normaliser; our stated choice for the
+/// figure rule too); counts n + 1 flops and 1 division.
+@inline(__always) func meanVariance(_ variances: UnsafePointer<Double>, count n: Int) -> Double {
+  let total = blockedSum(
+    count: n, block: { UnsafeRawPointer(variances + $0).loadUnaligned(as: SIMD4<Double>.self) }, term: { variances[$0] })
+  return total / Double(n) + 1e-8
 }
 
 /// (Σ x, Σ x²) of `values[0 ..< n]` in float64: 8 partial sums each (two 4-lane vectors, so the
@@ -267,11 +324,36 @@ public func adaptiveBudget(
   return (sum, sumSquares)
 }
 
+/// Stage 2 of an adaptive selection: of the `cap` indices a stage-1 top-`cap` wrote to `indices`
+/// (ascending), with their scores in `kept`, keeps the top `k` in place (still ascending);
+/// nothing to do when k ≥ cap. `scratch` holds `TopK.scratchSize(candidates: cap)` Int32,
+/// `positions` ≥ k.
+@inline(__always) func narrowSelection(
+  _ indices: UnsafeMutablePointer<Int32>, kept: UnsafePointer<Float>, cap: Int, k: Int,
+  scratch: UnsafeMutablePointer<Int32>, positions: UnsafeMutablePointer<Int32>, comparisons: inout Int
+) {
+  guard k < cap else { return }
+  TopK.select(kept, count: cap, k: k, scratch: scratch, into: positions, comparisons: &comparisons)
+  for i in 0..<k { indices[i] = indices[Int(positions[i])] }
+}
+
+/// Bytes of the indexer's score pass over queries with `candidates` causal keys in all
+/// (Σ_t n_t): per query its q^I rows and head weights read, its n_t scores written (float32);
+/// the keys and biases, read once per pass, are counted by the caller.
+@inline(__always) func indexerQueryBytes(queries: Int, candidates: Int, heads: Int, dim: Int) -> ByteCounts {
+  ByteCounts(read: 4 * queries * (heads * dim + heads), written: 4 * candidates)
+}
+
 /// Runs the indexer over all queries, streaming blocks of `tiling.indexerQueryBlock` queries,
 /// and keeps each query's selected keys (never an L×L matrix; each worker holds one
-/// block × L score buffer).
+/// block × L score buffer). With `rowSums`, also stores each query's (Σ I, Σ I²) over its
+/// candidates (adaptive rules; the KV cache keeps them for decode).
+///
+/// Bytes: the score pass reads q^I, w, k^I and b once and writes Σ_t n_t scores (indexer); the
+/// selection reads the Σ_t n_t scores and writes Σ_t k_t 4-byte indices.
 func indexAndSelect(
-  _ inputs: IndexerInputs, length L: Int, config c: LayerConfig, tiling: KernelTiling, ledger: inout FlopLedger
+  _ inputs: IndexerInputs, length L: Int, config c: LayerConfig, tiling: KernelTiling, ledger: inout FlopLedger,
+  rowSums: UnsafeMutablePointer<SIMD2<Double>>? = nil
 ) -> SelectionSets {
   precondition(
     tiling.indexerRowGroup == indexerRows && tiling.indexerKeyChunk == 16 && tiling.indexerQueryBlock % indexerRows == 0,
@@ -298,9 +380,14 @@ func indexAndSelect(
     buffers.deallocate()
     scratches.deallocate()
   }
+  // The code rule's variance has one N (= L) for every row: its reciprocals once per pass.
+  let codeScale = RowVarianceScale(entries: L)
+  if c.kRule == .code { ledger.add(.selection, RowVarianceScale.setupCounts) }
+  ledger.addBytes(.indexer, ByteCounts(read: 4 * (L * inputs.dim + inputs.heads)))
   let pairCounts = indexerPairCounts(heads: inputs.heads, dim: inputs.dim, relu: inputs.relu)
   let pBuffers = SharedPointer(buffers), pScratch = SharedPointer(scratches)
   let inputsBox = UncheckedBox(inputs)
+  let pSums = rowSums.map { SharedPointer($0) }
   let partial = indices.withUnsafeMutableBufferPointer { idx in
     kept.withUnsafeMutableBufferPointer { keptBuf in
       variances.withUnsafeMutableBufferPointer { varBuf in
@@ -318,23 +405,32 @@ func indexAndSelect(
           ledger.addExecuted(.indexer, pairCounts.times(executedPairs))
           var usefulPairs = 0
           var selection = FlopCounts()
+          var written = 0
           for t in t0..<t1 {
             let row = buffer + (t - t0) * stride
             let n = c.candidateCount(query: t, length: L)
             usefulPairs += n
             if adaptive {
               let (sum, sumSquares) = sumAndSumOfSquares(UnsafePointer(row), count: n)
-              pVar[t] = rowVariance(sum: sum, sumOfSquares: sumSquares, entries: c.kRule == .code ? L : n)
-              selection += FlopCounts(flops: 3 * n + 3, transcendentals: 2)
+              pSums?[t] = SIMD2(sum, sumSquares)
+              let scale = c.kRule == .code ? codeScale : RowVarianceScale(entries: n)
+              pVar[t] = scale.variance(sum: sum, sumOfSquares: sumSquares)
+              selection += FlopCounts(flops: 3 * n) + RowVarianceScale.varianceCounts
+              if c.kRule == .figure { selection += RowVarianceScale.setupCounts }
             }
             let out = pIdx.base + offsets[t]
-            let written = TopK.select(
+            let taken = TopK.select(
               UnsafePointer(row), count: n, k: caps[t], scratch: scratch, into: out, comparisons: &selection.comparisons)
-            if adaptive { for i in 0..<written { pKept[offsets[t] + i] = row[Int(out[i])] } }
+            if adaptive { for i in 0..<taken { pKept[offsets[t] + i] = row[Int(out[i])] } }
+            written += taken
           }
           ledger.addExecuted(.selection, selection)
           ledger.addUseful(.selection, selection)
           ledger.addUseful(.indexer, pairCounts.times(usefulPairs))
+          ledger.addBytes(
+            .indexer, indexerQueryBytes(queries: t1 - t0, candidates: usefulPairs, heads: inputsBox.value.heads, dim: inputsBox.value.dim))
+          // Fixed rule: these are the final indices; adaptive rules count theirs after stage 2.
+          ledger.addBytes(.selection, ByteCounts(read: 4 * usefulPairs, written: adaptive ? 0 : 4 * written))
         }
       }
     }
@@ -342,13 +438,9 @@ func indexAndSelect(
   ledger += partial
   var counts = caps
   if adaptive {
-    // V̄ = mean_t Var_t + 1e-8 (the [code] normaliser; our stated choice for the figure rule too).
-    var total = 0.0
-    for t in 0..<L { total += variances[t] }
-    let meanVariance = total / Double(L) + 1e-8
+    let mean = variances.withUnsafeBufferPointer { meanVariance($0.baseAddress!, count: L) }
     ledger.add(.selection, FlopCounts(flops: L + 1, transcendentals: 1))
-    let perQuery =
-      c.kRule == .code ? FlopCounts(flops: 4, transcendentals: 2, comparisons: 3) : FlopCounts(flops: 1, transcendentals: 1, comparisons: 3)
+    let perQuery = budgetCounts(rule: c.kRule)
     let stage2 = counts.withUnsafeMutableBufferPointer { cnt in
       indices.withUnsafeMutableBufferPointer { idx in
         kept.withUnsafeBufferPointer { keptBuf in
@@ -366,19 +458,19 @@ func indexAndSelect(
               positions.deallocate()
             }
             var counts = FlopCounts()
+            var written = 0
             for t in (task * qBlock)..<min(L, task * qBlock + qBlock) {
               let n = c.candidateCount(query: t, length: L)
-              let k = adaptiveBudget(rule: c.kRule, variance: vars[t], meanVariance: meanVariance, config: c, candidates: n)
+              let k = adaptiveBudget(rule: c.kRule, variance: vars[t], meanVariance: mean, config: c, candidates: n)
               counts += perQuery
-              let cap = capsCopy[t]
-              if k < cap {
-                TopK.select(
-                  pKept.base + offs[t], count: cap, k: k, scratch: scratch, into: positions, comparisons: &counts.comparisons)
-                for i in 0..<k { pIdx[offs[t] + i] = pIdx[offs[t] + Int(positions[i])] }
-              }
+              narrowSelection(
+                pIdx.base + offs[t], kept: pKept.base + offs[t], cap: capsCopy[t], k: k, scratch: scratch,
+                positions: positions, comparisons: &counts.comparisons)
               pCnt[t] = k
+              written += k
             }
             ledger.add(.selection, counts)
+            ledger.addBytes(.selection, ByteCounts(written: 4 * written))
           }
         }
       }
@@ -388,4 +480,14 @@ func indexAndSelect(
     ledger.add(.selection, FlopCounts(comparisons: L))
   }
   return SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: variances)
+}
+
+/// Counts of one query's adaptive budget (`adaptiveBudget`): code 4 flops + 2 divisions, figure
+/// 1 flop + 1 division, 3 clamps; fixed: 1 clamp.
+func budgetCounts(rule: AdaptiveKRule) -> FlopCounts {
+  switch rule {
+  case .code: FlopCounts(flops: 4, transcendentals: 2, comparisons: 3)
+  case .figure: FlopCounts(flops: 1, transcendentals: 1, comparisons: 3)
+  case .fixed: FlopCounts(comparisons: 1)
+  }
 }

@@ -29,7 +29,9 @@ import Foundation
 /// 16 · (H/H_kv) · (⌈max k_t⌉₈ + 1) floats holds the task's scores.
 ///
 /// Counts per (query, head) with k = k_t: `softmaxRowCounts(keys: k, headDim: d)`;
-/// useful = executed (no padding).
+/// useful = executed (no padding). Bytes (`ByteCounts`): K and V read once (the head-major copy
+/// streams them), Q read and O written once, the 4-byte index lists read once; gathered: each
+/// selected K and V row once per query and kv group, Σ_t k_t·H_kv·d·2 floats.
 func sparseAttention(
   _ inputs: AttentionInputs, selection: SelectionSets, length L: Int, output: UnsafeMutablePointer<Float>,
   ledger: inout FlopLedger
@@ -49,6 +51,7 @@ func sparseAttention(
   }
   packByKVHead(inputs.keys, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedK)
   packByKVHead(inputs.values, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedV)
+  ledger.addBytes(.attention, ByteCounts(read: 4 * 2 * L * Hkv * d))
   let pOut = SharedPointer(output)
   let pK = SharedConstPointer(packedK), pV = SharedConstPointer(packedV)
   let box = UncheckedBox(inputs)
@@ -77,8 +80,16 @@ func sparseAttention(
       let rowFloats = groupSize * scoreStride
       let inverses = scores + (t1 - t0) * rowFloats
       var flopCounts = FlopCounts()
-      for t in t0..<t1 { flopCounts += softmaxRowCounts(keys: counts[t], headDim: d).times(groupSize) }
+      var selected = 0
+      for t in t0..<t1 {
+        flopCounts += softmaxRowCounts(keys: counts[t], headDim: d).times(groupSize)
+        selected += counts[t]
+      }
       ledger.add(.attention, flopCounts)
+      let queryBytes = 4 * (t1 - t0) * groupSize * d
+      ledger.addBytes(
+        .attention,
+        ByteCounts(read: queryBytes + (g == 0 ? 4 * selected : 0), written: queryBytes, gathered: 4 * 2 * d * selected))
       guard d % 8 == 0 else {
         for t in t0..<t1 {
           let first = t * H + g * groupSize
