@@ -55,6 +55,13 @@ public struct CostModel: Sendable {
   }
 
   private func candidates(_ t: Int, _ L: Int) -> Int { config.causal ? t + 1 : L }
+
+  /// r(n, k): the radix top-k's comparisons for budget k among n candidates (0 when k ≥ n).
+  static func topKComparisons(_ n: Int, _ k: Int) -> Int {
+    guard k < n else { return 0 }
+    let maxima = 16 * ((k + 7) / 8)
+    return n >= maxima ? 6 * n + 3 * maxima + 7168 : 7 * n + 5120
+  }
   private static func up(_ n: Int, _ m: Int) -> Int { (n + m - 1) / m * m }
 
   /// The nominal budgets when k_t is unknown: min(k_base, n_t) (exact for the fixed rule).
@@ -138,11 +145,7 @@ public struct CostModel: Sendable {
       let budgets = kPerQuery ?? nominalBudgets(length: L)
       precondition(budgets.count == L, "kPerQuery must have L entries")
       var selection = FlopCounts()
-      func radix(_ n: Int, _ k: Int) -> Int {
-        guard k < n else { return 0 }
-        let maxima = 16 * ((k + 7) / 8)
-        return n >= maxima ? 6 * n + 3 * maxima + 7168 : 7 * n + 5120
-      }
+      let radix = Self.topKComparisons
       if c.kRule == .fixed {
         selection.comparisons += L
         for t in 0..<L { selection.comparisons += radix(candidates(t, L), min(c.kBase, candidates(t, L))) }

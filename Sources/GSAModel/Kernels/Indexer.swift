@@ -21,6 +21,9 @@ struct IndexerInputs {
   var heads: Int
   var dim: Int
   var relu: Bool
+  /// The query index of `queries`' and `weights`' first row (0 for a whole prefill; a cache
+  /// fill scores the rows of one chunk of later queries).
+  var firstRow = 0
   /// Sigmoid only: |u| ≤ max_j |b'_j| + max_t ‖q_{t,j}‖ · max_s ‖k'_s‖ ≤ `unclampedArgumentBound` for
   /// every pair (Cauchy–Schwarz on the stored values), so the kernel may skip the clamp of u.
   var argumentsBounded: Bool
@@ -46,7 +49,7 @@ struct IndexerInputs {
     self.relu = relu
     argumentsBounded = false
     guard !relu else { return }
-    let toLog2: Float = -1.442_695_04
+    let toLog2 = Self.sigmoidKeyScale
     for i in 0..<(dim * keyStride) { keysT[i] *= toLog2 }
     var largestBias = 0.0
     for j in 0..<heads {
@@ -81,6 +84,29 @@ struct IndexerInputs {
     let bound = largestBias + largestQuery.squareRoot() * largestKey.squareRoot()
     argumentsBounded = bound <= Self.unclampedArgumentBound
   }
+
+  /// Inputs whose keys and biases are already stored as the kernel takes them (for the sigmoid,
+  /// times −log2 e: a KV cache's indexer keys), with queries and weights starting at query
+  /// `firstRow`. The clamped σ is used: the same values as the unclamped one wherever a prefill
+  /// would skip the clamp.
+  init(
+    storedQueries queries: UnsafePointer<Float>, firstRow: Int, keysT: UnsafePointer<Float>, keyStride: Int,
+    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, heads: Int, dim: Int, relu: Bool
+  ) {
+    self.queries = queries
+    self.firstRow = firstRow
+    self.keysT = keysT
+    self.keyStride = keyStride
+    self.weights = weights
+    self.bias = bias
+    self.heads = heads
+    self.dim = dim
+    self.relu = relu
+    argumentsBounded = false
+  }
+
+  /// −log2 e, the factor the sigmoid indexer's keys and biases are stored with.
+  static let sigmoidKeyScale: Float = -1.442_695_04
 
   /// Row stride of a query block's score buffer: the key stride padded by 16 floats (with a
   /// power-of-two L the rows of a block would all map to the same L1/L2 cache sets).
@@ -203,8 +229,9 @@ private func scoreQueryBlock(_ block: IndexerBlock, _ epilogue: IndexerEpilogue,
   while s0 < maxKey {
     for g in 0..<groups where s0 < keyLimit(g) {
       let row = t0 + R * g
+      let local = row - inputs.firstRow
       indexerMicro6(
-        inputs.queries + row * ldq, ldq: ldq, inputs.keysT + s0 * dim, ldk: 16, inputs.weights + row * heads,
+        inputs.queries + local * ldq, ldq: ldq, inputs.keysT + s0 * dim, ldk: 16, inputs.weights + local * heads,
         inputs.bias, heads: heads, dim: dim, epilogue: epilogue, buffer + R * g * ldb + s0, ldo: ldb, zs: zs)
       pairs += 16 * R
     }

@@ -397,3 +397,42 @@ private func sparseHeadScalar(
   let inv = 1 / sum
   for x in 0..<d { out[x] *= inv }
 }
+
+/// Floats of `attendQuery`'s scratch for `heads` heads over up to n keys: the score rows
+/// (padded to a multiple of 8) and the heads' 1/Σp.
+func attendQueryScratchFloats(heads G: Int, keys n: Int) -> Int {
+  G * KernelBuffers.sparseScoreStride(maxSelected: n) + G
+}
+
+/// One query's exact softmax attention for the `heads` query heads of one kv group (rows of d
+/// floats at q + h·d, already scaled by 1/√d_h) over the `count` rows `selected` of `keys` and
+/// `values` (row stride d), written to output + h·d: the same score, softmax and P·V steps, in the
+/// same order, as one query of `sparseAttention` (so a decode step's sparse core gives a prefill's
+/// bits for the same selection); an empty selection gives NaN. `scratch` holds
+/// `attendQueryScratchFloats(heads:keys:)` floats. Counts are the caller's
+/// (`softmaxRowCounts` per head).
+func attendQuery(
+  _ q: UnsafePointer<Float>, heads G: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, headDim d: Int,
+  selected: UnsafePointer<Int32>, count k: Int, scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+) {
+  guard k > 0 else {
+    for x in 0..<(G * d) { output[x] = .nan }
+    return
+  }
+  guard d % 8 == 0 else {
+    for h in 0..<G {
+      sparseHeadScalar(q + h * d, keys, values, ldkv: d, d: d, selected, k, scratch, output + h * d)
+    }
+    return
+  }
+  let scoreStride = KernelBuffers.sparseScoreStride(maxSelected: k)
+  let inverses = scratch + G * scoreStride
+  scoreRun(
+    q, heads: G, keys: keys, headDim: d, selected: selected, count: k, next: selected, nextCount: 0, scores: scratch,
+    scoreStride: scoreStride)
+  softmaxRows(heads: G, count: k, scores: scratch, scoreStride: scoreStride, inverses: inverses)
+  prefetchStream(values, headDim: d, selected, count: k, selected, nextCount: 0, from: 0)
+  accumulateRun(
+    heads: G, values: values, headDim: d, selected: selected, count: k, next: selected, nextCount: 0, weights: scratch,
+    scoreStride: scoreStride, inverses: inverses, output: output)
+}

@@ -1,0 +1,152 @@
+import GSAModel
+import GSATheory
+import GSLKit
+import PropertyTesting
+import Testing
+
+@Suite struct DecodeTests {
+  struct Case: CustomStringConvertible {
+    var config: LayerConfig
+    var variant: Variant
+    /// Tokens already in the cache; the step decodes token t.
+    var t: Int
+    var batch: Int
+    var seed: UInt64
+    var description: String { "\(variant) t \(t) batch \(batch) seed \(seed) \(config)" }
+  }
+
+  /// Random causal configurations (every rule, activation, gate and scale setting), variants,
+  /// cache lengths 0...90 and batches 1...3.
+  static var cases: Gen<Case> {
+    Gen<(LayerConfig, Variant, Int)>.zip(
+      Gen<LayerConfig>.layerConfig(maxHeadDim: 12, maxHeads: 4, maxK: 24), .element(of: Variant.allCases),
+      Gen<Int>.int(in: 0...90)
+    ).flatMap { config, variant, t in
+      Gen<(Int, Int)>.zip(.int(in: 1...3), .int(in: 0...1_000_000)).map { batch, seed in
+        Case(config: config, variant: variant, t: t, batch: batch, seed: UInt64(seed))
+      }
+    }
+  }
+
+  /// Seeded inputs of t + 1 tokens per sequence.
+  static func inputs(_ test: Case) throws -> [Matrix] {
+    let rng = GSLRandom(seed: test.seed)
+    return try (0..<test.batch).map { _ in
+      try Matrix(
+        rows: test.t + 1, cols: test.config.modelDim,
+        doubles: rng.gaussianMatrix(rows: test.t + 1, cols: test.config.modelDim, scale: 1))
+    }
+  }
+
+  static func rows(_ m: Matrix, _ range: Range<Int>) throws -> Matrix {
+    try Matrix(rows: range.count, cols: m.cols, storage: Array(m.storage[(range.lowerBound * m.cols)..<(range.upperBound * m.cols)]))
+  }
+
+  /// Worst |a − b| / max(max |b|, 1e-6) over a row, with NaN equal to NaN (empty selections).
+  static func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+    let scale = max(b.map { Double(abs($0)) }.filter(\.isFinite).max() ?? 0, 1e-6)
+    var worst = 0.0
+    for (x, y) in zip(a, b) {
+      if x.isNaN && y.isNaN { continue }
+      worst = max(worst, x.isNaN || y.isNaN ? .infinity : Double(abs(x - y)) / scale)
+    }
+    return worst
+  }
+
+  /// Decoding token t after a prefill of t tokens gives the prefill of t + 1 tokens at position t:
+  /// output within 1e-5 relative, the same S_t and k_t; and the step's ledger (FLOPs and bytes,
+  /// every bucket) equals `CostModel.decodeLedger` exactly.
+  @Test func decodeEqualsPrefillAndItsLedgerIsPredicted() throws {
+    try forAll(Self.cases, configuration: .init(cases: 70)) { test in
+      let layer = try AttentionLayer(config: test.config, variant: test.variant, seed: test.seed)
+      let full = try Self.inputs(test)
+      let cache: KVCache
+      if test.t == 0 {
+        cache = try layer.makeCache(batch: test.batch, capacity: 1)
+      } else {
+        cache = try layer.prefill(try full.map { try Self.rows($0, 0..<test.t) }, capacity: test.t + 1).cache
+      }
+      var next = Matrix(rows: test.batch, cols: test.config.modelDim)
+      for b in 0..<test.batch {
+        for j in 0..<test.config.modelDim { next[b, j] = full[b][test.t, j] }
+      }
+      let step = try layer.decodeStep(next, cache: cache, options: ForwardOptions(recordSelection: true))
+      guard cache.length == test.t + 1 else { return false }
+      for b in 0..<test.batch {
+        let reference = try layer.forward(full[b], options: ForwardOptions(recordSelection: true))
+        guard Self.relativeError(step.output.row(b), reference.output.row(test.t)) <= 1e-5 else { return false }
+        guard step.kPerSequence[b] == reference.kPerQuery[test.t] else { return false }
+        if test.variant.isSparse {
+          guard step.selected?[b] == reference.selected?[test.t] else { return false }
+        }
+      }
+      let model = CostModel(config: test.config, variant: test.variant)
+      return step.ledger == model.decodeLedger(length: test.t, batch: test.batch, kPerSequence: step.kPerSequence)
+    }
+  }
+
+  /// Several steps in a row stay equal to the prefill of t + 1 tokens at position t (the cached
+  /// statistics carry over). Under the code rule that is not the prefill of the longest length at
+  /// t: its variances count the masked future entries (N = L) and V̄ averages over all L queries,
+  /// so a prefill's k_t at position t depends on how many tokens follow.
+  @Test func consecutiveStepsFollowThePrefill() throws {
+    for variant in Variant.allCases {
+      for rule in AdaptiveKRule.allCases {
+        var config = LayerConfig.small
+        config.kRule = rule
+        config.kBase = 12
+        config.kMin = 4
+        config.kMax = 24
+        let layer = try AttentionLayer(config: config, variant: variant, seed: 5)
+        let x = try Self.inputs(Case(config: config, variant: variant, t: 59, batch: 1, seed: 77))[0]
+        let (_, cache) = try layer.prefill([try Self.rows(x, 0..<52)], capacity: 60)
+        for t in 52..<60 {
+          let reference = try layer.forward(try Self.rows(x, 0..<(t + 1)), options: ForwardOptions(recordSelection: true))
+          let step = try layer.decodeStep(try Self.rows(x, t..<(t + 1)), cache: cache, options: ForwardOptions(recordSelection: true))
+          #expect(Self.relativeError(step.output.row(0), reference.output.row(t)) <= 1e-5, "\(variant) \(rule) t \(t)")
+          #expect(step.kPerSequence[0] == reference.kPerQuery[t], "\(variant) \(rule) t \(t)")
+          if variant.isSparse { #expect(step.selected?[0] == reference.selected?[t], "\(variant) \(rule) t \(t)") }
+        }
+      }
+    }
+  }
+
+  /// The counts are not vacuous: a dense step reads every cached K and V row once; a sparse step
+  /// gathers exactly its k_t rows per kv head, and its cache read shrinks to them.
+  @Test func stepBytesFollowTheCache() throws {
+    let config = LayerConfig.small
+    let L = 300, B = 2
+    for variant in [Variant.dense, .gsa] {
+      let layer = try AttentionLayer(config: config, variant: variant, seed: 3)
+      let test = Case(config: config, variant: variant, t: L, batch: B, seed: 11)
+      let x = try Self.inputs(test)
+      let cache = try layer.makeCache(batch: B, capacity: L + 1)
+      try layer.append(try x.map { try Self.rows($0, 0..<L) }, to: cache)
+      var next = Matrix(rows: B, cols: config.modelDim)
+      for b in 0..<B { for j in 0..<config.modelDim { next[b, j] = x[b][L, j] } }
+      let step = try layer.decodeStep(next, cache: cache)
+      let rowBytes = 4 * 2 * config.kvHeads * config.headDim
+      let attention = step.ledger.bytes.attention
+      if variant == .dense {
+        #expect(attention.gathered == 0)
+        #expect(attention.read >= B * (L + 1) * rowBytes)
+      } else {
+        #expect(attention.gathered == step.kPerSequence.reduce(0, +) * rowBytes)
+        #expect(attention.read < B * (L + 1) * rowBytes / 4)
+        #expect(step.ledger.bytes.indexer.read >= B * (L + 1) * 4 * config.indexerDim)
+      }
+    }
+  }
+
+  @Test func badDecodeInputIsRefused() throws {
+    let layer = try AttentionLayer(config: .tiny, variant: .gsa, seed: 1)
+    let cache = try layer.makeCache(batch: 2, capacity: 1)
+    #expect(throws: ConfigError.self) { try layer.decodeStep(Matrix(rows: 1, cols: 16), cache: cache) }
+    _ = try layer.decodeStep(Matrix(rows: 2, cols: 16), cache: cache)
+    #expect(throws: ConfigError.self) { try layer.decodeStep(Matrix(rows: 2, cols: 16), cache: cache) }
+    #expect(throws: ConfigError.self) { try layer.makeCache(batch: 0, capacity: 4) }
+    var nonCausal = LayerConfig.tiny
+    nonCausal.causal = false
+    #expect(throws: ConfigError.self) { try AttentionLayer(config: nonCausal, variant: .dense, seed: 1).makeCache(batch: 1, capacity: 4) }
+  }
+}
