@@ -98,6 +98,13 @@ public final class KVCache {
     scratch.deallocate()
   }
 
+  /// Drops the tokens past `newLength` (0 ≤ newLength ≤ length): the next step appends at
+  /// `newLength` again, overwriting what was there (a timed step can be repeated at one length).
+  public func truncate(to newLength: Int) {
+    precondition(newLength >= 0 && newLength <= length, "truncate within 0...length")
+    length = newLength
+  }
+
   /// Bytes a cache of this shape allocates (the tensors above and the step scratch).
   public static func bytes(config c: LayerConfig, variant: Variant, batch B: Int, capacity C: Int) -> Int {
     let f = 4

@@ -18,6 +18,12 @@ extension Commands {
       operations and on time; and the measured break-even length (fitted curves of the variant and dense cross)
       against the predicted one. Lengths whose predicted memory exceeds the available memory are refused up front.
       Build with -c release for meaningful times.
+
+      --phase decode: per point a KV cache of --batch sequences filled with L seeded tokens (projections only;
+      the adaptive rules also score the prefix for their row statistics), one warm-up step, then --repeats timed
+      steps at length L. Reported: seconds per step, bytes per step counted and predicted (CostModel.decodeLedger),
+      GB/s against this machine's STREAM triad bandwidth, FLOPs counted and predicted, speedup over dense at the
+      same L and B, KV-cache bytes; then per variant the step time's log-log exponent and slope (s per token).
       """,
     options: LayerOptions.specs(defaultPreset: "paper-shape") + [
       OptionSpec(
@@ -30,11 +36,17 @@ extension Commands {
       OptionSpec("--variants", value: "LIST", default: "all", help: "Comma-separated: dense, sparse-only, gated-only, gsa."),
       OptionSpec("--repeats", value: "N", default: "3", help: "Timed passes per point (1...100); the median is reported."),
       OptionSpec("--peak-gflops", value: "X", help: "This machine's peak GFLOP/s (skips the short FMA measurement)."),
+      OptionSpec(
+        "--phase", value: "PHASE", default: "prefill",
+        help: "prefill (forward passes of L tokens) or decode (one step of B sequences holding L tokens)."),
+      OptionSpec("--batch", value: "B", default: "1", help: "Decode: sequences per step (1...4096)."),
+      OptionSpec("--triad-gbs", value: "X", help: "Decode: this machine's STREAM triad GB/s (skips the short triad measurement)."),
     ],
     examples: [
       "gsa-theory sweep",
       "gsa-theory sweep --lengths 512,1024,2048 --variants dense,gsa --repeats 5",
       "gsa-theory sweep --preset paper-shape --min-length 2048 --max-length 32768 --steps 5 --format json --output sweep.json",
+      "gsa-theory sweep --phase decode --batch 8 --lengths 8k,32k,128k --variants dense,gsa",
     ]
   ) { invocation in
     let options = invocation.options
@@ -44,8 +56,22 @@ extension Commands {
       .compactMap(Variant.init(rawValue:))
     let repeats = try options.int("--repeats", default: 3, in: 1...100)
     let givenPeak = try options.optionalDouble("--peak-gflops", in: 0.001...1e9)
+    let phase = try options.choice("--phase", ["prefill", "decode"], default: "prefill")
+    let batch = try options.int("--batch", default: 1, in: 1...4096)
+    let givenTriad = try options.optionalDouble("--triad-gbs", in: 0.001...1e9)
+    if phase == "prefill" {
+      for flag in ["--batch", "--triad-gbs"] where options.has(flag) {
+        throw UsageError("\(flag): applies to --phase decode only; add --phase decode or drop \(flag)")
+      }
+    }
     let plan = SweepPlan(config: config, variants: variants, lengths: lengths, repeats: repeats, seed: invocation.seed)
     let threads = ProcessInfo.processInfo.activeProcessorCount
+    if phase == "decode" {
+      return try decodeSweep(
+        plan, batch: batch, givenPeak: givenPeak, givenTriad: givenTriad,
+        lengthFlag: options.has("--max-length") ? "--max-length" : "--lengths",
+        invocation: invocation)
+    }
     // Shared memory guard (docs/reliability.md): refused before any allocation, exit 2, naming the
     // bytes needed and the largest length that fits; the peak model is Sweep.predictedBytes.
     try MemoryGuard.check(
@@ -105,11 +131,29 @@ extension Commands {
     ["flops": .int(c.flops), "transcendentals": .int(c.transcendentals), "comparisons": .int(c.comparisons)]
   }
 
+  static func bytesJSON(_ b: ByteCounts) -> JSONValue {
+    ["read": .int(b.read), "written": .int(b.written), "compulsory": .int(b.compulsory), "gathered": .int(b.gathered)]
+  }
+
+  /// Per bucket and in total: useful and executed operation counts and the logical bytes.
   static func bucketsJSON(_ ledger: FlopLedger) -> JSONValue {
     var members: [(String, JSONValue)] = FlopBucket.allCases.map { bucket in
-      (bucket.rawValue, ["useful": countsJSON(ledger.useful[bucket]), "executed": countsJSON(ledger.executed[bucket])])
+      (
+        bucket.rawValue,
+        [
+          "useful": countsJSON(ledger.useful[bucket]), "executed": countsJSON(ledger.executed[bucket]),
+          "bytes": bytesJSON(ledger.bytes[bucket]),
+        ]
+      )
     }
-    members.append(("total", ["useful": countsJSON(ledger.usefulTotal), "executed": countsJSON(ledger.executedTotal)]))
+    members.append(
+      (
+        "total",
+        [
+          "useful": countsJSON(ledger.usefulTotal), "executed": countsJSON(ledger.executedTotal),
+          "bytes": bytesJSON(ledger.bytesTotal),
+        ]
+      ))
     return .object(members)
   }
 
