@@ -13,14 +13,26 @@ extension Commands {
       the causal mask, sparse core not [rec] (dense 2L²D, GSA L²·d_I·H_I + 4L·k·D). 'Whole layer' adds the
       Q/K/V/O projections, the G1/G2 gates and the indexer projections. Memory: a streaming implementation
       (O(L·(D + k))) against the reference code's largest tensors [code] (O(L²) scores, gathered K/V).
+      Bytes: CostModel's logical bytes per bucket (each pass reads its operands and writes its results once;
+      gathered = the sparse core's K/V rows per query and kv head) at --dtype, with the arithmetic intensity.
+
+      --phase decode: one step of --batch sequences holding L tokens (k_t = min(k_base, L + 1)): bytes per step per
+      bucket, the bytes-ratio speedup over dense (beside the FLOP ratio, a convention), the batch above which the KV
+      cache a step reads outweighs the layer's weights, and the bytes speedup's limit as B → ∞.
       """,
     options: LayerOptions.specs(defaultPreset: "paper") + [
       OptionSpec("--length", value: "L", default: "131072", help: "Sequence length L (1...2^40; accepts 128k)."),
       OptionSpec("--variants", value: "LIST", default: "all", help: "Comma-separated: dense, sparse-only, gated-only, gsa."),
+      OptionSpec(
+        "--phase", value: "PHASE", default: "prefill",
+        help: "prefill (a forward pass of L tokens) or decode (one step of --batch sequences holding L tokens)."),
+      OptionSpec("--batch", value: "B", default: "1", help: "Decode: sequences per step (1...2^20)."),
+      OptionSpec("--dtype", value: "TYPE", default: "f32", help: "Element type of the byte model: f32 (this toolkit's kernels) or bf16 (the paper's)."),
     ],
     examples: [
       "gsa-theory predict --preset paper",
       "gsa-theory predict --length 32k --k 512 --format json",
+      "gsa-theory predict --phase decode --batch 8 --dtype bf16",
       "gsa-theory predict --d-model 1024 --heads 16 --kv-heads 4 --head-dim 64 --indexer-heads 4 --indexer-dim 32 --k 256 --length 8192",
     ]
   ) { invocation in
@@ -29,8 +41,23 @@ extension Commands {
     let config = try LayerOptions.configuration(options, defaultPreset: "paper", lengths: [length])
     let variants = try (options.choiceList("--variants", Variant.allCases.map(\.rawValue)) ?? Variant.allCases.map(\.rawValue))
       .compactMap(Variant.init(rawValue:))
+    let phase = try options.choice("--phase", ["prefill", "decode"], default: "prefill")
+    let batch = try options.int("--batch", default: 1, in: 1...(1 << 20))
+    let dtype = try options.choice("--dtype", ["f32", "bf16"], default: "f32")
+    let elementBytes = dtype == "bf16" ? 2 : 4
+    if phase == "decode" {
+      guard config.causal else { throw UsageError("--phase decode: decoding needs a causal layer; use a causal configuration") }
+      let model = DecodeBytesModel(config: config, length: length, batch: batch, elementBytes: elementBytes, variants: variants)
+      return CommandResult(report: decodePredictReport(model, variants: variants, dtype: dtype))
+    }
+    if options.has("--batch") { throw UsageError("--batch: applies to --phase decode only; add --phase decode or drop --batch") }
+    guard length <= 1 << 24 || !options.has("--dtype") else {
+      throw UsageError("--dtype: the prefill byte model runs to L = 2^24; give a shorter --length")
+    }
     let model = PaperCostModel(config: config, length: length)
-    return CommandResult(report: predictReport(model, variants: variants))
+    var report = predictReport(model, variants: variants)
+    if length <= 1 << 24 { report = withPrefillBytes(report, config: config, length: length, variants: variants, elementBytes: elementBytes) }
+    return CommandResult(report: report)
   }
 
   static func predictReport(_ model: PaperCostModel, variants: [Variant]) -> Report {
