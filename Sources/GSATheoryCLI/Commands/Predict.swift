@@ -27,7 +27,9 @@ extension Commands {
         "--phase", value: "PHASE", default: "prefill",
         help: "prefill (a forward pass of L tokens) or decode (one step of --batch sequences holding L tokens)."),
       OptionSpec("--batch", value: "B", default: "1", help: "Decode: sequences per step (1...2^20)."),
-      OptionSpec("--dtype", value: "TYPE", default: "f32", help: "Element type of the byte model: f32 (this toolkit's kernels) or bf16 (the paper's)."),
+      OptionSpec(
+        "--dtype", value: "TYPE", default: "f32",
+        help: "Element type of the byte model: f32 (this toolkit's kernels) or bf16 (the paper's)."),
     ],
     examples: [
       "gsa-theory predict --preset paper",
@@ -56,7 +58,9 @@ extension Commands {
     }
     let model = PaperCostModel(config: config, length: length)
     var report = predictReport(model, variants: variants)
-    if length <= 1 << 24 { report = withPrefillBytes(report, config: config, length: length, variants: variants, elementBytes: elementBytes) }
+    if length <= 1 << 24 {
+      report = withPrefillBytes(report, config: config, length: length, variants: variants, elementBytes: elementBytes)
+    }
     return CommandResult(report: report)
   }
 

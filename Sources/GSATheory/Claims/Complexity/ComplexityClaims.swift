@@ -8,6 +8,7 @@ extension ClaimRegistry {
     .cxBreakeven,
     .cxIndexer1M,
     .cxPrefill,
+    .cxDecode,
     .cxMemory,
   ]
 }
