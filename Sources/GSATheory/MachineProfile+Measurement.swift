@@ -2,8 +2,8 @@ import Foundation
 import GSAModel
 
 extension MachineProfile {
-  /// Sizes of the micro-benchmarks behind a measured profile. `quick` (about 2 s on 2 cores) is
-  /// what `--machine this` runs; `full` (about 15 s) is `roofline --save`'s default.
+  /// Sizes of the micro-benchmarks behind a measured profile. `quick` (about 1 s on 2 cores, release build) is
+  /// what `--machine this` runs; `full` (about 5 s) is `roofline --save`'s default.
   public struct MeasurementSettings: Sendable, Hashable {
     /// Threads of the all-cores measurements (the per-thread ones use 1).
     public var threads: Int
@@ -48,7 +48,7 @@ extension MachineProfile {
       self.transcendentalPasses = transcendentalPasses
     }
 
-    /// 16 KiB … 512 MiB by factors of 4 (inside L1, L2 and L3, then DRAM on a machine with a
+    /// 16 KiB … 256 MiB by factors of 4 (inside L1, L2 and L3, then DRAM on a machine with a
     /// 32 MiB L3); triad arrays of 2²⁵ floats (128 MiB each); 5 repeats.
     public static func full(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> MeasurementSettings {
       MeasurementSettings(

@@ -196,6 +196,23 @@ import Testing
     #expect(throws: ProfileError.self) { try Profile.spec(named: "h300") }
   }
 
+  /// The profile reader's JSON parser against hand-written texts, and doubles bit for bit.
+  @Test func jsonParserIsExactAndStrict() throws {
+    typealias Node = Profile.JSONNode
+    func parse(_ text: String) throws -> Node { try Node.parse(Data(text.utf8)) }
+    #expect(
+      try parse(#" {"a": [1, -2.5e-3, true, false, null], "b": "\u00e9\ud83d\ude00\n\"x\""} "#)
+        == .object([("a", .array([.int(1), .number(-0.0025), .bool(true), .bool(false), .null])), ("b", .string("é😀\n\"x\""))]))
+    #expect(try parse("9223372036854775807") == .int(Int.max))
+    #expect(try parse("9223372036854775808") == .number(9_223_372_036_854_775_808))
+    for bad in ["", "01", "1.", "-", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "\"\\x\"", "\"abc", "[1] 2", "nul", "1e999", "\"\u{01}\""] {
+      #expect(throws: ProfileError.self, "\(bad)") { try parse(bad) }
+    }
+    try forAll(Gen<Double>.double(in: -300...300).map { Foundation.pow(10, $0) * 1.234_567_890_123 }) { x in
+      try parse(Node.number(x).serialized()) == .number(x) || x == x.rounded()
+    }
+  }
+
   // MARK: The gather curve
 
   /// Hand-computed: between 1 KiB (100) and 4 KiB (50), 2 KiB is the log midpoint (75) and
