@@ -29,7 +29,8 @@ enum MachineOption {
   static func resolve(_ raw: String, threads: Int? = nil, progress: Progress) throws -> MachineProfile {
     let value = raw.trimmingCharacters(in: .whitespaces)
     if value == "this" {
-      return try measureThis(.quick(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount), progress: progress)
+      return try measureThis(
+        .quick(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount), flag: "--machine", progress: progress)
     }
     if MachineProfile.specNames.contains(value) {
       do {
@@ -56,9 +57,20 @@ enum MachineOption {
     value.contains("/") || value.lowercased().hasSuffix(".json") || FileManager.default.fileExists(atPath: value)
   }
 
-  /// Measures this machine (`MachineInfo.current` as its description), reporting progress.
-  static func measureThis(_ requested: MachineProfile.MeasurementSettings, progress: Progress) throws -> MachineProfile {
+  /// Measures this machine (`MachineInfo.current` as its description), reporting progress. A
+  /// measurement whose largest buffers (`MeasurementSettings.peakBytes`) do not fit in the usable
+  /// memory is refused first, as a usage error naming `flag`.
+  static func measureThis(
+    _ requested: MachineProfile.MeasurementSettings, flag: String, progress: Progress
+  ) throws -> MachineProfile {
     let settings = TestHooks.smokeProfile ? .smoke(threads: requested.threads) : requested
+    let available = Double(MemoryGuard.availableBytes()), budget = available * MemoryGuard.usableFraction
+    if Double(settings.peakBytes) > budget {
+      throw UsageError(
+        "\(flag): the machine-profile measurement needs \(MemoryGuard.describe(bytes: Double(settings.peakBytes))) but only "
+          + "\(MemoryGuard.describe(bytes: budget)) (\(Int(MemoryGuard.usableFraction * 100))% of "
+          + "\(MemoryGuard.describe(bytes: available)) available) can be used; free memory first")
+    }
     let info = MachineInfo.current
     let machine = MachineProfile.Machine(name: "this", model: info.cpuModel, cores: info.cores, memoryBytes: Int(info.memoryBytes))
     do {

@@ -111,6 +111,9 @@ import Testing
     Self.expectUsageError(
       try ToolRunner.run(["roofline", "--save", path, "--output", path], environment: Self.smoke), naming: "--save")
     Self.expectUsageError(try ToolRunner.run(["roofline", "--save", path, "--repeats", "0"], environment: Self.smoke), naming: "--repeats")
+    // A measurement that does not fit in memory is refused before it starts.
+    let tight = try ToolRunner.run(["roofline", "--save", path], environment: ["GSA_THEORY_MEMORY_AVAILABLE": "64m"])
+    #expect(tight.exitCode == 2 && tight.stderr.contains("can be used") && tight.stdoutData.isEmpty, "\(tight)")
     #expect(!FileManager.default.fileExists(atPath: path))
   }
 }

@@ -27,7 +27,7 @@ extension Commands {
       try MemoryGuard.check(
         lengths: [max(settings.triadElements, 64 * threads)], flag: "--triad-elements", what: "the triad", symbol: "n"
       ) { 12 * Double($0) }
-      profile = try MachineOption.measureThis(settings, progress: invocation.progress)
+      profile = try MachineOption.measureThis(settings, flag: save == nil ? "--machine" : "--save", progress: invocation.progress)
     } else {
       for flag in ["--repeats", "--threads", "--fma-per-thread", "--triad-elements", "--quick"] where options.has(flag) {
         throw UsageError(
