@@ -22,7 +22,8 @@ let package = Package(
     // Configurations, tensors, kernels, FLOP ledger.
     .target(name: "GSAModel", dependencies: ["GSLKit", "CKernelSupport"]),
     // Cost model, claims and their checks, fits, simulations.
-    .target(name: "GSATheory", dependencies: ["GSAModel", "GSLKit"]),
+    // Profiles/: the GPU spec profiles (h100.json, h200.json) that `--machine NAME` loads.
+    .target(name: "GSATheory", dependencies: ["GSAModel", "GSLKit"], resources: [.copy("Profiles")]),
     // Argument parsing, subcommands and output formatting; the library never prints.
     .target(name: "GSATheoryCLI", dependencies: ["GSATheory", "GSAModel", "GSLKit"]),
     .executableTarget(name: "gsa-theory", dependencies: ["GSATheoryCLI"]),

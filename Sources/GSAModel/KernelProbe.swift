@@ -299,7 +299,7 @@ public enum KernelProbe {
   }
 
   /// Σ of `gathers` random rows (`randomRow` indices, 8 rows per step, 8 accumulators).
-  private static func gatherRows(
+  static func gatherRows(
     _ base: UnsafePointer<Float>, rows: Int, rowFloats: Int, gathers: Int, seed: UInt64
   ) -> Float {
     var state = seed | 1

@@ -216,12 +216,13 @@ public enum OutputPath {
 /// Test hook (documented in docs/reliability.md): with `GSA_THEORY_TEST_DELAY_MS=N` set, the
 /// writer stops after the first half of the bytes and keeps all cores busy for N ms before
 /// writing the rest, so a test can deterministically interrupt a write in flight.
-public func writeAtomically(_ contents: String, to path: String) throws(CommandFailure) {
+/// `flag` names the option that gave the path, in error messages.
+public func writeAtomically(_ contents: String, to path: String, flag: String = "--output") throws(CommandFailure) {
   let url = URL(fileURLWithPath: path)
   let directory = url.deletingLastPathComponent().path
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-    throw CommandFailure("--output: directory '\(directory)' does not exist; create it first")
+    throw CommandFailure("\(flag): directory '\(directory)' does not exist; create it first")
   }
   let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
   TemporaryFiles.register(temporary)
@@ -229,12 +230,12 @@ public func writeAtomically(_ contents: String, to path: String) throws(CommandF
   let bytes = Array(contents.utf8)
   let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
   guard descriptor >= 0 else {
-    throw CommandFailure("--output: cannot write '\(path)': \(String(cString: strerror(errno)))")
+    throw CommandFailure("\(flag): cannot write '\(path)': \(String(cString: strerror(errno)))")
   }
   func fail(_ reason: String) -> CommandFailure {
     close(descriptor)
     unlink(temporary)
-    return CommandFailure("--output: cannot write '\(path)': \(reason)")
+    return CommandFailure("\(flag): cannot write '\(path)': \(reason)")
   }
   let half = bytes.count / 2
   guard writeAll(descriptor, bytes[0..<half]) else { throw fail(String(cString: strerror(errno))) }
@@ -245,7 +246,7 @@ public func writeAtomically(_ contents: String, to path: String) throws(CommandF
   guard rename(temporary, path) == 0 else {
     let reason = String(cString: strerror(errno))
     unlink(temporary)
-    throw CommandFailure("--output: cannot write '\(path)': \(reason)")
+    throw CommandFailure("\(flag): cannot write '\(path)': \(reason)")
   }
 }
 

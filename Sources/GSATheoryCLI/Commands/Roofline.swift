@@ -2,25 +2,40 @@ import Foundation
 import GSATheory
 
 extension Commands {
-  /// `gsa-theory roofline`: this machine's peak float32 FLOP/s and memory bandwidth.
+  /// `gsa-theory roofline`: this machine's peak float32 FLOP/s and memory bandwidth; with `--save`
+  /// or `--machine`, a whole machine profile (docs/machine-profile.md).
   static let roofline = Command(
     name: "roofline",
-    abstract: "Measure this machine's peak float32 FLOP/s (FMA) and memory bandwidth (STREAM triad).",
+    abstract: "Measure this machine's peak float32 FLOP/s (FMA) and memory bandwidth (STREAM triad), or its machine profile.",
     discussion: """
       Peak: independent chains of 8-wide float32 fused multiply-adds on every thread (16 FLOPs each).
       Bandwidth: the STREAM triad a = b + s·c over arrays far larger than the caches (12 bytes per element).
       The best repeat is the roof; median, worst and standard deviation show the spread. Build with
       '-c release -Xswiftc -target-cpu -Xswiftc x86-64-v3' for AVX2/FMA code. Sweeps divide their GFLOP/s by this peak.
+      --save FILE measures the machine profile the time model reads (FMA peak, triad, the random-row gather
+      rate against footprint, top-k cost per candidate, sigmoid and exp throughput, per thread and for all
+      cores; about 5 s, --quick about 1 s) and writes it as JSON (whole or not at all). --machine shows a
+      profile: this (measured now, quick probes), h100 or h200 (datasheet specs) or a profile FILE.
       """,
     options: [
       OptionSpec("--repeats", value: "N", default: "5", help: "Repeats of each measurement (1...100)."),
       OptionSpec("--threads", value: "N", default: "all cores", help: "Threads to run on (1...1024)."),
       OptionSpec("--fma-per-thread", value: "N", default: "640000000", help: "Vector FMAs per thread per repeat (>= 12)."),
       OptionSpec("--triad-elements", value: "N", default: "33554432", help: "Floats per triad array (>= 1024; 3 arrays)."),
+      OptionSpec("--save", value: "FILE", help: "Measure the machine profile and write it to FILE as JSON (whole or not at all)."),
+      OptionSpec("--quick", help: "With --save: the quick probes (3 repeats, 5 gather footprints), as --machine this runs."),
+      MachineOption.spec,
     ],
-    examples: ["gsa-theory roofline", "gsa-theory roofline --repeats 10 --format json"]
+    examples: [
+      "gsa-theory roofline", "gsa-theory roofline --repeats 10 --format json", "gsa-theory roofline --save profile.json",
+      "gsa-theory roofline --machine h100",
+    ]
   ) { invocation in
     let options = invocation.options
+    if options.has("--save") || options.has("--machine") { return try machineProfileRun(invocation) }
+    if options.flag("--quick") {
+      throw UsageError("--quick: applies to a profile measurement; add --save FILE or use --machine this")
+    }
     let repeats = try options.int("--repeats", default: 5, in: 1...100)
     let threads = try options.int("--threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
     let fma = try options.int("--fma-per-thread", default: 640_000_000, in: 12...1_000_000_000_000)

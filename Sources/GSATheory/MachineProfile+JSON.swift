@@ -1,0 +1,364 @@
+import Foundation
+
+/// A profile file that cannot be used: the field at fault (a dotted path such as
+/// `gather.curve[2].bytes_per_second.all_cores`, nil for the file as a whole) and what is wrong.
+public struct ProfileError: Error, CustomStringConvertible, Sendable, Equatable {
+  public let field: String?
+  public let message: String
+  public init(field: String?, _ message: String) {
+    self.field = field
+    self.message = message
+  }
+  /// One line: "field 'top_k.k': must be a positive integer, got 0".
+  public var description: String { field.map { "field '\($0)': \(message)" } ?? message }
+}
+
+extension MachineProfile {
+  /// An ordered JSON tree (object keys keep their order, so a profile always serialises to the
+  /// same bytes); the CLI converts it to its own JSON value.
+  public indirect enum JSONNode: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case number(Double)
+    case string(String)
+    case array([JSONNode])
+    case object([(String, JSONNode)])
+
+    public static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized() == rhs.serialized() }
+
+    /// Pretty-printed JSON, 2-space indent, arrays of scalars on one line; doubles in Swift's
+    /// shortest round-trip form (integral values below 10¹⁵ without a fraction).
+    public func serialized(indent: Int = 0) -> String {
+      let pad = String(repeating: "  ", count: indent + 1), closePad = String(repeating: "  ", count: indent)
+      switch self {
+      case .null: return "null"
+      case .bool(let b): return b ? "true" : "false"
+      case .int(let i): return String(i)
+      case .number(let d):
+        guard d.isFinite else { return "null" }
+        return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
+      case .string(let s): return Self.quote(s)
+      case .array(let items):
+        if items.isEmpty { return "[]" }
+        if items.allSatisfy(\.isScalar) { return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]" }
+        return "[\n" + items.map { pad + $0.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n" + closePad + "]"
+      case .object(let members):
+        if members.isEmpty { return "{}" }
+        return "{\n"
+          + members.map { pad + Self.quote($0.0) + ": " + $0.1.serialized(indent: indent + 1) }.joined(separator: ",\n")
+          + "\n" + closePad + "}"
+      }
+    }
+
+    private var isScalar: Bool {
+      switch self {
+      case .array, .object: return false
+      default: return true
+      }
+    }
+
+    static func quote(_ s: String) -> String {
+      var out = "\""
+      for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+      }
+      return out + "\""
+    }
+  }
+
+  // MARK: Encoding
+
+  /// The profile as its file's JSON tree.
+  public var json: JSONNode {
+    func rate(_ r: ThreadedRate) -> JSONNode { .object([("per_thread", .number(r.perThread)), ("all_cores", .number(r.allCores))]) }
+    func spec(_ v: SpecValue) -> JSONNode {
+      .object([("value", .number(v.value)), ("label", .string(SpecValue.label)), ("source", .string(v.source))])
+    }
+    var machineFields: [(String, JSONNode)] = [("name", .string(machine.name)), ("model", .string(machine.model))]
+    if let cores = machine.cores { machineFields.append(("cores", .int(cores))) }
+    if let memory = machine.memoryBytes { machineFields.append(("memory_bytes", .int(memory))) }
+    var fields: [(String, JSONNode)] = [
+      ("schema_version", .int(Self.schemaVersion)), ("kind", .string(kind)), ("machine", .object(machineFields)),
+      ("date", .string(date)),
+    ]
+    switch rates {
+    case .measured(let m):
+      fields += [
+        ("threads", .int(m.threads)),
+        ("fma_peak_flops_per_second", rate(m.fmaFlopsPerSecond)),
+        ("triad_bytes_per_second", rate(m.triadBytesPerSecond)),
+        (
+          "gather",
+          .object([
+            ("row_bytes", .int(m.gatherRowBytes)),
+            (
+              "curve",
+              .array(
+                m.gatherCurve.map {
+                  .object([("footprint_bytes", .int($0.footprintBytes)), ("bytes_per_second", rate($0.bytesPerSecond))])
+                })
+            ),
+          ])
+        ),
+        (
+          "top_k",
+          .object([
+            ("candidates", .int(m.topKCandidates)), ("k", .int(m.topKBudget)),
+            ("seconds_per_candidate", rate(m.topKSecondsPerCandidate)),
+          ])
+        ),
+        ("sigmoid_per_second", rate(m.sigmoidsPerSecond)),
+        ("exp_per_second", rate(m.expsPerSecond)),
+      ]
+    case .spec(let s):
+      fields += [
+        ("peak_dense_bf16_flops_per_second", spec(s.peakDenseBF16FlopsPerSecond)),
+        ("peak_fp32_flops_per_second", spec(s.peakFP32FlopsPerSecond)),
+        ("hbm_bytes_per_second", spec(s.hbmBytesPerSecond)),
+        ("l2_bytes", spec(s.l2Bytes)),
+        ("sm_count", spec(s.smCount)),
+      ]
+    }
+    if !method.isEmpty {
+      fields.append(("method", .object(method.keys.sorted().map { ($0, .string(method[$0]!)) })))
+    }
+    return .object(fields)
+  }
+
+  /// The profile file's text (JSON with a trailing newline).
+  public func encodedJSON() -> String { json.serialized() + "\n" }
+
+  // MARK: Decoding
+
+  /// Reads a profile from JSON bytes: every required field present with its type, then
+  /// `validate()`. Unknown fields are ignored. Throws one `ProfileError` naming the first bad field.
+  public static func decode(_ data: Data) throws(ProfileError) -> MachineProfile {
+    let parsed = try JSONNode.parse(data)
+    guard case .object(let root) = parsed else { throw ProfileError(field: nil, "expected a JSON object at the top level") }
+    let reader = try FieldReader(root, path: "")
+    let version = try reader.int("schema_version")
+    guard version == schemaVersion else {
+      throw ProfileError(
+        field: "schema_version", "is \(version); this gsa-theory reads schema_version \(schemaVersion)")
+    }
+    let kind = try reader.string("kind")
+    let machineReader = try reader.object("machine")
+    let machine = Machine(
+      name: try machineReader.string("name"), model: try machineReader.string("model"),
+      cores: try machineReader.optionalInt("cores"), memoryBytes: try machineReader.optionalInt("memory_bytes"))
+    let date = try reader.string("date")
+    let rates: Rates
+    switch kind {
+    case "measured":
+      func rate(_ r: FieldReader, _ key: String) throws(ProfileError) -> ThreadedRate {
+        let o = try r.object(key)
+        return ThreadedRate(perThread: try o.number("per_thread"), allCores: try o.number("all_cores"))
+      }
+      let gather = try reader.object("gather")
+      var curve = [GatherPoint]()
+      for point in try gather.objects("curve") {
+        curve.append(GatherPoint(footprintBytes: try point.int("footprint_bytes"), bytesPerSecond: try rate(point, "bytes_per_second")))
+      }
+      let topK = try reader.object("top_k")
+      rates = .measured(
+        MeasuredRates(
+          threads: try reader.int("threads"), fmaFlopsPerSecond: try rate(reader, "fma_peak_flops_per_second"),
+          triadBytesPerSecond: try rate(reader, "triad_bytes_per_second"), gatherRowBytes: try gather.int("row_bytes"),
+          gatherCurve: curve, topKCandidates: try topK.int("candidates"), topKBudget: try topK.int("k"),
+          topKSecondsPerCandidate: try rate(topK, "seconds_per_candidate"), sigmoidsPerSecond: try rate(reader, "sigmoid_per_second"),
+          expsPerSecond: try rate(reader, "exp_per_second")))
+    case "spec":
+      func spec(_ key: String) throws(ProfileError) -> SpecValue {
+        let o = try reader.object(key)
+        let label = try o.string("label")
+        guard label == SpecValue.label else {
+          throw ProfileError(field: o.path("label"), "is '\(label)'; a datasheet figure is labelled '\(SpecValue.label)'")
+        }
+        return SpecValue(try o.number("value"), source: try o.string("source"))
+      }
+      rates = .spec(
+        SpecRates(
+          peakDenseBF16FlopsPerSecond: try spec("peak_dense_bf16_flops_per_second"),
+          peakFP32FlopsPerSecond: try spec("peak_fp32_flops_per_second"), hbmBytesPerSecond: try spec("hbm_bytes_per_second"),
+          l2Bytes: try spec("l2_bytes"), smCount: try spec("sm_count")))
+    default:
+      throw ProfileError(field: "kind", "is '\(kind)'; expected 'measured' or 'spec'")
+    }
+    var method = [String: String]()
+    if case .object(let members)? = reader.members["method"] {
+      for (key, value) in members { if case .string(let text) = value { method[key] = text } }
+    }
+    let profile = MachineProfile(machine: machine, date: date, rates: rates, method: method)
+    try profile.validate()
+    return profile
+  }
+
+  /// Reads the profile file at `path`.
+  public static func load(path: String) throws(ProfileError) -> MachineProfile {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw ProfileError(field: nil, "no such file")
+    }
+    guard !isDirectory.boolValue else { throw ProfileError(field: nil, "is a directory, not a profile file") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw ProfileError(field: nil, "cannot be read") }
+    return try decode(data)
+  }
+
+  // MARK: Validation
+
+  /// Checks every value: rates finite and positive, counts ≥ 1, the gather curve non-empty with
+  /// strictly increasing footprints, 0 < k < candidates, non-empty names, date and sources.
+  /// Throws a `ProfileError` naming the first bad field (its JSON path).
+  public func validate() throws(ProfileError) {
+    func positive(_ x: Double, _ field: String) throws(ProfileError) {
+      guard x.isFinite, x > 0 else { throw ProfileError(field: field, "must be a positive number, got \(Self.describe(x))") }
+    }
+    func positive(_ r: ThreadedRate, _ field: String) throws(ProfileError) {
+      try positive(r.perThread, field + ".per_thread")
+      try positive(r.allCores, field + ".all_cores")
+    }
+    func atLeastOne(_ n: Int, _ field: String) throws(ProfileError) {
+      guard n >= 1 else { throw ProfileError(field: field, "must be a positive integer, got \(n)") }
+    }
+    func nonEmpty(_ s: String, _ field: String) throws(ProfileError) {
+      guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw ProfileError(field: field, "must not be empty") }
+    }
+    try nonEmpty(machine.name, "machine.name")
+    try nonEmpty(machine.model, "machine.model")
+    if let cores = machine.cores { try atLeastOne(cores, "machine.cores") }
+    if let memory = machine.memoryBytes { try atLeastOne(memory, "machine.memory_bytes") }
+    try nonEmpty(date, "date")
+    switch rates {
+    case .measured(let m):
+      try atLeastOne(m.threads, "threads")
+      try positive(m.fmaFlopsPerSecond, "fma_peak_flops_per_second")
+      try positive(m.triadBytesPerSecond, "triad_bytes_per_second")
+      try atLeastOne(m.gatherRowBytes, "gather.row_bytes")
+      guard !m.gatherCurve.isEmpty else { throw ProfileError(field: "gather.curve", "must hold at least one point") }
+      for (i, point) in m.gatherCurve.enumerated() {
+        try atLeastOne(point.footprintBytes, "gather.curve[\(i)].footprint_bytes")
+        if i > 0, point.footprintBytes <= m.gatherCurve[i - 1].footprintBytes {
+          throw ProfileError(
+            field: "gather.curve[\(i)].footprint_bytes",
+            "must exceed the previous point's \(m.gatherCurve[i - 1].footprintBytes) (footprints strictly increasing)")
+        }
+        try positive(point.bytesPerSecond, "gather.curve[\(i)].bytes_per_second")
+      }
+      try atLeastOne(m.topKCandidates, "top_k.candidates")
+      try atLeastOne(m.topKBudget, "top_k.k")
+      guard m.topKBudget < m.topKCandidates else {
+        throw ProfileError(field: "top_k.k", "is \(m.topKBudget); it must be below top_k.candidates \(m.topKCandidates)")
+      }
+      try positive(m.topKSecondsPerCandidate, "top_k.seconds_per_candidate")
+      try positive(m.sigmoidsPerSecond, "sigmoid_per_second")
+      try positive(m.expsPerSecond, "exp_per_second")
+    case .spec(let s):
+      let values: [(String, SpecValue)] = [
+        ("peak_dense_bf16_flops_per_second", s.peakDenseBF16FlopsPerSecond), ("peak_fp32_flops_per_second", s.peakFP32FlopsPerSecond),
+        ("hbm_bytes_per_second", s.hbmBytesPerSecond), ("l2_bytes", s.l2Bytes), ("sm_count", s.smCount),
+      ]
+      for (field, value) in values {
+        try positive(value.value, field + ".value")
+        try nonEmpty(value.source, field + ".source")
+      }
+      guard s.smCount.value == s.smCount.value.rounded() else {
+        throw ProfileError(field: "sm_count.value", "must be a whole number, got \(Self.describe(s.smCount.value))")
+      }
+    }
+  }
+
+  static func describe(_ x: Double) -> String { x.isNaN ? "NaN" : x.isInfinite ? (x > 0 ? "inf" : "-inf") : "\(x)" }
+}
+
+/// Typed access to one JSON object of a profile, naming the field's full path in every error.
+private struct FieldReader {
+  let members: [String: MachineProfile.JSONNode]
+  let prefix: String
+
+  init(_ members: [(String, MachineProfile.JSONNode)], path: String) throws(ProfileError) {
+    var byKey = [String: MachineProfile.JSONNode]()
+    for (key, value) in members {
+      guard byKey[key] == nil else {
+        throw ProfileError(field: path.isEmpty ? key : path + "." + key, "is given twice; give it once")
+      }
+      byKey[key] = value
+    }
+    self.members = byKey
+    self.prefix = path
+  }
+
+  func path(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+
+  private func value(_ key: String, expected: String) throws(ProfileError) -> MachineProfile.JSONNode {
+    guard let value = members[key] else { throw ProfileError(field: path(key), "is missing; expected \(expected)") }
+    if case .null = value { throw ProfileError(field: path(key), "is null; expected \(expected)") }
+    return value
+  }
+
+  func number(_ key: String) throws(ProfileError) -> Double {
+    switch try value(key, expected: "a number") {
+    case .int(let i): return Double(i)
+    case .number(let d): return d
+    case let other: throw ProfileError(field: path(key), "must be a number, got \(Self.show(other))")
+    }
+  }
+
+  func int(_ key: String) throws(ProfileError) -> Int {
+    switch try value(key, expected: "an integer") {
+    case .int(let i): return i
+    case .number(let d) where d == d.rounded() && abs(d) < 9e15: return Int(d)
+    case let other: throw ProfileError(field: path(key), "must be an integer, got \(Self.show(other))")
+    }
+  }
+
+  func optionalInt(_ key: String) throws(ProfileError) -> Int? {
+    switch members[key] {
+    case nil, .null?: return nil
+    default: return try int(key)
+    }
+  }
+
+  func string(_ key: String) throws(ProfileError) -> String {
+    let raw = try value(key, expected: "a string")
+    guard case .string(let text) = raw else { throw ProfileError(field: path(key), "must be a string, got \(Self.show(raw))") }
+    return text
+  }
+
+  func object(_ key: String) throws(ProfileError) -> FieldReader {
+    let raw = try value(key, expected: "an object")
+    guard case .object(let nested) = raw else { throw ProfileError(field: path(key), "must be an object, got \(Self.show(raw))") }
+    return try FieldReader(nested, path: path(key))
+  }
+
+  func objects(_ key: String) throws(ProfileError) -> [FieldReader] {
+    let raw = try value(key, expected: "an array of objects")
+    guard case .array(let items) = raw else { throw ProfileError(field: path(key), "must be an array, got \(Self.show(raw))") }
+    var readers = [FieldReader]()
+    for (i, item) in items.enumerated() {
+      guard case .object(let nested) = item else {
+        throw ProfileError(field: path(key) + "[\(i)]", "must be an object, got \(Self.show(item))")
+      }
+      readers.append(try FieldReader(nested, path: path(key) + "[\(i)]"))
+    }
+    return readers
+  }
+
+  /// A short rendering of a JSON value for an error message.
+  private static func show(_ value: MachineProfile.JSONNode) -> String {
+    switch value {
+    case .string(let text): return "'\(text.count > 40 ? String(text.prefix(40)) + "…" : text)'"
+    case .array: return "an array"
+    case .object: return "an object"
+    default: return value.serialized()
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GSAModel
+
+extension MachineProfile {
+  /// Sizes of the micro-benchmarks behind a measured profile. `quick` (about 1 s on 2 cores, release build) is
+  /// what `--machine this` runs; `full` (about 5 s) is `roofline --save`'s default.
+  public struct MeasurementSettings: Sendable, Hashable {
+    /// Threads of the all-cores measurements (the per-thread ones use 1).
+    public var threads: Int
+    /// Repeats of every measurement; the profile keeps the best.
+    public var repeats: Int
+    /// Vector FMAs per thread per FMA repeat.
+    public var fmaPerThread: Int
+    /// Floats per triad array (3 arrays) and passes per triad repeat.
+    public var triadElements: Int
+    public var triadPasses: Int
+    /// Footprints (bytes) of the gather curve, increasing.
+    public var gatherFootprints: [Int]
+    /// Floats per gathered row (a multiple of 8).
+    public var gatherRowFloats: Int
+    /// Bytes each thread gathers per repeat.
+    public var gatherBytesPerThread: Int
+    /// Candidates per row, budget k and rows of the top-k measurement.
+    public var topKCandidates: Int
+    public var topKBudget: Int
+    public var topKRows: Int
+    /// Floats of the σ/exp input buffer and passes over it per repeat.
+    public var transcendentalElements: Int
+    public var transcendentalPasses: Int
+
+    public init(
+      threads: Int, repeats: Int, fmaPerThread: Int, triadElements: Int, triadPasses: Int, gatherFootprints: [Int],
+      gatherRowFloats: Int, gatherBytesPerThread: Int, topKCandidates: Int, topKBudget: Int, topKRows: Int,
+      transcendentalElements: Int, transcendentalPasses: Int
+    ) {
+      self.threads = threads
+      self.repeats = repeats
+      self.fmaPerThread = fmaPerThread
+      self.triadElements = triadElements
+      self.triadPasses = triadPasses
+      self.gatherFootprints = gatherFootprints
+      self.gatherRowFloats = gatherRowFloats
+      self.gatherBytesPerThread = gatherBytesPerThread
+      self.topKCandidates = topKCandidates
+      self.topKBudget = topKBudget
+      self.topKRows = topKRows
+      self.transcendentalElements = transcendentalElements
+      self.transcendentalPasses = transcendentalPasses
+    }
+
+    /// 16 KiB … 256 MiB by factors of 4 (inside L1, L2 and L3, then DRAM on a machine with a
+    /// 32 MiB L3); triad arrays of 2²⁵ floats (128 MiB each); 5 repeats.
+    public static func full(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> MeasurementSettings {
+      MeasurementSettings(
+        threads: max(1, threads), repeats: 5, fmaPerThread: 320_000_000, triadElements: 1 << 25, triadPasses: 4,
+        gatherFootprints: (0..<8).map { (16 << 10) << (2 * $0) }, gatherRowFloats: 128, gatherBytesPerThread: 64 << 20,
+        topKCandidates: 32768, topKBudget: 2048, topKRows: 128, transcendentalElements: 4096, transcendentalPasses: 4000)
+    }
+
+    /// The quick probes: five footprints 16 KiB, 256 KiB, 4 MiB, 16 MiB, 256 MiB, triad arrays of
+    /// 2²³ floats (32 MiB each, 96 MiB in all), 3 repeats of short runs.
+    public static func quick(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> MeasurementSettings {
+      MeasurementSettings(
+        threads: max(1, threads), repeats: 3, fmaPerThread: 40_000_000, triadElements: 1 << 23, triadPasses: 2,
+        gatherFootprints: [16 << 10, 256 << 10, 4 << 20, 16 << 20, 256 << 20], gatherRowFloats: 128,
+        gatherBytesPerThread: 16 << 20, topKCandidates: 32768, topKBudget: 2048, topKRows: 16, transcendentalElements: 4096,
+        transcendentalPasses: 500)
+    }
+
+    /// Tiny sizes for tests and CI smoke runs (well under a second even in a debug build): two
+    /// footprints, short runs, 1 repeat. The rates are valid numbers but not meaningful ones.
+    public static func smoke(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> MeasurementSettings {
+      MeasurementSettings(
+        threads: max(1, threads), repeats: 1, fmaPerThread: 1200, triadElements: 4096, triadPasses: 1,
+        gatherFootprints: [16 << 10, 64 << 10], gatherRowFloats: 128, gatherBytesPerThread: 64 << 10, topKCandidates: 512,
+        topKBudget: 16, topKRows: 2, transcendentalElements: 256, transcendentalPasses: 2)
+    }
+
+    /// The largest buffer the measurement allocates, in bytes (for a memory check before it starts).
+    public var peakBytes: Int {
+      let triad = 12 * max(triadElements, threads * 64)
+      let gather = (gatherFootprints.max() ?? 0) + 4 * gatherRowFloats
+      let topK = 4 * topKRows * topKCandidates + threads * 4 * (2 * topKCandidates + 2048 + 8 + topKBudget)
+      return max(triad, gather, topK)
+    }
+
+    /// Measurement steps, for progress reporting.
+    public var stepCount: Int { 6 + gatherFootprints.count }
+  }
+
+  /// Measures this machine: every rate on one thread, then on `settings.threads` threads at once,
+  /// each the best of `settings.repeats`. `progress(done, total, label)` is called before each step.
+  /// Throws (naming the field) if a probe produced no positive finite rate.
+  public static func measure(
+    _ settings: MeasurementSettings, machine: Machine, date: Date = Date(), seed: UInt64 = 1,
+    progress: (Int, Int, String) -> Void = { _, _, _ in }
+  ) throws(ProfileError) -> MachineProfile {
+    let threads = max(1, settings.threads), repeats = max(1, settings.repeats)
+    let total = settings.stepCount
+    var step = 0
+    func next(_ label: String) {
+      progress(step, total, label)
+      step += 1
+    }
+    func both(_ probe: (Int) -> [Double], best: ([Double]) -> Double = { $0.max() ?? .nan }) -> ThreadedRate {
+      ThreadedRate(perThread: best(probe(1)), allCores: best(probe(threads)))
+    }
+    next("FMA peak")
+    let fma = both { t in (0..<repeats).map { _ in Roofline.peakFlops(threads: t, fmaPerThread: settings.fmaPerThread) } }
+    next("STREAM triad")
+    let triad = both { t in
+      Roofline.streamTriad(threads: t, elements: settings.triadElements, passes: settings.triadPasses, repeats: repeats)
+    }
+    let rowBytes = settings.gatherRowFloats * 4
+    let gathers = max(8, settings.gatherBytesPerThread / rowBytes)
+    var curve = [GatherPoint]()
+    for footprint in settings.gatherFootprints {
+      next("gathers at \(footprint) bytes")
+      let rate = both { t in
+        KernelProbe.gatherRate(
+          footprintBytes: footprint, rowFloats: settings.gatherRowFloats, gathersPerThread: gathers, threads: t, repeats: repeats,
+          seed: seed &+ UInt64(footprint))
+      }
+      curve.append(GatherPoint(footprintBytes: max(1, footprint / rowBytes) * rowBytes, bytesPerSecond: rate))
+    }
+    next("top-k")
+    let topK = both(
+      { t in
+        KernelProbe.topKSecondsPerCandidate(
+          candidates: settings.topKCandidates, k: settings.topKBudget, rows: settings.topKRows, threads: t, repeats: repeats,
+          seed: seed)
+      }, best: { $0.min() ?? .nan })
+    next("sigmoid")
+    let sigmoid = both { t in
+      KernelProbe.transcendentalRate(
+        .sigmoid, elements: settings.transcendentalElements, passes: settings.transcendentalPasses, threads: t, repeats: repeats,
+        seed: seed)
+    }
+    next("exp")
+    let exp = both { t in
+      KernelProbe.transcendentalRate(
+        .exp, elements: settings.transcendentalElements, passes: settings.transcendentalPasses, threads: t, repeats: repeats,
+        seed: seed)
+    }
+    progress(total, total, "done")
+    let rates = MeasuredRates(
+      threads: threads, fmaFlopsPerSecond: fma, triadBytesPerSecond: triad, gatherRowBytes: rowBytes, gatherCurve: curve,
+      topKCandidates: settings.topKCandidates, topKBudget: settings.topKBudget, topKSecondsPerCandidate: topK,
+      sigmoidsPerSecond: sigmoid, expsPerSecond: exp)
+    let method: [String: String] = [
+      "repeats": "each rate is the best of \(repeats) repeats, on 1 thread (per_thread) and on \(threads) threads at once (all_cores)",
+      "fma_peak_flops_per_second":
+        "\(Roofline.chains) independent chains of 8-wide float32 FMA per thread, \(settings.fmaPerThread) vector FMAs per thread, 16 FLOPs each",
+      "triad_bytes_per_second":
+        "STREAM triad a = b + s*c, \(settings.triadElements) floats per array, \(settings.triadPasses) passes, 12 bytes per element",
+      "gather":
+        "random rows of \(rowBytes) bytes (uniform, xorshift64*, 8 in flight per thread) from one shared buffer per footprint, huge-page advised from 4 MiB, \(gathers) rows per thread per repeat; bytes/s of all threads",
+      "top_k":
+        "TopK.select with k = \(settings.topKBudget) on \(settings.topKRows) rows of \(settings.topKCandidates) seeded Gaussian scores per thread; wall seconds / candidates of all threads",
+      "sigmoid_per_second":
+        "sigmoidV (the gates' 1/(1 + e^-x)) over \(settings.transcendentalElements) floats in [-8, 8], \(settings.transcendentalPasses) passes per thread",
+      "exp_per_second":
+        "expV (the sparse softmax's e^x) over \(settings.transcendentalElements) floats in [-8, 8], \(settings.transcendentalPasses) passes per thread",
+    ]
+    let profile = MachineProfile(machine: machine, date: timestamp(date), rates: .measured(rates), method: method)
+    do {
+      try profile.validate()
+    } catch {
+      throw ProfileError(field: error.field, "the measurement failed: \(error.message)")
+    }
+    return profile
+  }
+}

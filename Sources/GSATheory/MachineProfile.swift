@@ -1,0 +1,258 @@
+import Foundation
+
+/// A machine's rates for the time model: measured on this CPU by micro-benchmarks, or taken from a
+/// GPU's datasheet. Serialised as JSON with a `schema_version` (docs/machine-profile.md).
+///
+/// A **measured** profile (`gsa-theory roofline --save FILE`) holds, each per thread (one thread
+/// alone) and for all cores (every thread at once, aggregate):
+/// - `fma_peak_flops_per_second` (FLOP/s): independent chains of 8-wide float32 FMAs in registers
+///   (`Roofline.peakFlops`, 16 FLOPs per vector FMA);
+/// - `triad_bytes_per_second` (B/s): the STREAM triad a = b + s·c over arrays larger than the last
+///   cache level, 12 bytes per element (`Roofline.streamTriad`);
+/// - `gather.curve` (B/s against footprint in bytes): random whole-row reads of `row_bytes` rows
+///   from one shared buffer of each footprint, 8 rows in flight per thread
+///   (`KernelProbe.gatherRate`), from L1 through L2 and L3 to DRAM; read with
+///   `MeasuredRates.gatherBytesPerSecond(footprintBytes:scope:)`;
+/// - `top_k.seconds_per_candidate` (s): `TopK.select` with budget `k` on rows of `candidates`
+///   Gaussian scores (`KernelProbe.topKSecondsPerCandidate`); a row of n candidates costs
+///   n × this;
+/// - `sigmoid_per_second`, `exp_per_second` (evaluations/s): the gates' vectorised σ and the sparse
+///   softmax's exp over an L1-resident buffer (`KernelProbe.transcendentalRate`).
+/// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
+///
+/// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak
+/// dense bf16 and fp32 FLOP/s, HBM bandwidth (B/s), L2 size (bytes) and SM count, each labelled
+/// `[spec]` with its datasheet source; it has no measured curves.
+///
+/// Both record the machine (`machine.name`, `machine.model`, cores and memory when known) and the
+/// date (ISO 8601, UTC) of the measurement or of the compilation from the datasheets.
+public struct MachineProfile: Sendable, Hashable {
+  /// The one schema this version reads and writes.
+  public static let schemaVersion = 1
+
+  /// What the profile describes.
+  public struct Machine: Sendable, Hashable {
+    /// Short name: "this" for a measured profile, "h100"/"h200" for the shipped specs.
+    public var name: String
+    /// CPU or GPU model, e.g. "AMD EPYC" or "NVIDIA H100 SXM5 80GB".
+    public var model: String
+    /// Logical CPU cores (measured profiles).
+    public var cores: Int?
+    /// Physical memory in bytes (measured profiles).
+    public var memoryBytes: Int?
+
+    public init(name: String, model: String, cores: Int? = nil, memoryBytes: Int? = nil) {
+      self.name = name
+      self.model = model
+      self.cores = cores
+      self.memoryBytes = memoryBytes
+    }
+  }
+
+  /// Which of a measured rate's two values: one thread alone, or every thread at once.
+  public enum Scope: String, Sendable, Hashable, CaseIterable {
+    case perThread = "per_thread"
+    case allCores = "all_cores"
+  }
+
+  /// A measured rate on one thread and on all `MeasuredRates.threads` threads together.
+  public struct ThreadedRate: Sendable, Hashable {
+    public var perThread: Double
+    public var allCores: Double
+    public init(perThread: Double, allCores: Double) {
+      self.perThread = perThread
+      self.allCores = allCores
+    }
+    public subscript(scope: Scope) -> Double { scope == .perThread ? perThread : allCores }
+  }
+
+  /// One point of the gather curve: the rate at which random rows of a buffer of this footprint
+  /// are read.
+  public struct GatherPoint: Sendable, Hashable {
+    public var footprintBytes: Int
+    public var bytesPerSecond: ThreadedRate
+    public init(footprintBytes: Int, bytesPerSecond: ThreadedRate) {
+      self.footprintBytes = footprintBytes
+      self.bytesPerSecond = bytesPerSecond
+    }
+  }
+
+  /// The micro-benchmark rates of a measured (CPU) profile.
+  public struct MeasuredRates: Sendable, Hashable {
+    /// Threads of the all-cores measurements.
+    public var threads: Int
+    /// Peak float32 FLOP/s (FMA chains).
+    public var fmaFlopsPerSecond: ThreadedRate
+    /// STREAM triad bytes/s (12 bytes per element).
+    public var triadBytesPerSecond: ThreadedRate
+    /// Bytes per gathered row (4 × d_h floats for the attention cores' K/V rows).
+    public var gatherRowBytes: Int
+    /// Gather rate against footprint, footprints strictly increasing.
+    public var gatherCurve: [GatherPoint]
+    /// Candidates per row and budget k of the top-k measurement.
+    public var topKCandidates: Int
+    public var topKBudget: Int
+    /// Seconds per candidate of `TopK.select` (all cores: wall time / candidates of all threads).
+    public var topKSecondsPerCandidate: ThreadedRate
+    /// σ evaluations per second (`sigmoidV`).
+    public var sigmoidsPerSecond: ThreadedRate
+    /// exp evaluations per second (`expV`).
+    public var expsPerSecond: ThreadedRate
+
+    public init(
+      threads: Int, fmaFlopsPerSecond: ThreadedRate, triadBytesPerSecond: ThreadedRate, gatherRowBytes: Int,
+      gatherCurve: [GatherPoint], topKCandidates: Int, topKBudget: Int, topKSecondsPerCandidate: ThreadedRate,
+      sigmoidsPerSecond: ThreadedRate, expsPerSecond: ThreadedRate
+    ) {
+      self.threads = threads
+      self.fmaFlopsPerSecond = fmaFlopsPerSecond
+      self.triadBytesPerSecond = triadBytesPerSecond
+      self.gatherRowBytes = gatherRowBytes
+      self.gatherCurve = gatherCurve
+      self.topKCandidates = topKCandidates
+      self.topKBudget = topKBudget
+      self.topKSecondsPerCandidate = topKSecondsPerCandidate
+      self.sigmoidsPerSecond = sigmoidsPerSecond
+      self.expsPerSecond = expsPerSecond
+    }
+
+    /// The gather rate (bytes/s) at footprint F bytes: the gather curve interpolated linearly in
+    /// log F. With points (F_1, r_1), …, (F_n, r_n), F_1 < … < F_n:
+    ///
+    ///     r(F) = r_1                                                    for F ≤ F_1
+    ///     r(F) = r_i + (r_{i+1} − r_i)·(ln F − ln F_i)/(ln F_{i+1} − ln F_i)  for F_i ≤ F ≤ F_{i+1}
+    ///     r(F) = r_n                                                    for F ≥ F_n
+    ///
+    /// Log-footprint interpolation because the curve's steps sit at cache sizes spaced by factors
+    /// (32 KiB, 512 KiB, 32 MiB here) and the points are spaced geometrically; beyond the last
+    /// point the footprint is in DRAM and the rate stays the DRAM rate.
+    ///
+    /// Mathematical properties:
+    /// - r(F_i) = r_i exactly at every measured point; r is continuous in F.
+    /// - On each segment r is monotone (between r_i and r_{i+1}), so min r_i ≤ r(F) ≤ max r_i.
+    /// - Constant outside [F_1, F_n] (every F ≤ F_1, including 0 and negative F, gives r_1);
+    ///   NaN for a NaN footprint.
+    public func gatherBytesPerSecond(footprintBytes: Double, scope: Scope = .allCores) -> Double {
+      MachineProfile.interpolateLogLinear(
+        footprintBytes, points: gatherCurve.map { (Double($0.footprintBytes), $0.bytesPerSecond[scope]) })
+    }
+  }
+
+  /// A datasheet figure: its value, the label `[spec]` and the document it comes from.
+  public struct SpecValue: Sendable, Hashable {
+    /// The label every datasheet figure carries.
+    public static let label = "[spec]"
+    public var value: Double
+    public var source: String
+    public init(_ value: Double, source: String) {
+      self.value = value
+      self.source = source
+    }
+  }
+
+  /// The datasheet figures of a GPU spec profile.
+  public struct SpecRates: Sendable, Hashable {
+    /// Peak dense (no 2:4 sparsity) bf16 Tensor Core FLOP/s.
+    public var peakDenseBF16FlopsPerSecond: SpecValue
+    /// Peak fp32 (non-Tensor) FLOP/s.
+    public var peakFP32FlopsPerSecond: SpecValue
+    /// HBM bandwidth, bytes/s.
+    public var hbmBytesPerSecond: SpecValue
+    /// L2 cache size, bytes.
+    public var l2Bytes: SpecValue
+    /// Streaming multiprocessors.
+    public var smCount: SpecValue
+
+    public init(
+      peakDenseBF16FlopsPerSecond: SpecValue, peakFP32FlopsPerSecond: SpecValue, hbmBytesPerSecond: SpecValue,
+      l2Bytes: SpecValue, smCount: SpecValue
+    ) {
+      self.peakDenseBF16FlopsPerSecond = peakDenseBF16FlopsPerSecond
+      self.peakFP32FlopsPerSecond = peakFP32FlopsPerSecond
+      self.hbmBytesPerSecond = hbmBytesPerSecond
+      self.l2Bytes = l2Bytes
+      self.smCount = smCount
+    }
+  }
+
+  /// Measured CPU rates or GPU datasheet figures.
+  public enum Rates: Sendable, Hashable {
+    case measured(MeasuredRates)
+    case spec(SpecRates)
+  }
+
+  /// Arithmetic precisions the profile can give a peak for.
+  public enum Precision: String, Sendable, CaseIterable {
+    case fp32, bf16
+  }
+
+  public var machine: Machine
+  /// ISO 8601 UTC date-time of the measurement (or of the compilation from datasheets).
+  public var date: String
+  public var rates: Rates
+  /// How each rate was obtained, by field name (informational; written and read back, not validated).
+  public var method: [String: String]
+
+  public init(machine: Machine, date: String, rates: Rates, method: [String: String] = [:]) {
+    self.machine = machine
+    self.date = date
+    self.rates = rates
+    self.method = method
+  }
+
+  /// "measured" or "spec" (the JSON `kind`).
+  public var kind: String {
+    switch rates {
+    case .measured: return "measured"
+    case .spec: return "spec"
+    }
+  }
+
+  public var measured: MeasuredRates? {
+    if case .measured(let m) = rates { return m }
+    return nil
+  }
+
+  public var spec: SpecRates? {
+    if case .spec(let s) = rates { return s }
+    return nil
+  }
+
+  /// Peak FLOP/s at `precision`: a measured profile's FMA peak (fp32 only; nil for bf16, which
+  /// the CPU kernels do not use), a spec profile's datasheet peak (`scope` does not apply).
+  public func peakFlopsPerSecond(_ precision: Precision, scope: Scope = .allCores) -> Double? {
+    switch rates {
+    case .measured(let m): return precision == .fp32 ? m.fmaFlopsPerSecond[scope] : nil
+    case .spec(let s): return precision == .fp32 ? s.peakFP32FlopsPerSecond.value : s.peakDenseBF16FlopsPerSecond.value
+    }
+  }
+
+  /// Streaming memory bandwidth (bytes/s): the triad for a measured profile, HBM for a spec one.
+  public func memoryBytesPerSecond(scope: Scope = .allCores) -> Double {
+    switch rates {
+    case .measured(let m): return m.triadBytesPerSecond[scope]
+    case .spec(let s): return s.hbmBytesPerSecond.value
+    }
+  }
+
+  /// `date` formatted as the profile records it: ISO 8601, UTC, seconds.
+  public static func timestamp(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return formatter.string(from: date)
+  }
+
+  /// Piecewise-linear interpolation of (x_i, y_i), x strictly increasing, in ln x; constant beyond
+  /// the ends (see `MeasuredRates.gatherBytesPerSecond`). NaN for NaN x or no points.
+  static func interpolateLogLinear(_ x: Double, points: [(Double, Double)]) -> Double {
+    guard !x.isNaN, let first = points.first, let last = points.last else { return .nan }
+    if x <= first.0 { return first.1 }
+    if x >= last.0 { return last.1 }
+    // The first point above x; x lies in [points[i − 1].0, points[i].0).
+    let i = points.firstIndex { $0.0 > x }!
+    let (x0, y0) = points[i - 1], (x1, y1) = points[i]
+    let t = (log(x) - log(x0)) / (log(x1) - log(x0))
+    return y0 + (y1 - y0) * t
+  }
+}
