@@ -12,8 +12,12 @@ extension DifferentiableLayer {
   /// V̄ = mean_t Var_t + 1e-8; k_t from the rule, clamped to [k_min, k_max] and to n_t, rounded
   /// down. S_t is the k_t highest scores, ties to the earlier key. Dense variants take every
   /// candidate.
-  public func ruleSelection(_ x: [Double], length l: Int) -> (selection: Selection, kPerQuery: [Int]) {
-    let c = config
+  /// `rule` overrides the configuration's rule (to compare the rules on one layer).
+  public func ruleSelection(
+    _ x: [Double], length l: Int, rule: AdaptiveKRule? = nil
+  ) -> (selection: Selection, kPerQuery: [Int]) {
+    var c = config
+    c.kRule = rule ?? c.kRule
     let candidates = { (t: Int) in c.causal ? t + 1 : l }
     guard variant.isSparse else {
       let sets = (0..<l).map { Array(0..<candidates($0)) }
