@@ -9,5 +9,6 @@ extension ClaimRegistry {
     .cxIndexer1M,
     .cxPrefill,
     .cxMemory,
+    .cxDecodeCache,
   ]
 }
