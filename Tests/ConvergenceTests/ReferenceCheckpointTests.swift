@@ -138,6 +138,15 @@ struct ReferenceCheckpointTests {
     let m2 = message { _ = try ReferenceCheckpoint(directory: shape).layer(0) }
     #expect(m2.contains("'model.layers.0.self_attn.k_proj.weight' has shape [8, 64], expected [16, 32]"))
 
+    var scaled =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: ReferenceFixtures.path("tiny-gsa-llama/config.json")))) as! [String: Any]
+    scaled["rope_scaling"] = ["type": "yarn", "factor": 4]
+    #expect(message { _ = try ReferenceConfig(json: scaled, source: "config.json") }.contains("rope_scaling"))
+    scaled["rope_scaling"] = NSNull()
+    scaled["n_heads"] = 3
+    #expect(message { _ = try ReferenceConfig(json: scaled, source: "config.json") }.contains("kvHeads"))
+
     for field in ReferenceConfig.requiredFields {
       var json =
         try JSONSerialization.jsonObject(
@@ -170,7 +179,7 @@ struct ReferenceCheckpointTests {
     var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
     while header.count % 8 != 0 { header.append(0x20) }
     let path = directory + "/model.safetensors"
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     try handle.write(contentsOf: withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header)
     try handle.seek(toOffset: UInt64(8 + header.count + fillerBytes))

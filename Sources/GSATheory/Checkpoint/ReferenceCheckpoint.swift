@@ -7,7 +7,9 @@ import GSAModel
 /// Required fields: d_model, n_heads, n_kv_heads, d_indexer, n_indexer_heads, k_base, k_min,
 /// k_max, use_adaptive_k, use_value_gate, use_output_gate, rope_base. Optional, with the
 /// reference's defaults: d_head (d_model / n_heads), indexer_activation ("sigmoid"),
-/// adaptive_k_temperature (1), n_layers (counted from the tensors when absent).
+/// adaptive_k_temperature (1), n_layers (counted from the tensors when absent). A non-null
+/// rope_scaling (YaRN, NTK) is rejected: the toolkit implements plain RoPE. (gate_activation and
+/// dense_residual_alpha are not read: the reference's forward pass does not use them.)
 ///
 /// Mapping: use_adaptive_k selects the [code] variance rule (`AdaptiveKRule.code`, the
 /// reference's default `adaptive_method = "variance"`), otherwise `fixed`; the indexer scale
@@ -60,6 +62,10 @@ public struct ReferenceConfig: Sendable, Hashable {
         throw SafetensorsError("\(source): field 'indexer_activation' must be \"sigmoid\" or \"relu\"")
       }
       activation = parsed
+    }
+    // RotaryEmbedding's YaRN/NTK scalings change the frequencies; the toolkit implements plain RoPE.
+    if let scaling = json["rope_scaling"], !(scaling is NSNull) {
+      throw SafetensorsError("\(source): rope_scaling is set; only plain RoPE (rope_scaling null) is supported")
     }
     let temperature = json["adaptive_k_temperature"] is NSNumber ? try number("adaptive_k_temperature").doubleValue : 1
     let config = LayerConfig(
