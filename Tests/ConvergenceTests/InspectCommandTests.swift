@@ -31,7 +31,9 @@ struct InspectCommandTests {
     }
   }
 
-  @Test("the inspected recall equals an independent dense-softmax computation on the gated-only fixture (k ≥ L: recall 1)")
+  @Test(
+    "with S_t = every key (gated-only, k ≥ L) recall is 1 and the dense share (own softmax) equals the sparse one (the layer's tape); below 1 at fixed k"
+  )
   func recallOnDenseSelection() throws {
     let fixture = try ReferenceFixture(path: ReferenceFixtures.path("gated-only.safetensors"))
     let r = try LayerInspection(layer: fixture.layer, input: fixture.input, length: fixture.length)
@@ -57,7 +59,7 @@ struct InspectCommandTests {
 
   @Test("bad input: one line naming the problem, exit 2")
   func usageErrors() throws {
-    let cases: [([String], String)] = [
+    var cases: [([String], String)] = [
       (["inspect"], "--checkpoint"),
       (["inspect", "--checkpoint", "/nonexistent"], "config.json"),
       (["inspect", "--checkpoint", checkpoint, "--layer", "5"], "--layer"),
@@ -66,6 +68,11 @@ struct InspectCommandTests {
       (["check-convergence", "--checkpoint", checkpoint, "--weights", activations], "--weights"),
       (["check-convergence", "--layer", "1"], "--checkpoint"),
     ]
+    let broken = try temporaryDirectory("ckpt-cli-missing")
+    defer { try? FileManager.default.removeItem(atPath: broken) }
+    try reencodedCheckpoint(dtype: "F32", into: broken, drop: "model.layers.0.self_attn.value_gate.gate_proj.bias")
+    cases.append((["inspect", "--checkpoint", broken, "--length", "8"], "value_gate.gate_proj.bias' is missing"))
+    cases.append((["check-convergence", "--checkpoint", broken, "--layer", "0"], "value_gate.gate_proj.bias' is missing"))
     for (arguments, word) in cases {
       let run = try ToolRunner.run(arguments, deadline: 120)
       #expect(run.exitCode == 2 && run.stdoutData.isEmpty, "\(arguments): \(run)")
