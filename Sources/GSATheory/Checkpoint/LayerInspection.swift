@@ -98,7 +98,6 @@ public struct LayerInspection: Sendable {
     let scale = 1 / Double(dh).squareRoot()
     var recalls: [Double] = [], dropping: [Double] = [], firstDense: [Double] = [], firstSparse: [Double] = []
     for t in 0..<l {
-      let chosen = Set(selection.sets[t])
       for head in 0..<h {
         let g = head / group
         var z = [Double](repeating: 0, count: t + 1)
@@ -110,7 +109,8 @@ public struct LayerInspection: Sendable {
         let top = z.max()!
         let e = z.map { Foundation.exp($0 - top) }
         let total = e.reduce(0, +)
-        let recall = chosen.reduce(0.0) { $0 + e[$1] } / total
+        // Summed in S_t's ascending order (a Set's order varies between processes).
+        let recall = selection.sets[t].reduce(0.0) { $0 + e[$1] } / total
         recalls.append(recall)
         if selection.sets[t].count <= t { dropping.append(recall) }
         if t >= 1 {
