@@ -50,7 +50,8 @@ extension Commands {
       (slack × the initial weights' norms), with σ ≤ 1, σ' ≤ 1/4, |σ''| ≤ 1/(6√3) [rec]. The simulation runs gradient \
       descent on a synthetic regression task (fixed random teacher layer) and checks monotone decrease and \
       min_t ‖∇ℒ‖² ≤ 2(ℒ₀ − ℒ*)/(ηT) with ℒ* = 0. Small-scale single-layer check, not the paper's 1.7B model. \
-      --weights reads the student's initial weights from a safetensors file (tensor names in docs/convergence.md).
+      --weights reads the student's initial weights from a safetensors file (tensor names in docs/convergence.md); \
+      --checkpoint reads them, and the layer's configuration, from layer --layer of a reference checkpoint (docs/reference.md).
       """,
     options: [
       OptionSpec("--lr", value: "ETA", default: "1/β", help: "Gradient-descent step size η."),
@@ -63,17 +64,29 @@ extension Commands {
       OptionSpec("--teacher-gain", value: "G", default: "1", help: "Xavier gain of the teacher's Q/K/V/O."),
       OptionSpec("--steps", value: "T", default: "200", help: "Gradient-descent steps."),
       OptionSpec("--weights", value: "FILE", help: "Initial weights from a safetensors file (F32/F64/F16/BF16)."),
+      CheckpointOptions.checkpoint, CheckpointOptions.layer,
       OptionSpec(
         "--allow-long-run", help: "Run even when the estimated cost exceeds the budget (20× the default run; see docs/convergence.md)."),
     ],
     examples: [
       "gsa-theory check-convergence", "gsa-theory check-convergence --lr 0.05 --variant dense --steps 500",
       "gsa-theory check-convergence --weights layer.safetensors --dim 8 --heads 2 --kv-heads 1 --head-dim 4",
+      "gsa-theory check-convergence --checkpoint Tests/Fixtures/reference/tiny-gsa-llama --layer 1",
     ]
   ) { invocation in
     let o = invocation.options
-    let config = try SmallLayerOptions.config(o)
-    let variant = try SmallLayerOptions.variant(o)
+    var config = try SmallLayerOptions.config(o)
+    var variant = try SmallLayerOptions.variant(o)
+    var checkpointLayer: (source: String, layer: ReferenceLayer)?
+    if let checkpoint = try CheckpointOptions.open(o) {
+      if o.has("--weights") { throw UsageError("--weights: give either --weights or --checkpoint, not both") }
+      try CheckpointOptions.rejectShapeFlags(
+        o, ["--variant", "--dim", "--heads", "--kv-heads", "--head-dim", "--indexer-heads", "--indexer-dim", "--k"])
+      let n = try CheckpointOptions.layers(o, checkpoint: checkpoint, allowAll: false)[0]
+      let layer = try CheckpointOptions.read(checkpoint, layer: n)
+      (config, variant) = (layer.config, layer.variant)
+      checkpointLayer = ("\(checkpoint.directory) layer \(n)", layer)
+    }
     var settings = ConvergenceCheck.Settings(
       config: config, variant: variant, learningRate: try o.optionalDouble("--lr", in: 1e-300...1e300),
       steps: try o.int("--steps", default: 200, in: 1...1_000_000), sequences: try o.int("--sequences", default: 4, in: 1...4096),
@@ -89,8 +102,8 @@ extension Commands {
     {
       throw UsageError(refusal)
     }
-    var initial: LayerParameters?
-    var weightsSource = "random (Xavier, [code] init)"
+    var initial: LayerParameters? = checkpointLayer?.layer.parameters
+    var weightsSource = checkpointLayer?.source ?? "random (Xavier, [code] init)"
     if let path = o.string("--weights") {
       guard let data = FileManager.default.contents(atPath: path) else {
         throw UsageError("--weights: cannot read '\(path)'; give an existing safetensors file")

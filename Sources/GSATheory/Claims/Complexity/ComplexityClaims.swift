@@ -10,5 +10,6 @@ extension ClaimRegistry {
     .cxPrefill,
     .cxDecode,
     .cxMemory,
+    .cxDecodeCache,
   ]
 }
