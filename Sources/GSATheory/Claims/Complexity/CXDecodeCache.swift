@@ -15,8 +15,8 @@ extension Claim {
       float64 GSA layer, D = 32, H = 4, H_kv = 2, d_h = 8, H_I = 2, d_I = 8, fixed k = 8, random biases, L = 24): prefill of \
       L − 1 tokens with use_cache, one cached step for token L − 1, compared with query L − 1 of the full prefill of L tokens. \
       Output difference in the max norm relative to the prefill row; the toolkit's float64 layer recomputes the step's output \
-      from the step's own selection to confirm what it attended to. The toolkit's own cached decode is not part of this check \
-      yet (see `ComplexityChecks.toolkitDecodeEvidence`).
+      from the step's own selection to confirm what it attended to. Evidence also runs the toolkit's own KV-cache decode \
+      (AttentionLayer.decodeStep, float32) on the fixture's weights and input against its prefill and the reference's.
       """
   ) { context in
     guard let directory = ReferenceFixture.directory else {
@@ -84,7 +84,7 @@ extension ComplexityChecks {
       EvidenceItem("decode vs prefill output (relative)", discrepancy),
       EvidenceItem("toolkit float64 under the decode's S_t vs decode output (relative)", recomputedError),
     ]
-    if let own = toolkitDecodeEvidence() { evidence += own }
+    if let own = toolkitDecodeEvidence(data) { evidence += own }
     let keys = data.decodeSelection.map(String.init).joined(separator: ", ")
     if sameSelection && discrepancy <= tolerance {
       return ClaimOutcome(
@@ -109,10 +109,31 @@ extension ComplexityChecks {
       evidence: evidence)
   }
 
-  /// The toolkit's own KV-cache decode, for the same claim: prefill L − 1 tokens, decode one, and
-  /// compare with query L − 1 of a prefill of L tokens (selection and output). The toolkit's
-  /// float32 layer has no cached decode yet (it is being added with the bytes accounting), so this
-  /// returns nil and the check reports the reference alone; once `AttentionLayer` has its decode
-  /// API, this is the one place to add that evidence.
-  static func toolkitDecodeEvidence() -> [EvidenceItem]? { nil }
+  /// The toolkit's own KV-cache decode on the fixture's weights and input, for the same claim:
+  /// its float32 layer prefills L − 1 tokens into a `KVCache`, decodes token L − 1, and is compared
+  /// with query L − 1 of its own prefill of L tokens (S_t, k_t and output) and with the reference's
+  /// prefill output. Nil when the fixture's layer does not load.
+  static func toolkitDecodeEvidence(_ data: ReferenceDecode) -> [EvidenceItem]? {
+    let fixture = data.fixture
+    let t = data.position, d = fixture.config.layer.modelDim
+    guard let layer = try? fixture.layer.attentionLayer(), t >= 1,
+      let x = try? Matrix(rows: t + 1, cols: d, doubles: Array(fixture.input[0..<((t + 1) * d)])),
+      let prefix = try? Matrix(rows: t, cols: d, doubles: Array(fixture.input[0..<(t * d)])),
+      let token = try? Matrix(rows: 1, cols: d, doubles: Array(fixture.input[(t * d)..<((t + 1) * d)])),
+      let full = try? layer.forward(x, options: ForwardOptions(recordSelection: true)),
+      let (_, cache) = try? layer.prefill([prefix], capacity: t + 1),
+      let step = try? layer.decodeStep(token, cache: cache, options: ForwardOptions(recordSelection: true))
+    else { return nil }
+    func relative(_ a: [Double], _ b: [Double]) -> Double {
+      zip(a, b).map { abs($0 - $1) }.max()! / max(b.map(abs).max() ?? 0, .leastNormalMagnitude)
+    }
+    let decoded = step.output.row(0).map(Double.init)
+    let sameSelection = layer.variant.isSparse ? step.selected?[0] == full.selected?[t] : true
+    return [
+      EvidenceItem("toolkit decode vs its own prefill output (relative)", relative(decoded, full.output.row(t).map(Double.init))),
+      EvidenceItem("toolkit decode vs the reference's prefill output (relative)", relative(decoded, data.prefillOutput)),
+      EvidenceItem("toolkit decode keys equal to its prefill keys", sameSelection ? 1 : 0),
+      EvidenceItem("toolkit decode k_t", Double(step.kPerSequence[0])),
+    ]
+  }
 }
