@@ -340,6 +340,47 @@ if perf is not None:
     gp.save(fig, "performance_scaling")
 
 # %% [markdown]
+# ## Decode: one step with a KV cache
+# `DecodeBenchmark` (gsa-bench's decode part): B sequences holding L tokens each, one step of each of the four
+# variants per round, interleaved. The byte model's prediction of a step's time is its counted compulsory bytes at
+# the triad bandwidth, plus the indexer's useful FLOPs at the peak for the sparse variants (lines); the points are
+# the best measured steps. The right panel gives the counted bytes per step.
+
+# %%
+decode = perf.get("decode") if perf is not None else None
+if decode:
+    colours = {"dense": "tab:blue", "sparse-only": "tab:orange", "gated-only": "tab:green", "gsa": "tab:red"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for variant, colour in colours.items():
+        pts = sorted((p for p in decode["points"] if p["variant"] == variant and p["batch"] == 1), key=lambda p: p["length"])
+        if not pts:
+            continue
+        x = [p["length"] for p in pts]
+        left.plot(x, [p["best_seconds"] * 1e3 for p in pts], "o", color=colour, label=f"{variant} measured")
+        left.plot(x, [p["predicted_seconds"] * 1e3 for p in pts], "-", color=colour, lw=1.2, label=f"{variant} predicted")
+        right.plot(x, [p["bytes"] / 2**20 for p in pts], "o-", color=colour, label=variant)
+        big = [p for p in decode["points"] if p["variant"] == variant and p["batch"] > 1]
+        for p in big:
+            left.plot([p["length"]], [p["best_seconds"] * 1e3], "s", color=colour, mfc="none", ms=9)
+            left.plot([p["length"]], [p["predicted_seconds"] * 1e3], "_", color=colour, ms=14, mew=2)
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(tokens))
+        ax.set_xlabel("cached tokens L")
+    left.set_ylabel("step time (ms)")
+    left.set_title(f"Step time, batch 1 (squares: batch {decode['large_batch']}){mode_note}")
+    right.set_ylabel("counted bytes per step (MiB)")
+    right.set_title("Bytes per step, batch 1")
+    left.legend(fontsize=7, ncols=2)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    gp.save(fig, "performance_decode")
+    for p in decode["points"]:
+        print(f"{p['variant']:12s} L {p['length']:6d} B {p['batch']}: best {p['best_seconds'] * 1e3:.3f} ms, "
+              f"predicted {p['predicted_seconds'] * 1e3:.3f} ms, {p['bytes'] / 2**20:.1f} MiB/step")
+
+# %% [markdown]
 # ## The issue-3 verdicts, as gsa-bench recorded them
 
 # %%

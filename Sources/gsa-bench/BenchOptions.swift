@@ -62,6 +62,7 @@ enum PerformanceFigure: String, CaseIterable {
   case kernelRates = "performance_kernel_rates"
   case speedup = "performance_speedup"
   case scaling = "performance_scaling"
+  case decode = "performance_decode"
 
   var title: String {
     switch self {
@@ -69,6 +70,7 @@ enum PerformanceFigure: String, CaseIterable {
     case .kernelRates: "Kernel GFLOP/s and percent of peak"
     case .speedup: "Measured vs FLOP-predicted speedup"
     case .scaling: "Wall time against L with fitted slopes"
+    case .decode: "Decode step time and bytes against L, measured against predicted"
     }
   }
 
@@ -84,6 +86,9 @@ enum PerformanceFigure: String, CaseIterable {
       "Measured GSA-over-dense time speedup against the FLOP-predicted one (ledger ratio), with the ±25% target band."
     case .scaling:
       "Median wall time against L for every timed series, log-log, with the least-squares slope of each."
+    case .decode:
+      "Left: best decode-step time of the four variants at batch 1 against L (points) and the bytes-predicted time "
+        + "(lines: bytes / triad + indexer FLOPs / peak), with the large batch at the target length. Right: counted bytes per step."
     }
   }
 }

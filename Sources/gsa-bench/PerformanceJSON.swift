@@ -200,7 +200,7 @@ extension PerformanceJSON {
   /// verdict); `mode` names the option preset (full, quick, smoke).
   static func document(
     _ result: PerformanceBenchmark.Result, verdicts: [(String, String, String)], disturbances: [String] = [], mode: String,
-    timestamp: String
+    timestamp: String, decode: PerformanceJSON = .null
   ) -> PerformanceJSON {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let cpu =
@@ -246,6 +246,8 @@ extension PerformanceJSON {
         ("speedup", speedup(result.speedup)),
         // The same for layers A′ and B′ at H_kv = options.grouped_kv_heads (null when skipped).
         ("speedup_grouped", speedup(result.groupedSpeedup)),
+        // Decode steps with a KV cache (`DecodeBenchmark`; null when not run).
+        ("decode", decode),
         (
           "verdicts",
           .array(

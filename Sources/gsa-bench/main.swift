@@ -66,6 +66,14 @@ do {
 } catch {
   fail("\(error)", status: 1)
 }
+let decodeResult: DecodeBenchmark.Result
+do {
+  decodeResult = try DecodeBenchmark.run(decodeOptions(mode: mode)) { label in
+    if interactive { FileHandle.standardError.write(Data("\r\(label)\u{1B}[K".utf8)) }
+  }
+} catch {
+  fail("\(error)", status: 1)
+}
 if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
 // MARK: Analysis
@@ -425,6 +433,10 @@ md[md.count - 1] +=
 md.append("")
 md += figure(.scaling)
 
+let decodeTargets = decodeVerdicts(decodeResult)
+md += decodeMarkdown(decodeResult, verdicts: decodeTargets)
+verdicts += decodeTargets
+
 md.append("## Targets (issue 3)")
 md.append("")
 md.append("| target | measured | verdict |")
@@ -467,8 +479,10 @@ do {
 }
 if let jsonTarget {
   do {
-    try PerformanceJSON.document(result, verdicts: verdicts, disturbances: disturbances, mode: mode, timestamp: stamp)
-      .write(to: jsonTarget)
+    try PerformanceJSON.document(
+      result, verdicts: verdicts, disturbances: disturbances, mode: mode, timestamp: stamp, decode: decodeJSON(decodeResult)
+    )
+    .write(to: jsonTarget)
   } catch { fail("cannot write '\(jsonTarget)': \(error.localizedDescription)", status: 1) }
   print("wrote \(jsonTarget)")
 }
