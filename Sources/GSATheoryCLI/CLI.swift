@@ -83,7 +83,8 @@ public enum CLI {
       Array(arguments.dropFirst()), specs: command.allOptions, allowsPositionals: command.positionals != nil, command: command.name)
     if options.flag("--help") { return .show(command.help) }
     let seed = try parseSeed(options.string("--seed"))
-    let format = OutputFormat(rawValue: try options.choice("--format", OutputFormat.allCases.map(\.rawValue), default: "table"))!
+    let format = OutputFormat(
+      rawValue: try options.choice("--format", OutputFormat.allCases.map(\.rawValue), default: command.defaultFormat.rawValue))!
     let output = options.string("--output")
     let jsonOutput = options.string("--json")
     for (flag, path) in [("--output", output), ("--json", jsonOutput)] {

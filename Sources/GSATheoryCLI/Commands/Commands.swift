@@ -9,5 +9,6 @@ enum Commands {
     checkConvergence,
     simulate,
     plotData,
+    merge,
   ]
 }

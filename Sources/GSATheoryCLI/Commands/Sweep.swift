@@ -30,11 +30,13 @@ extension Commands {
       OptionSpec("--variants", value: "LIST", default: "all", help: "Comma-separated: dense, sparse-only, gated-only, gsa."),
       OptionSpec("--repeats", value: "N", default: "3", help: "Timed passes per point (1...100); the median is reported."),
       OptionSpec("--peak-gflops", value: "X", help: "This machine's peak GFLOP/s (skips the short FMA measurement)."),
+      ShardReports.spec(items: "the (length, variant) points"),
     ],
     examples: [
       "gsa-theory sweep",
       "gsa-theory sweep --lengths 512,1024,2048 --variants dense,gsa --repeats 5",
       "gsa-theory sweep --preset paper-shape --min-length 2048 --max-length 32768 --steps 5 --format json --output sweep.json",
+      "gsa-theory sweep --lengths 32k,64k,128k --shard 1/3 --format json --output sweep-1.json",
     ]
   ) { invocation in
     let options = invocation.options
@@ -44,6 +46,7 @@ extension Commands {
       .compactMap(Variant.init(rawValue:))
     let repeats = try options.int("--repeats", default: 3, in: 1...100)
     let givenPeak = try options.optionalDouble("--peak-gflops", in: 0.001...1e9)
+    let shard = try ShardReports.option(options)
     let plan = SweepPlan(config: config, variants: variants, lengths: lengths, repeats: repeats, seed: invocation.seed)
     let threads = ProcessInfo.processInfo.activeProcessorCount
     // Shared memory guard (docs/reliability.md): refused before any allocation, exit 2, naming the
@@ -62,14 +65,20 @@ extension Commands {
       peak = (0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: 120_000_000) }.max() ?? .nan
       peakSource = "roofline FMA benchmark (best of 3 short repeats)"
     }
+    if let warning = KernelBuild.genericBuildWarning { StandardStreams.writeError(warning + "\n") }
     let points: [SweepPoint]
     do {
-      points = try Sweep.run(plan) { done, total, label in invocation.progress.update(done, of: total, label) }
+      points = try Sweep.run(plan, shard: shard) { done, total, label in invocation.progress.update(done, of: total, label) }
     } catch {
       throw CommandFailure("sweep: \(error)")
     }
     let analysis = SweepAnalysis(points: points, config: config)
-    return CommandResult(report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource))
+    return CommandResult(report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource, shard: shard))
+  }
+
+  /// The (length, variant) points of a sweep, in run order, as shard items ("dense L=1024").
+  static func sweepItems(_ plan: SweepPlan) -> [String] {
+    plan.lengths.flatMap { length in plan.variants.map { "\($0.rawValue) L=\(length)" } }
   }
 
   static func sweepLengths(_ options: ParsedOptions) throws(UsageError) -> [Int] {
@@ -145,7 +154,7 @@ extension Commands {
   }
 
   static func sweepReport(
-    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String
+    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String, shard: Shard? = nil
   ) -> Report {
     let machine = MachineInfo.current
     func denseTime(_ length: Int) -> Double? {
@@ -222,7 +231,7 @@ extension Commands {
         ]
       })
     // schema_version 2: the per-point wall-time ratio is named `time_speedup_over_dense` (was `speedup_over_dense`).
-    let json: JSONValue = [
+    var json: JSONValue = [
       "schema_version": 2,
       "configuration": LayerOptions.json(plan.config),
       "machine": [
@@ -237,7 +246,9 @@ extension Commands {
       "fits": .object(fitJSON),
       "break_even": breakEvenJSON,
     ]
-    var text = "Sweep of \(LayerOptions.summary(plan.config)), k rule \(plan.config.kRule.rawValue)\n"
+    if let shard { json = json.setting("shard", ShardReports.json(shard, items: sweepItems(plan))) }
+    var text = "Sweep of \(LayerOptions.summary(plan.config)), k rule \(plan.config.kRule.rawValue)"
+    text += (shard.map { " (shard \($0): \(points.count) of \(plan.lengths.count * plan.variants.count) points)" } ?? "") + "\n"
     text += "Machine: \(machine.cpuModel), \(machine.cores) cores, peak \(formatNumber(peak / 1e9, digits: 4)) GFLOP/s (\(peakSource))\n\n"
     text += TextTable(
       headers: ["variant", "L", "useful FLOPs", "= predicted", "median s", "GFLOP/s", "of peak", "vs dense", "peak RSS"], rows: rows

@@ -12,7 +12,8 @@ extension Claim {
       Speedup = 1/relative cost. Model values at the paper configuration (fixed k = 2048, L = 131072) from the \
       kernels' counted FLOPs (CX-cost fit): prefill = whole forward; decode = the marginal cost of the last query \
       (cost(L) − cost(L − 1)), attention core and whole layer.
-      """
+      """,
+    scope: "Exact: counted FLOPs against the paper's reported table (not wall time)."
   ) { context in try ComplexityChecks.prefill(context: context, tablePrefill: 0.09, tableDecode: 0.13) }
 }
 

@@ -12,7 +12,8 @@ extension Claim {
       L²D/(L²·d_I·H_I + L·k·D) (a formula, no constants); (b) the attention core (dense QK/AV vs indexer pair scores \
       + sparse core) with FLOPs counted by the kernels' ledger (CX-cost fit: causal, multiply-add = 2); (c) the whole \
       layer (adds Q/K/V/O projections, both gates, indexer projections) from the same counts.
-      """
+      """,
+    scope: "Exact: counted FLOPs at the paper's configuration, L = 128K (not wall time)."
   ) { context in try ComplexityChecks.speedup128k(context: context, claimedLow: 12, claimedHigh: 16) }
 }
 

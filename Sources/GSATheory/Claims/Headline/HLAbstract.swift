@@ -16,7 +16,8 @@ extension Claim {
       steps, prefill cost 0.09× (sparse-only 0.08×), decode 0.13× (0.12×). Rounding to the abstract's digits; "nearly \
       double" = ratio in [1.85, 2); speedup = 1/relative cost. The dense and gated-only numbers coinciding with Qiu et al. \
       2025 (arXiv 2505.06708) cannot be checked by computation and is not judged.
-      """
+      """,
+    scope: "The paper's reported numbers against each other; nothing is re-measured."
   ) { context in try HeadlineChecks.abstract(context: context, table: .paper) }
 }
 
