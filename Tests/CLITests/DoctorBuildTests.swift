@@ -23,7 +23,7 @@ import Testing
     let fma = try Self.fmaInstructions(in: ToolRunner.binaryPath)
     #if arch(x86_64)
       #expect(generic == (fma == 0), "doctor says \(isa); the binary has \(fma) FMA instructions")
-      #expect(isa.contains("FMA") == (fma > 0))
+      #expect(isa.hasPrefix("AVX") == (fma > 0), "\(isa)")
     #endif
     let table = try ToolRunner.run(["doctor"])
     #expect(table.stdout.contains("kernels compiled for"))
