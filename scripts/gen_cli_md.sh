@@ -13,6 +13,11 @@ declare -A EXAMPLE=(
   [plot-data]="plot-data --list"
   [sweep]="sweep --preset small --lengths 256,512,1024 --repeats 1"
   [simulate]="simulate stability --quick"
+  [merge]="merge claims-1.json claims-2.json --format table"
+)
+# Commands whose example needs input files: run first, in the example's scratch directory.
+declare -A PREPARE=(
+  [merge]="check BD-gate-slope HL-abstract AK-range --quick --shard 1/2 --format json --output claims-1.json;check BD-gate-slope HL-abstract AK-range --quick --shard 2/2 --format json --output claims-2.json"
 )
 tmp=$(mktemp "$(dirname "$out")/.cli.md.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
@@ -48,6 +53,13 @@ commands=$("$bin" --help | awk '/^COMMANDS:/{on=1; next} on && /^$/{exit} on {pr
     # Examples that write files write them into a scratch directory.
     scratch=$(mktemp -d)
     read -r -a args <<<"$example"
+    if [[ -n ${PREPARE[$name]:-} ]]; then
+      IFS=';' read -r -a steps <<<"${PREPARE[$name]}"
+      for step in "${steps[@]}"; do
+        read -r -a prep <<<"$step"
+        (cd "$scratch" && "$bin" "${prep[@]}" >/dev/null)
+      done
+    fi
     set +e
     output=$(cd "$scratch" && "$bin" "${args[@]}" 2>&1)
     status=$?

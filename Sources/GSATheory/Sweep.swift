@@ -81,15 +81,20 @@ public enum Sweep {
 
   /// Runs every (length, variant) point: builds the layer and input, one warm-up pass, then
   /// `repeats` timed passes. `progress(done, total, label)` is called before each point and at the end.
+  /// With a `shard`, only its points: point p of the order (lengths outer, variants inner) runs in
+  /// shard p mod N; weights and inputs depend on the plan's seed and L only, as in the whole run.
   public static func run(
-    _ plan: SweepPlan, progress: (Int, Int, String) -> Void = { _, _, _ in }
+    _ plan: SweepPlan, shard: Shard? = nil, progress: (Int, Int, String) -> Void = { _, _, _ in }
   ) throws(ConfigError) -> [SweepPoint] {
     var points = [SweepPoint]()
-    let total = plan.lengths.count * plan.variants.count
+    let positions = plan.lengths.indices.flatMap { l in plan.variants.indices.map { l * plan.variants.count + $0 } }
+    let total = positions.filter { shard?.contains($0) ?? true }.count
     let threads = ProcessInfo.processInfo.activeProcessorCount
-    for length in plan.lengths {
+    for (lengthIndex, length) in plan.lengths.enumerated() {
+      let mine = plan.variants.indices.filter { shard?.contains(lengthIndex * plan.variants.count + $0) ?? true }
+      guard !mine.isEmpty else { continue }
       let x = input(length: length, modelDim: plan.config.modelDim, seed: inputSeed(plan.seed, length: length))
-      for variant in plan.variants {
+      for variant in mine.map({ plan.variants[$0] }) {
         progress(points.count, total, "\(variant.rawValue) L=\(length)")
         let layer = try AttentionLayer(config: plan.config(for: variant), variant: variant, seed: plan.seed)
         ProcessMemory.resetPeak()

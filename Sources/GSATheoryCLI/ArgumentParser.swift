@@ -38,11 +38,16 @@ public struct OptionSpec: Sendable {
 /// The options every subcommand accepts.
 enum CommonOptions {
   static let seed = OptionSpec("--seed", value: "N", default: "42", help: "Seed for every random draw (same seed, same numbers).")
-  static let format = OptionSpec("--format", value: "table|json|csv", default: "table", help: "Output format.")
+  static let format = format(default: .table)
+  static func format(default value: OutputFormat) -> OptionSpec {
+    OptionSpec("--format", value: "table|json|csv", default: value.rawValue, help: "Output format.")
+  }
   static let output = OptionSpec("--output", value: "FILE", help: "Write the output to FILE (whole or not at all) instead of stdout.")
   static let json = OptionSpec("--json", value: "FILE", help: "Also write the JSON report to FILE, whatever --format is.")
+  static let wide = OptionSpec(
+    "--wide", help: "Print tables at full width (default: fitted to COLUMNS, the terminal, or 100 columns when not a terminal).")
   static let help = OptionSpec("--help", help: "Show this help and exit.")
-  static let all = [seed, format, output, json, help]
+  static let all = [seed, format, output, json, wide, help]
 }
 
 /// Options parsed against a command's specs, with typed, validating accessors.

@@ -83,7 +83,8 @@ public enum CLI {
       Array(arguments.dropFirst()), specs: command.allOptions, allowsPositionals: command.positionals != nil, command: command.name)
     if options.flag("--help") { return .show(command.help) }
     let seed = try parseSeed(options.string("--seed"))
-    let format = OutputFormat(rawValue: try options.choice("--format", OutputFormat.allCases.map(\.rawValue), default: "table"))!
+    let format = OutputFormat(
+      rawValue: try options.choice("--format", OutputFormat.allCases.map(\.rawValue), default: command.defaultFormat.rawValue))!
     let output = options.string("--output")
     let jsonOutput = options.string("--json")
     for (flag, path) in [("--output", output), ("--json", jsonOutput)] {
@@ -104,7 +105,10 @@ public enum CLI {
       try StandardStreams.writeOutput(text)
       return 0
     case .run(let command, let invocation, let output, let jsonOutput):
-      let result = try command.run(invocation)
+      let width = TableWidth.resolve(
+        wide: invocation.options.flag("--wide"), environment: ProcessInfo.processInfo.environment,
+        terminalColumns: output == nil ? TableWidth.terminalColumns() : nil)
+      let result = try TableWidth.$limit.withValue(width) { try command.run(invocation) }
       let text = try result.report.rendered(as: invocation.format, command: command.name)
       if let jsonOutput { try writeAtomically(result.report.json.serialized() + "\n", to: jsonOutput) }
       if let output {
@@ -139,7 +143,7 @@ public enum CLI {
       "  --help                  Show help; 'gsa-theory <command> --help' for a command.",
       "  --version               Show the version and the linked GSL version.",
       "",
-      "Every command accepts --seed N, --format table|json|csv and --output FILE.",
+      "Every command accepts --seed N, --format table|json|csv, --output FILE and --wide (tables at full width).",
       "EXIT STATUS: 0 ok, 1 a check failed or could not run, 2 usage error.",
     ]
     return lines.joined(separator: "\n") + "\n"

@@ -32,11 +32,13 @@ public struct Command: Sendable {
   /// Names of positional arguments, for help (e.g. "[CLAIM-ID|GROUP ...]"); nil when none.
   public let positionals: String?
   public let examples: [String]
+  /// The `--format` used when none is given (`merge` writes JSON; every other command a table).
+  public let defaultFormat: OutputFormat
   public let run: @Sendable (Invocation) throws -> CommandResult
 
   public init(
     name: String, abstract: String, discussion: String = "", options: [OptionSpec] = [], positionals: String? = nil,
-    examples: [String] = [], run: @escaping @Sendable (Invocation) throws -> CommandResult
+    examples: [String] = [], defaultFormat: OutputFormat = .table, run: @escaping @Sendable (Invocation) throws -> CommandResult
   ) {
     self.name = name
     self.abstract = abstract
@@ -44,11 +46,14 @@ public struct Command: Sendable {
     self.options = options
     self.positionals = positionals
     self.examples = examples
+    self.defaultFormat = defaultFormat
     self.run = run
   }
 
   /// The command's own options followed by the common ones (--seed, --format, --output, --json, --help).
-  public var allOptions: [OptionSpec] { options + CommonOptions.all }
+  public var allOptions: [OptionSpec] {
+    options + CommonOptions.all.map { $0.name == "--format" && defaultFormat != .table ? CommonOptions.format(default: defaultFormat) : $0 }
+  }
 
   var help: String {
     var lines = ["OVERVIEW: \(abstract)", ""]

@@ -106,18 +106,27 @@ public struct TextTable: Sendable {
     self.rows = rows
   }
 
-  public func rendered() -> String {
+  /// The table fitted to `TableWidth.limit` (full width when nil): long cells continue on
+  /// further lines under their own column (`TableLayout`); numbers are never broken.
+  public func rendered() -> String { rendered(width: TableWidth.limit) }
+
+  /// The table fitted to `width` characters (full width when nil).
+  public func rendered(width: Int?) -> String {
     let columns = headers.count
-    var widths = headers.map(\.count)
-    for row in rows { for (i, cell) in row.prefix(columns).enumerated() { widths[i] = max(widths[i], cell.count) } }
-    func line(_ cells: [String]) -> String {
-      cells.prefix(columns).enumerated().map { i, cell in
-        let padding = String(repeating: " ", count: widths[i] - cell.count)
-        return Self.looksNumeric(cell) ? padding + cell : cell + padding
-      }.joined(separator: "  ").trimmingTrailingSpaces()
+    let widths = TableLayout.widths([headers] + rows, columns: columns, limit: width)
+    func lines(_ cells: [String]) -> [String] {
+      let wrapped = cells.prefix(columns).enumerated().map { i, cell in TableLayout.wrap(cell, width: widths[i]) }
+      let height = wrapped.map(\.count).max() ?? 1
+      return (0..<height).map { j in
+        wrapped.enumerated().map { i, cellLines in
+          let text = j < cellLines.count ? cellLines[j] : ""
+          let padding = String(repeating: " ", count: max(0, widths[i] - text.count))
+          return cellLines.count == 1 && Self.looksNumeric(text) ? padding + text : text + padding
+        }.joined(separator: "  ").trimmingTrailingSpaces()
+      }
     }
-    var out = [line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-    out += rows.map(line)
+    var out = lines(headers) + [widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+    out += rows.flatMap(lines)
     return out.joined(separator: "\n") + "\n"
   }
 

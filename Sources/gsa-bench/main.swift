@@ -57,6 +57,7 @@ guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory
 let jsonTarget: String?
 do { jsonTarget = try resolvedJSONPath(jsonPath, output: outputPath) } catch { fail(error.message, status: 2) }
 
+if let warning = KernelBuild.genericBuildWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
 let interactive = isatty(STDERR_FILENO) == 1
 let result: PerformanceBenchmark.Result
 do {

@@ -27,7 +27,7 @@ import Testing
     let claims = object["claims"] as! [[String: Any]]
     #expect(claims.map { $0["id"] as! String } == ["BD-gate-slope", "HL-abstract"])
     for claim in claims {
-      for key in ["id", "group", "statement", "source", "assumptions", "verdict", "evidence", "seed"] {
+      for key in ["id", "group", "statement", "source", "assumptions", "scope", "verdict", "evidence", "seed"] {
         #expect(claim[key] != nil, "\(key)")
       }
       let evidence = claim["evidence"] as! [[String: Any]]
@@ -40,7 +40,7 @@ import Testing
   @Test func csvHasOneRowPerClaimAndTableCounts() throws {
     let csv = try ToolRunner.run(["check", "bounds", "--quick", "--format", "csv"])
     #expect(csv.exitCode == 0)
-    #expect(csv.stdout.hasPrefix("id,group,source,verdict,seed,summary,evidence\n"))
+    #expect(csv.stdout.hasPrefix("id,group,source,verdict,scope,seed,summary,evidence\n"))
     #expect(csv.stdout.contains("BD-layer-lipschitz,bounds,"))
     let table = try ToolRunner.run(["check", "adaptive-k", "--quick"])
     #expect(table.exitCode == 0)

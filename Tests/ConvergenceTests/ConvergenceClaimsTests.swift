@@ -13,6 +13,7 @@ struct ConvergenceClaimsTests {
     #expect(ids == ["CV-smoothness", "CV-step-size", "CV-rate", "CV-max-stable-lr", "CV-spikes", "CV-sink", "CV-selection-discontinuity"])
     for claim in ClaimRegistry.all where claim.group == .convergence {
       #expect(claim.assumptions.contains("not the paper's 1.7B run"), "\(claim.id)")
+      #expect(claim.scope.contains("D ≤") || claim.scope.contains("D ="), "\(claim.id): \(claim.scope)")
     }
   }
 
@@ -43,7 +44,9 @@ struct ConvergenceClaimsTests {
   @Test("CV-max-stable-lr: pinned verdict; a ratio of 10⁻³ holds, 10³ does not")
   func maxStableLR() throws {
     let outcome = try Claim.cvMaxStableLR.check(context)
-    #expect(outcome.verdict == PinnedVerdicts.maxStableLR, "\(outcome.summary)")
+    // A number from the paper's 1.7B run: inconclusive at this scale, the small-scale verdict kept.
+    #expect(outcome.verdict == .inconclusive && outcome.summary.hasPrefix("inconclusive at this scale"))
+    #expect(outcome.smallScaleVerdict == PinnedVerdicts.maxStableLR, "\(outcome.summary)")
     #expect(ConvergenceChecks.maxStableLearningRate(context: context, claimedRatio: 1e-3).verdict == .holds)
     #expect(ConvergenceChecks.maxStableLearningRate(context: context, claimedRatio: 1e3).verdict != .holds)
   }
@@ -51,7 +54,8 @@ struct ConvergenceClaimsTests {
   @Test("CV-spikes: pinned verdict; with spikes forced, an impossible reduction is not upheld")
   func spikes() throws {
     let outcome = try Claim.cvSpikes.check(context)
-    #expect(outcome.verdict == PinnedVerdicts.spikes, "\(outcome.summary)")
+    #expect(outcome.verdict == .inconclusive && outcome.summary.hasPrefix("inconclusive at this scale"))
+    #expect(outcome.smallScaleVerdict == PinnedVerdicts.spikes, "\(outcome.summary)")
     var s = StabilitySimulation.Settings.quick
     s.sharedLearningRate = 0.5
     s.spikeFactor = 1.0001
@@ -64,7 +68,9 @@ struct ConvergenceClaimsTests {
   @Test("CV-sink: pinned verdict; a claimed factor of 10⁻³ holds")
   func sink() throws {
     let outcome = try Claim.cvSink.check(context)
+    // A scale-free mechanism: the verdict stands as computed.
     #expect(outcome.verdict == PinnedVerdicts.sink, "\(outcome.summary)")
+    #expect(outcome.smallScaleVerdict == nil)
     #expect(ConvergenceChecks.sink(context: context, claimedFactor: 1e-3).verdict == .holds)
     #expect(outcome.value("dense: first-token share, null queries")! > 0)
   }

@@ -15,6 +15,23 @@ struct ClaimsRegistryTests {
     }
   }
 
+  @Test("every claim states its scope in one sentence short enough for a table column")
+  func scopes() {
+    for claim in ClaimRegistry.all {
+      #expect(!claim.scope.isEmpty && claim.scope.count <= 90 && claim.scope.hasSuffix("."), "\(claim.id): \(claim.scope)")
+    }
+  }
+
+  @Test("an outcome at this scale keeps the probe's verdict and evidence, and is inconclusive")
+  func atThisScale() {
+    let probe = ClaimOutcome(
+      verdict: .refuted, summary: "small model says no", counterexample: "x", evidence: [EvidenceItem("n", 3)])
+    let outcome = ClaimOutcome.inconclusiveAtThisScale(probe, reason: "the number is from a 1.7B run.")
+    #expect(outcome.verdict == .inconclusive && outcome.smallScaleVerdict == .refuted)
+    #expect(outcome.evidence == probe.evidence && outcome.counterexample == nil)
+    #expect(outcome.summary.contains("small model says no") && outcome.summary.hasPrefix("inconclusive at this scale"))
+  }
+
   @Test("selection by id and group, unknown selectors name the closest id")
   func selection() throws {
     let bounds = try ClaimRegistry.select(["bounds"])
@@ -42,7 +59,7 @@ struct ClaimsRunTests {
   @Test("a check that throws is reported as could-not-run; the others still run, in order")
   func runReportsFailures() {
     let failing = Claim(
-      id: "XX-throws", group: .bounds, statement: "s", sources: [.reconstruction], assumptions: "a"
+      id: "XX-throws", group: .bounds, statement: "s", sources: [.reconstruction], assumptions: "a", scope: "test"
     ) { _ in throw CheckError("deliberate") }
     let runs = ClaimRegistry.run([failing, .bdGateSlope], rootSeed: 42, quick: true)
     #expect(runs.map(\.claim.id) == ["XX-throws", "BD-gate-slope"])

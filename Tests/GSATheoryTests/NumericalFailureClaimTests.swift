@@ -7,7 +7,7 @@ import Testing
 /// it neither aborts the run nor counts as a check that could not run (docs/reliability.md).
 @Suite struct NumericalFailureClaimTests {
   static func claim(_ id: String, _ body: @escaping @Sendable () throws -> Double) -> Claim {
-    Claim(id: id, group: .numerics, statement: "a test claim", sources: [.reconstruction], assumptions: "test") { _ in
+    Claim(id: id, group: .numerics, statement: "a test claim", sources: [.reconstruction], assumptions: "test", scope: "test") { _ in
       let value = try body()
       return ClaimOutcome(verdict: .holds, summary: "value \(value)", evidence: [EvidenceItem("value", value)])
     }

@@ -1,4 +1,5 @@
 import GSAModel
+import PropertyTesting
 import Testing
 
 @testable import GSATheory
@@ -164,5 +165,31 @@ import Testing
     #expect(PerformanceBenchmark.speedupVerdict(gatherBound, disturbed: true) == "missed (part limit below the band in this disturbed run)")
     let memoryBound = summary(gsaSeconds: slow, bandwidth: 1)
     #expect(PerformanceBenchmark.speedupVerdict(memoryBound, disturbed: false) == "missed (unreachable: roofline bound below the band)")
+  }
+}
+
+@Suite struct ShardPartitionTests {
+  /// Shards 1...N are disjoint, cover every item, differ in size by at most one.
+  @Test func shardsPartitionTheItems() throws {
+    try forAll(Gen.zip(Gen.int(in: 1...40), Gen.int(in: 0...200))) { count, items in
+      let all = Array(0..<items)
+      let parts = (1...count).map { Shard(index: $0, count: count)!.select(all) }
+      let sizes = parts.map(\.count)
+      return parts.flatMap { $0 }.sorted() == all && (sizes.max()! - sizes.min()!) <= 1
+    }
+    #expect(Shard(index: 0, count: 3) == nil && Shard(index: 4, count: 3) == nil && Shard(index: 1, count: 0) == nil)
+  }
+
+  /// A sharded sweep computes each of its points exactly as the whole sweep does (counts, k_t).
+  @Test func shardedSweepPointsEqualTheWholeRun() throws {
+    let plan = SweepPlan(config: .tiny, variants: [.dense, .gsa], lengths: [32, 48, 64], repeats: 1, seed: 11)
+    let whole = try Sweep.run(plan)
+    let parts = try (1...2).map { try Sweep.run(plan, shard: Shard(index: $0, count: 2)!) }
+    #expect(parts.map(\.count) == [3, 3])
+    for (i, point) in whole.enumerated() {
+      let part = parts[i % 2][i / 2]
+      #expect(part.variant == point.variant && part.length == point.length)
+      #expect(part.counted.usefulTotal == point.counted.usefulTotal && part.totalSelected == point.totalSelected)
+    }
   }
 }

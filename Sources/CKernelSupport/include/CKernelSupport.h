@@ -34,4 +34,21 @@ static inline int gsa_keep_freed_memory(void) {
 /// free pages inside it); 1 when some memory was released.
 static inline int gsa_release_free_memory(void) { return malloc_trim(0); }
 
+/// The vector instruction set the *including* code is compiled for: 3 with AVX-512F, 2 with AVX2 and
+/// FMA (the Makefile's `-target-cpu haswell`), 1 with SSE2 only (generic x86-64, where a fused
+/// multiply-add is a call to libm's fmaf), 0 elsewhere (not x86-64). Being static inline, it is
+/// compiled into each Swift module that calls it, with that module's `-target-cpu` (Swift's Clang
+/// importer receives it), not with this C target's flags, which SwiftPM never gives CPU options.
+static inline int gsa_compiled_vector_level(void) {
+#if defined(__AVX512F__) && defined(__FMA__)
+  return 3;
+#elif defined(__AVX2__) && defined(__FMA__)
+  return 2;
+#elif defined(__x86_64__)
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 #endif

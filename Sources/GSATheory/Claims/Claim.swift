@@ -67,16 +67,32 @@ public struct ClaimOutcome: Sendable, Hashable {
   public var counterexample: String?
   /// Ordered evidence: the computed numbers, each named, with units.
   public var evidence: [EvidenceItem]
+  /// For a claim about a number measured at the paper's scale, which the check can only probe at
+  /// its own small scale: the verdict the small-scale computation gives (the claim's verdict is
+  /// then `inconclusive`); nil for every other claim.
+  public var smallScaleVerdict: Verdict?
 
   public init(
     verdict: Verdict, summary: String, correctedStatement: String? = nil, counterexample: String? = nil,
-    evidence: [EvidenceItem]
+    evidence: [EvidenceItem], smallScaleVerdict: Verdict? = nil
   ) {
     self.verdict = verdict
     self.summary = summary
     self.correctedStatement = correctedStatement
     self.counterexample = counterexample
     self.evidence = evidence
+    self.smallScaleVerdict = smallScaleVerdict
+  }
+
+  /// "Inconclusive at this scale": the outcome of a claim about a number from the paper's own run
+  /// (`reason` says why the check's scale cannot reproduce it), with the small-scale `probe`'s
+  /// verdict, summary and evidence kept as evidence. The probe's correction or counterexample is
+  /// dropped: it describes the small model, not the claim.
+  public static func inconclusiveAtThisScale(_ probe: ClaimOutcome, reason: String) -> ClaimOutcome {
+    ClaimOutcome(
+      verdict: .inconclusive,
+      summary: "inconclusive at this scale: \(reason) At this scale the check finds '\(probe.verdict.rawValue)': \(probe.summary)",
+      evidence: probe.evidence, smallScaleVerdict: probe.verdict)
   }
 
   /// The value of the evidence item called `name` (nil if absent). For tests and reports.
@@ -133,12 +149,17 @@ public struct Claim: Sendable {
   public let sources: [ClaimSource]
   /// The convention and assumptions the check uses (accounting, configuration, what is held fixed).
   public let assumptions: String
+  /// What the check can establish at the scale it runs, in one sentence: "exact at any size" for
+  /// counted costs and algebra, a mathematical statement probed on small layers, a mechanism shown
+  /// on a small model, or a number from the paper's own run that the check cannot reproduce (such
+  /// a claim's verdict is `inconclusive` at this scale, with the small-scale result as evidence).
+  public let scope: String
   /// Runs the check. Throws only when the check could not run (a GSL failure, bad input);
   /// a refuted claim is a finding, not an error.
   public let check: @Sendable (ClaimContext) throws -> ClaimOutcome
 
   public init(
-    id: String, group: ClaimGroup, statement: String, sources: [ClaimSource], assumptions: String,
+    id: String, group: ClaimGroup, statement: String, sources: [ClaimSource], assumptions: String, scope: String,
     check: @escaping @Sendable (ClaimContext) throws -> ClaimOutcome
   ) {
     self.id = id
@@ -146,6 +167,7 @@ public struct Claim: Sendable {
     self.statement = statement
     self.sources = sources
     self.assumptions = assumptions
+    self.scope = scope
     self.check = check
   }
 

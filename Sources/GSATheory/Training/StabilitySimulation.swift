@@ -353,11 +353,15 @@ public enum StabilitySimulation {
   /// Runs every (variant, seed) cell, in parallel over all cores. Seeds: data stream and
   /// model initialisation of seed i are derived from `settings.seed` and shared by all variants.
   /// Metrics of parts not run are NaN.
+  ///
+  /// With a `shard`, only its cells: cell p of the order (variants outer, seeds inner) runs in
+  /// shard p mod N, with the seeds it has in the whole run.
   public static func run(
-    _ s: Settings, parts: Set<Part> = Set(Part.allCases), progress: (@Sendable (Int, Int) -> Void)? = nil
+    _ s: Settings, parts: Set<Part> = Set(Part.allCases), shard: Shard? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
   ) -> Result {
     let seeds = seedPairs(s)
-    let jobs = s.variants.flatMap { v in seeds.indices.map { (v, $0) } }
+    let all = s.variants.flatMap { v in seeds.indices.map { (v, $0) } }
+    let jobs = shard?.select(all) ?? all
     let results = CellStore(count: jobs.count)
     DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
       let (variant, seedIndex) = jobs[index]

@@ -10,5 +10,6 @@ enum Commands {
     simulate,
     plotData,
     inspect,
+    merge,
   ]
 }

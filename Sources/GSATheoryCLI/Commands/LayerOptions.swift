@@ -70,6 +70,24 @@ enum LayerOptions {
     ]
   }
 
+  /// The configuration `json(_:)` wrote (RoPE base and code-rule temperature at their defaults, which
+  /// no flag changes); nil when a field is missing or invalid.
+  static func configuration(json: JSONValue) -> LayerConfig? {
+    func int(_ key: String) -> Int? { json[key]?.intValue }
+    func bool(_ key: String) -> Bool? { json[key]?.boolValue }
+    guard let d = int("d_model"), let h = int("heads"), let hkv = int("kv_heads"), let dh = int("head_dim"),
+      let hi = int("indexer_heads"), let di = int("indexer_dim"), let k = int("k_base"), let kMin = int("k_min"),
+      let kMax = int("k_max"), let rule = json["k_rule"]?.stringValue.flatMap(AdaptiveKRule.init(rawValue:)),
+      let activation = json["indexer_activation"]?.stringValue.flatMap(IndexerActivation.init(rawValue:)),
+      let valueGate = bool("value_gate"), let outputGate = bool("output_gate"), let scale = bool("indexer_scale"),
+      let causal = bool("causal")
+    else { return nil }
+    let config = LayerConfig(
+      modelDim: d, heads: h, kvHeads: hkv, headDim: dh, indexerHeads: hi, indexerDim: di, kBase: k, kMin: kMin, kMax: kMax,
+      kRule: rule, indexerActivation: activation, valueGate: valueGate, outputGate: outputGate, indexerScale: scale, causal: causal)
+    return try? config.validated()
+  }
+
   static func summary(_ config: LayerConfig) -> String {
     "D \(config.modelDim), H \(config.heads), H_kv \(config.kvHeads), d_h \(config.headDim), "
       + "H_I \(config.indexerHeads), d_I \(config.indexerDim), k \(config.kBase) [\(config.kMin), \(config.kMax)]"

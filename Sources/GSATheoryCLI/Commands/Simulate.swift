@@ -27,11 +27,15 @@ extension Commands {
       OptionSpec("--sink-steps", value: "T", default: "600", help: "Steps of the attention-sink run."),
       OptionSpec("--spike-factor", value: "K", default: "2", help: "Spike: loss above K × median of the previous window."),
       OptionSpec("--spike-window", value: "W", default: "20", help: "Window of the spike median."),
+      ShardReports.spec(items: "the (variant, seed) runs"),
       OptionSpec(
         "--allow-long-run", help: "Run even when the estimated cost exceeds the budget (20× the default run; see docs/convergence.md)."),
     ],
     positionals: "stability",
-    examples: ["gsa-theory simulate stability", "gsa-theory simulate stability --quick --format json"]
+    examples: [
+      "gsa-theory simulate stability", "gsa-theory simulate stability --quick --format json",
+      "gsa-theory simulate stability --seeds 12 --shard 3/4 --format json --output stability-3.json",
+    ]
   ) { invocation in
     let o = invocation.options
     guard o.positionals == ["stability"] else {
@@ -39,7 +43,8 @@ extension Commands {
         "simulate: expected the simulation name 'stability', got '\(o.positionals.joined(separator: " "))'; run 'gsa-theory simulate stability'"
       )
     }
-    var s = o.flag("--quick") ? StabilitySimulation.Settings.quick : .standard
+    let quick = o.flag("--quick")
+    var s = quick ? StabilitySimulation.Settings.quick : .standard
     s.seed = invocation.seed
     s.seeds = try o.int("--seeds", default: s.seeds, in: 1...100)
     s.sharedLearningRate = try o.double("--lr", default: s.sharedLearningRate, in: 1e-8...100)
@@ -56,14 +61,34 @@ extension Commands {
     {
       throw UsageError(refusal)
     }
+    let shard = try ShardReports.option(o)
     let progress = invocation.progress
     let started = Date()
-    let result = StabilitySimulation.run(s) { done, total in progress.update(done, of: total, "variant × seed runs") }
+    let result = StabilitySimulation.run(s, shard: shard) { done, total in progress.update(done, of: total, "variant × seed runs") }
     let seconds = Date().timeIntervalSince(started)
-    return CommandResult(report: stabilityReport(result, seconds: seconds))
+    return CommandResult(report: stabilityReport(result, seconds: seconds, quick: quick, shard: shard))
   }
 
-  static func stabilityReport(_ r: StabilitySimulation.Result, seconds: Double) -> Report {
+  /// The (variant, seed) runs of a simulation, in run order, as shard items ("dense seed 1").
+  static func stabilityItems(_ s: StabilitySimulation.Settings) -> [String] {
+    s.variants.flatMap { v in (1...s.seeds).map { "\(v.rawValue) seed \($0)" } }
+  }
+
+  /// The settings of `simulate stability` as its report writes them; `merge` rebuilds the
+  /// settings from this and requires the same object back.
+  static func stabilitySettingsJSON(_ s: StabilitySimulation.Settings, quick: Bool) -> JSONValue {
+    [
+      "seed": .int(Int(truncatingIfNeeded: s.seed)), "seeds": .int(s.seeds), "dim": .int(s.config.modelDim),
+      "heads": .int(s.config.heads),
+      "kv_heads": .int(s.config.kvHeads), "head_dim": .int(s.config.headDim), "k": .int(s.config.kBase), "length": .int(s.length),
+      "batch": .int(s.batch), "vocabulary": .int(s.vocabulary), "shared_lr": .number(s.sharedLearningRate),
+      "spike_steps": .int(s.spikeSteps), "sink_steps": .int(s.sinkSteps), "sink_lr": .number(s.sinkLearningRate),
+      "quick": .bool(quick), "bisection_steps": .int(s.bisectionSteps), "bisection_iterations": .int(s.bisectionIterations),
+      "spike_factor": .number(s.spikeFactor), "spike_window": .int(s.spikeWindow),
+    ]
+  }
+
+  static func stabilityReport(_ r: StabilitySimulation.Result, seconds: Double, quick: Bool = false, shard: Shard? = nil) -> Report {
     let s = r.settings
     let definitions: JSONValue = [
       "spike": .string(
@@ -121,6 +146,10 @@ extension Commands {
                   "first_token_share_null_queries": .number($0.firstTokenShareNull),
                   "selection_change_rate": .number($0.selectionChangeRate),
                   "shared_run_diverged": .bool($0.sharedRunDiverged),
+                  "first_token_share_all_queries": .number($0.firstTokenShareAll), "sink_task_final_loss": .number($0.sinkFinalLoss),
+                  "steps_with_selection_change": .number($0.stepsWithSelectionChange), "spike_events": .int($0.spikeEvents),
+                  "spike_events_at_selection_change": .int($0.spikesAtSelectionChange),
+                  "selection_change_share_going_into_spikes": .number($0.selectionChangeAtSpikes),
                 ]
               }),
           ]
@@ -132,17 +161,11 @@ extension Commands {
       ])
     }
     let dense = r.summary(.dense, \.maxStableLR).mean, gsa = r.summary(.gsa, \.maxStableLR).mean
-    let json: JSONValue = [
+    var json: JSONValue = [
       "schema_version": 1,
       "command": "simulate stability",
       "definitions": definitions,
-      "settings": [
-        "seed": .int(Int(truncatingIfNeeded: s.seed)), "seeds": .int(s.seeds), "dim": .int(s.config.modelDim),
-        "heads": .int(s.config.heads),
-        "kv_heads": .int(s.config.kvHeads), "head_dim": .int(s.config.headDim), "k": .int(s.config.kBase), "length": .int(s.length),
-        "batch": .int(s.batch), "vocabulary": .int(s.vocabulary), "shared_lr": .number(s.sharedLearningRate),
-        "spike_steps": .int(s.spikeSteps), "sink_steps": .int(s.sinkSteps), "sink_lr": .number(s.sinkLearningRate),
-      ],
+      "settings": stabilitySettingsJSON(s, quick: quick),
       "variants": .object(variants),
       "paper": [
         "max_stable_lr": "4e-3 -> 8e-3 (2x) [code]", "spikes_per_100k": "12.3 -> 0.3 [code]", "max_activation": "1053 -> 87 [code]",
@@ -151,8 +174,9 @@ extension Commands {
       "gsa_over_dense_max_stable_lr": .number(gsa / dense),
       "runtime_seconds": .number(seconds),
     ]
+    if let shard { json = json.setting("shard", ShardReports.json(shard, items: stabilityItems(s))) }
     let text = """
-      simulate stability: \(s.seeds) seeds × \(s.variants.count) variants, small-scale simulation (embedding + one layer), not the paper's 1.7B run
+      simulate stability: \(s.seeds) seeds × \(s.variants.count) variants\(shard.map { " (shard \($0): \(r.cells.count) of \(s.seeds * s.variants.count) runs)" } ?? ""), small-scale simulation (embedding + one layer), not the paper's 1.7B run
       spike: eval loss > \(formatNumber(s.spikeFactor)) × median m of previous \(s.spikeWindow) and > m + 0.01·ℒ₀; diverged: non-finite, > \(formatNumber(s.divergenceFactor))×ℒ₀, or final mean > ℒ₀; stable: neither
       shared lr \(formatNumber(s.sharedLearningRate)) for spikes/activations over \(s.spikeSteps) steps; sink task \(s.sinkSteps) steps at lr \(formatNumber(s.sinkLearningRate))
       assumption: \(fixedSelectionAssumption)

@@ -41,12 +41,14 @@ extension Commands {
         help: "prefill (forward passes of L tokens) or decode (one step of B sequences holding L tokens)."),
       OptionSpec("--batch", value: "B", default: "1", help: "Decode: sequences per step (1...4096)."),
       OptionSpec("--triad-gbs", value: "X", help: "Decode: this machine's STREAM triad GB/s (skips the short triad measurement)."),
+      ShardReports.spec(items: "the (length, variant) points"),
     ],
     examples: [
       "gsa-theory sweep",
       "gsa-theory sweep --lengths 512,1024,2048 --variants dense,gsa --repeats 5",
       "gsa-theory sweep --preset paper-shape --min-length 2048 --max-length 32768 --steps 5 --format json --output sweep.json",
       "gsa-theory sweep --phase decode --batch 8 --lengths 8k,32k,128k --variants dense,gsa",
+      "gsa-theory sweep --lengths 32k,64k,128k --shard 1/3 --format json --output sweep-1.json",
     ]
   ) { invocation in
     let options = invocation.options
@@ -64,9 +66,14 @@ extension Commands {
         throw UsageError("\(flag): applies to --phase decode only; add --phase decode or drop \(flag)")
       }
     }
+    let shard = try ShardReports.option(options)
     let plan = SweepPlan(config: config, variants: variants, lengths: lengths, repeats: repeats, seed: invocation.seed)
     let threads = ProcessInfo.processInfo.activeProcessorCount
     if phase == "decode" {
+      if shard != nil {
+        throw UsageError("--shard: splits prefill sweeps only; for decode, run one sweep per --lengths subset and keep the reports apart")
+      }
+      if let warning = KernelBuild.genericBuildWarning { StandardStreams.writeError(warning + "\n") }
       return try decodeSweep(
         plan, batch: batch, givenPeak: givenPeak, givenTriad: givenTriad,
         lengthFlag: options.has("--max-length") ? "--max-length" : "--lengths",
@@ -88,14 +95,20 @@ extension Commands {
       peak = (0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: 120_000_000) }.max() ?? .nan
       peakSource = "roofline FMA benchmark (best of 3 short repeats)"
     }
+    if let warning = KernelBuild.genericBuildWarning { StandardStreams.writeError(warning + "\n") }
     let points: [SweepPoint]
     do {
-      points = try Sweep.run(plan) { done, total, label in invocation.progress.update(done, of: total, label) }
+      points = try Sweep.run(plan, shard: shard) { done, total, label in invocation.progress.update(done, of: total, label) }
     } catch {
       throw CommandFailure("sweep: \(error)")
     }
     let analysis = SweepAnalysis(points: points, config: config)
-    return CommandResult(report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource))
+    return CommandResult(report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource, shard: shard))
+  }
+
+  /// The (length, variant) points of a sweep, in run order, as shard items ("dense L=1024").
+  static func sweepItems(_ plan: SweepPlan) -> [String] {
+    plan.lengths.flatMap { length in plan.variants.map { "\($0.rawValue) L=\(length)" } }
   }
 
   static func sweepLengths(_ options: ParsedOptions) throws(UsageError) -> [Int] {
@@ -189,7 +202,7 @@ extension Commands {
   }
 
   static func sweepReport(
-    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String
+    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String, shard: Shard? = nil
   ) -> Report {
     let machine = MachineInfo.current
     func denseTime(_ length: Int) -> Double? {
@@ -266,7 +279,7 @@ extension Commands {
         ]
       })
     // schema_version 2: the per-point wall-time ratio is named `time_speedup_over_dense` (was `speedup_over_dense`).
-    let json: JSONValue = [
+    var json: JSONValue = [
       "schema_version": 2,
       "configuration": LayerOptions.json(plan.config),
       "machine": [
@@ -281,7 +294,9 @@ extension Commands {
       "fits": .object(fitJSON),
       "break_even": breakEvenJSON,
     ]
-    var text = "Sweep of \(LayerOptions.summary(plan.config)), k rule \(plan.config.kRule.rawValue)\n"
+    if let shard { json = json.setting("shard", ShardReports.json(shard, items: sweepItems(plan))) }
+    var text = "Sweep of \(LayerOptions.summary(plan.config)), k rule \(plan.config.kRule.rawValue)"
+    text += (shard.map { " (shard \($0): \(points.count) of \(plan.lengths.count * plan.variants.count) points)" } ?? "") + "\n"
     text += "Machine: \(machine.cpuModel), \(machine.cores) cores, peak \(formatNumber(peak / 1e9, digits: 4)) GFLOP/s (\(peakSource))\n\n"
     text += TextTable(
       headers: ["variant", "L", "useful FLOPs", "= predicted", "median s", "GFLOP/s", "of peak", "vs dense", "peak RSS"], rows: rows

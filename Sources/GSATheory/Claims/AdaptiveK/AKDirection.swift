@@ -18,7 +18,8 @@ extension Claim {
       valid entries; code: its masked-zeros variance, T = 1. Budgets 2048/256/4096; the clamp to the number of \
       candidates is not applied (it would hide the rule at L = 128). Direction = sign of Spearman's ρ(Var_t, k_t); \
       the prose states only the sign, −1.
-      """
+      """,
+    scope: "Rule arithmetic, any size; the three rules on the same rows (D = 32)."
   ) { context in try AdaptiveKChecks.direction(context: context, compare: ["figure", "prose", "code"]) }
 }
 

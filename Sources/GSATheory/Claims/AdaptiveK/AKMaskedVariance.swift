@@ -13,7 +13,8 @@ extension Claim {
       GSL-sampled sequences (batch 4, L = 256, reference init), compared by relative position t/L; the check also \
       verifies the identity Var_masked = (n/L)(v + μ²) − (nμ/L)² (n = t + 1 valid entries of mean μ, variance v).
       Tolerance: within 10% counts as the same statistic.
-      """
+      """,
+    scope: "Exact algebra of the code's statistic; sampled rows (L = 256) size it."
   ) { context in try AdaptiveKChecks.maskedVariance(context: context, positions: 0.0..<1.0) }
 }
 

@@ -12,7 +12,8 @@ extension Claim {
       evaluated on indexer rows (masked-zeros variance) from GSL-sampled sequences (batch 8, L = 128) at indexer \
       gains ×1 (reference init), ×8 and ×64, plus two-row batches with one row's variance forced to 0 and one \
       large, the most extreme v̂ a batch allows. The clamp to the number of candidates is not applied.
-      """
+      """,
+    scope: "Rule arithmetic, any size; sampled rows (D = 32) show the range reached."
   ) { context in try AdaptiveKChecks.range(context: context, budgets: AdaptiveKChecks.Budgets()) }
 }
 

@@ -12,7 +12,8 @@ extension Claim {
       layer (H = 2 heads, d_h = 4, D = 8, top-k = 4 from the gated indexer; reference init with projection gains \
       1 and 4) on GSL-sampled inputs; plus a constructed 3-token sequence in which head 1 attends token a and \
       head 2 attends token b, whose values live in different heads' coordinates.
-      """
+      """,
+    scope: "Mathematical bound, any size; a 3-token construction decides it."
   ) { context in try BoundsChecks.gateContraction(context: context, perHead: false, gateScale: 1) }
 }
 

@@ -10,7 +10,8 @@ extension Claim {
       Independent evidence: the slope is measured, not taken from the formula σ(1−σ): central finite differences \
       of σ on a grid over [−40, 40] (step 1e-3), plus the largest difference quotient |σ(a) − σ(b)|/|a − b| over \
       GSL-sampled pairs (a ~ N(0, 4²), |a − b| ≤ 1e-3 or unrestricted).
-      """
+      """,
+    scope: "Mathematical bound, any size (a property of σ)."
   ) { context in try BoundsChecks.gateSlope(context: context, claimedBound: 0.25) }
 }
 

@@ -12,7 +12,8 @@ extension Claim {
       full scale) on GSL-sampled weights (reference Xavier init, then projection gains ×1, ×4, ×16) and inputs \
       h ~ N(0, c²I) with c up to 1e3 to push every pre-activation towards saturation. The bound is judged in \
       exact arithmetic: float64 rounds σ(x) to 1 for x > 36.7, so float64 scores can equal H_I.
-      """
+      """,
+    scope: "Mathematical bound, any size; sampled and saturated layers (D = 32)."
   ) { context in try BoundsChecks.indexerRange(context: context, claimedUpperFraction: 1) }
 }
 

@@ -13,7 +13,8 @@ extension Claim {
       and an adversarial layer (keys alternating ±c·x₀, head weights saturated by c_j = 40) that drives each row \
       to alternating 0 / H_I as c grows. With Bessel's correction (torch.var's default) the supremum is \
       H_I²/4·n/(n−1), reported separately.
-      """
+      """,
+    scope: "Mathematical bound, any size; sampled layers and a tight construction."
   ) { context in try BoundsChecks.indexerVariance(context: context, claimedBound: nil) }
 }
 

@@ -17,7 +17,8 @@ extension Claim {
       GSL SVD. Observed: the central finite-difference Jacobian (ε = 1e-5) at GSL-sampled inputs and weights \
       (L = 6, D = 8, H = 2, d_h = 4, k = 3; projection gains 1 and 3, gate gains 0.1 and 1), reduced to \
       max_t Σ_s ‖∂u_t/∂h_s‖₂ (an upper bound of the local constant in this norm), each block's norm by GSL SVD.
-      """
+      """,
+    scope: "Mathematical bound, any size; sampled layers (D ≤ 16) measure its slack."
   ) { context in try BoundsChecks.layerLipschitz(context: context, includeSoftmaxTerm: true, boundScale: 1) }
 }
 

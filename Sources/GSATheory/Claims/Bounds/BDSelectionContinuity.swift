@@ -16,7 +16,8 @@ extension Claim {
       unselected key b is moved along the finite-difference gradient of I_{t,b} until it ties the k-th selected key \
       (bisection to 1e-14); the difference quotient ‖u_t(λ* + ε) − u_t(λ* − ε)‖/(2ε) is measured for ε = 1e-2 … 1e-8, with \
       top-k recomputed and, as the control, with S_t held fixed at the set containing b.
-      """
+      """,
+    scope: "Mathematical property, any size; one constructed layer decides it."
   ) { context in try BoundsChecks.selectionContinuity(context: context, k: 3) }
 }
 

@@ -11,7 +11,8 @@ extension Claim {
       Paper configuration, fixed k = 2048, prefill. Break-even L* solves dense cost = GSA cost by bisection on the \
       cost counted by the kernels' ledger (CX-cost fit; causal, multiply-add = 2), for the attention core and for the \
       whole layer. "About 4K" = within ±25% of 4096.
-      """
+      """,
+    scope: "Exact: counted FLOPs at the paper's configuration (not wall time)."
   ) { context in try ComplexityChecks.breakeven(context: context, claimed: 4096) }
 }
 

@@ -17,7 +17,9 @@ extension Claim {
       Output difference in the max norm relative to the prefill row; the toolkit's float64 layer recomputes the step's output \
       from the step's own selection to confirm what it attended to. Evidence also runs the toolkit's own KV-cache decode \
       (AttentionLayer.decodeStep, float32) on the fixture's weights and input against its prefill and the reference's.
-      """
+      """,
+    scope:
+      "Exact: the reference code's own outputs on a small fixture layer (D 32, L 24); the fault is in its cache code path, not a matter of scale."
   ) { context in
     guard let directory = ReferenceFixture.directory else {
       return ClaimOutcome(

@@ -12,7 +12,8 @@ extension Claim {
       evaluated with the coefficients MEASURED from the kernels' FLOP ledger (CX-cost): the indexer's pair term \
       (L²·d_I·H_I), the sparse core (L·k·D), projections and gates (L·D²). "Dominant" = largest single term, \
       judged within the attention core and within the whole layer.
-      """
+      """,
+    scope: "Exact: counted FLOPs at the paper's configuration, L = 128K."
   ) { context in try ComplexityChecks.dominant(context: context, length: 131_072) }
 }
 

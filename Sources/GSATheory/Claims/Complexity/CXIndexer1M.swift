@@ -11,7 +11,8 @@ extension Claim {
       Paper configuration, fixed k = 2048. Crossovers by bisection on the kernels' counted FLOPs (CX-cost fit): the \
       indexer's pair term vs the sparse core (the O() formula's two terms), and vs all other work of the layer; plus \
       the O-ratio crossover k·D/(d_I·H_I). "About 1M" = within a factor 2 of 2^20.
-      """
+      """,
+    scope: "Exact: counted FLOPs at the paper's configuration, L up to 2^24."
   ) { context in try ComplexityChecks.indexerCrossover(context: context, claimed: 1_048_576) }
 }
 

@@ -14,7 +14,8 @@ extension Claim {
       (h, Q, K, V, O, u; no L×L tensor). GSA streaming = dense's tensors + gate activations, indexer q/k/w, selected \
       indices and one 64×L score block per core (as the toolkit's kernels). Reference code = GSA's tensors + its \
       materialised L×L index-score tensor (a lower bound: per-head scores and gathered K/V are not counted).
-      """
+      """,
+    scope: "Exact: bytes of the tensors held at the paper's configuration, L = 128K."
   ) { context in try ComplexityChecks.memory(context: context, claimedRatio: 0.97) }
 }
 

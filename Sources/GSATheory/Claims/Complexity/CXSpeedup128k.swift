@@ -14,7 +14,8 @@ extension Claim {
       layer (adds Q/K/V/O projections, both gates, indexer projections) from the same counts. Bytes rows (evidence, the verdict does not use them): CostModel's logical bytes per pass at bf16, fixed k = 2048, \
       L = 131072 (compulsory, and GSA's gathered K/V rows), with the buckets' arithmetic intensity against this machine's \
       measured ridge point.
-      """
+      """,
+    scope: "Exact: counted FLOPs at the paper's configuration, L = 128K (not wall time)."
   ) { context in try ComplexityChecks.speedup128k(context: context, claimedLow: 12, claimedHigh: 16) }
 }
 

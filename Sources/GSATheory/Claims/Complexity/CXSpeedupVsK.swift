@@ -12,7 +12,8 @@ extension Claim {
       attention-core and whole-layer ratios from the kernels' ledger (CX-cost). Caps as L → ∞: D/(d_I·H_I) \
       (O-ratio) and the counted dense/indexer pair-cost ratio. A reported value agrees when within 10% of a model \
       value under one convention for all four k.
-      """
+      """,
+    scope: "Exact: counted FLOPs at the paper's configuration, L = 128K (not wall time)."
   ) { context in try ComplexityChecks.speedupVsK(context: context, claimed: [22, 16, 12, 8]) }
 }
 

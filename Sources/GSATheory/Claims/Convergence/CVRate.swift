@@ -8,6 +8,7 @@ extension Claim {
     sources: [.thirdParty, .reconstruction],
     assumptions: """
       S_t held fixed within a step; deterministic gradients (no σ_g² term); ℒ* = 0 (squared error), a valid lower bound; same task as CV-step-size. Small-scale simulation, not the paper's 1.7B run.
-      """
+      """,
+    scope: "Theorem (non-convex rate), any size; run on one layer with D = 8."
   ) { context in try ConvergenceChecks.rate(context: context) }
 }

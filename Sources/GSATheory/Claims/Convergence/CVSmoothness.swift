@@ -9,6 +9,7 @@ extension Claim {
     sources: [.thirdParty, .reconstruction],
     assumptions: """
       S_t held fixed within a step (top-k is discontinuous); squared-error loss through one layer; β = J² + ρ·H₂ from R, R_y and spectral-norm bounds with σ ≤ 1, σ' ≤ 1/4, |σ''| ≤ 1/(6√3) (derivation in SmoothnessBound). Checked by GSL-sampled gradient-difference ratios ‖∇ℒ(θ) − ∇ℒ(θ')‖/‖θ − θ'‖ (β from norms valid on the whole segment) and power iteration on the Hessian, for all four variants. Small-scale check, not the paper's 1.7B run.
-      """
+      """,
+    scope: "Theorem, any size; probed on one-layer configurations with D ≤ 8."
   ) { context in try ConvergenceChecks.smoothness(context: context) }
 }

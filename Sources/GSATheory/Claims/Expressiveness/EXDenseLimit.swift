@@ -12,7 +12,8 @@ extension Claim {
       selected (k ≥ L), gate weights set to 0 and both gate biases b ∈ {0, 1, 2, 4, 8, 16, 30}; error = \
       max_t ‖O^g_t − O^dense_t‖ on the concatenated heads before W_O, against (1 − σ(b))·‖O^dense_t‖. Dual gating \
       (G1 and G2) as in GSA; the single-gate case is the test's control.
-      """
+      """,
+    scope: "Mathematical limit, any size; float64 layers (D = 16) measure it."
   ) { context in try ExpressivenessChecks.denseLimit(context: context, dualGating: true) }
 }
 

@@ -15,7 +15,8 @@ extension Claim {
       bias −30 and weights 0, outputs relative to the same layer with b = 0.5. Ungated: the smallest ‖Σ_s a_s V_s W_O‖ \
       over ALL attention weights a in the simplex (Frank–Wolfe, 4000 steps) relative to the typical output; then a \
       zero-value sink token added: the sink mass needed for ‖u‖ ≤ ε·‖u without sink‖ (bisection on the sink logit).
-      """
+      """,
+    scope: "Mechanism, any size; float64 layers (D = 16, L ≤ D)."
   ) { context in try ExpressivenessChecks.nullOutput(context: context, outputGateBias: -30) }
 }
 

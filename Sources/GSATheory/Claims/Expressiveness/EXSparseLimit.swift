@@ -12,7 +12,8 @@ extension Claim {
       layer (D = 16, H = 2, d_h = 8, L = 32, k = 8, H_I = 2, d_I = 8). Compared with sparse-only attention (no gates) \
       (a) over the same selections S_t, bit for bit, and (b) with the sparse-only baseline's own ReLU indexer \
       (head weights σ(h W^{Iw} + c), as [code]), as the baseline is defined.
-      """
+      """,
+    scope: "Exact identity, any size; float64 layers (D = 16)."
   ) { context in try ExpressivenessChecks.sparseLimit(context: context, gateBias: 40) }
 }
 

@@ -13,7 +13,8 @@ extension Claim {
       of the last token's output on [x, 1] over 160 GSL-sampled x ~ N(0, 2²I) (D = 8, H = 2, d_h = 4, L = 5, k ≥ L), \
       relative residual √(χ²/Σ‖u‖²), for the ungated layer, GSA at reference init (gate gain 0.1) and GSA with gate \
       gain 1; plus the scalar case x·σ(a x), a = 1, on [−3, 3]. Containment (ungated ⊂ GSA) is EX-dense-limit.
-      """
+      """,
+    scope: "Function-class witness, any size (constant sequences)."
   ) { context in try ExpressivenessChecks.strict(context: context, gateGain: 1) }
 }
 

@@ -18,7 +18,8 @@ extension Claim {
       2025 (arXiv 2505.06708) cannot be checked by computation and is not judged. Bytes rows (evidence, the verdict does not use them): CostModel's logical bytes per pass at bf16, fixed k = 2048, \
       L = 131072 (compulsory, and GSA's gathered K/V rows), with the buckets' arithmetic intensity against this machine's \
       measured ridge point.
-      """
+      """,
+    scope: "The paper's reported numbers against each other; nothing is re-measured."
   ) { context in try HeadlineChecks.abstract(context: context, table: .paper) }
 }
 

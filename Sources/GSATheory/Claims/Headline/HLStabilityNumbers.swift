@@ -15,7 +15,8 @@ extension Claim {
       the effects cannot be re-measured; the check verifies only the reported numbers' own arithmetic (ratios and \
       orderings the text draws from them) and otherwise stays inconclusive. Training-dynamics checks belong to the \
       convergence group (CV-*).
-      """
+      """,
+    scope: "The paper's reported numbers only; no protocol exists to re-measure them."
   ) { context in
     try HeadlineChecks.stabilityNumbers(
       context: context,

@@ -13,7 +13,8 @@ extension Claim {
       after RMSNorm), so the pre-activation is Z ~ N(0.5, D·a²/3). E[σ(Z)] three ways: GSL QAGI integration of \
       σ(z)·φ(z; 0.5, s²), Monte Carlo over GSL Gaussian draws of Z, and the gates of a GSL-sampled layer (256 weight \
       columns × 64 tokens). "≈ 0.622" = within 0.005.
-      """
+      """,
+    scope: "The paper's initialisation at D = 4096, by integration and sampling."
   ) { context in try NumericsChecks.gateMeanInit(context: context, claimedMean: 0.622) }
 }
 

@@ -17,7 +17,8 @@ extension Claim {
       over z), cross-head covariances neglected (zero mean over queries). Sampled: the float64 brute-force indexer on a \
       GSL-sampled sequence (L = 256), row variances over valid entries with Bessel's n/(n−1) for t ≥ L/4. Agreement: \
       mean within 2%, mean row variance within 10%. k_t of each rule (budgets 2048/256/4096) from the sampled rows.
-      """
+      """,
+    scope: "The paper's indexer at initialisation (D = 4096), by integration."
   ) { context in try NumericsChecks.indexerMomentsInit(context: context, predictUnscaled: false) }
 }
 

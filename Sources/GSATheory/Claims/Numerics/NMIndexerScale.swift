@@ -14,7 +14,8 @@ extension Claim {
       (σ' < 0.0067): sampled, and predicted by GSL integration of the Gaussian tail with the init variance \
       v_q·v_k (×d_I without the scale). Selection agreement: mean Jaccard overlap of the top-k sets, k = L/8. "Same" = \
       saturation within 5 points and overlap ≥ 0.95.
-      """
+      """,
+    scope: "The paper's indexer at initialisation (D = 4096), sampled and integrated."
   ) { context in try NumericsChecks.indexerScale(context: context, indexerDim: 64) }
 }
 

@@ -14,7 +14,8 @@ extension Claim {
       W_K 512 × 128 (gain 1) and a gate 256 × 256 (gain 0.1). σ_max and σ_min by GSL SVD (of the Gram matrix AᵀA for \
       the tall ones: σ(A) = √σ(AᵀA)). "≈" = within [0.9, 1.05] of the prediction (finite-size corrections are \
       O(n^{-2/3})).
-      """
+      """,
+    scope: "Random-matrix law at the paper's weight shapes (D = 4096 and 512)."
   ) { context in try NumericsChecks.spectralInit(context: context, predictionScale: 1) }
 }
 
