@@ -116,6 +116,7 @@ public enum CLI {
       } else {
         try StandardStreams.writeOutput(text)
       }
+      if result.exitCode != 0, let note = result.failureNote { StandardStreams.writeError("\(command.name): \(note)\n") }
       return result.exitCode
     }
   }

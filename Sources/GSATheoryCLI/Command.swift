@@ -16,10 +16,13 @@ public struct CommandResult: Sendable {
   public var report: Report
   /// 0 ok, 1 a check failed or could not run.
   public var exitCode: Int32
+  /// With a non-zero exit: the one line for stderr that says why (the report has the detail).
+  public var failureNote: String?
 
-  public init(report: Report, exitCode: Int32 = 0) {
+  public init(report: Report, exitCode: Int32 = 0, failureNote: String? = nil) {
     self.report = report
     self.exitCode = exitCode
+    self.failureNote = failureNote
   }
 }
 

@@ -46,7 +46,7 @@ import Testing
     let (whole, merged, shards) = try Self.wholeAndMerged(["check", "complexity", "bounds", "--quick"], name: "check")
     #expect(merged == whole)
     let json = try JSONValue.parse(merged)
-    #expect(json["claims"]?.arrayValue?.count == 14)
+    #expect(json["claims"]?.arrayValue?.count == 16)
     #expect(json["shard"] == nil)
     // Each shard holds every third claim, with the seed the whole run gives it.
     let first = try JSONValue.parse(try String(contentsOfFile: shards[0], encoding: .utf8))

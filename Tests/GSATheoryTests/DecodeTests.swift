@@ -150,3 +150,42 @@ import Testing
     #expect(throws: ConfigError.self) { try AttentionLayer(config: nonCausal, variant: .dense, seed: 1).makeCache(batch: 1, capacity: 4) }
   }
 }
+
+@Suite struct DecodeBytesModelTests {
+  /// bytes(B) = W + B·s: the model's W and s reproduce the ledger at other batches, the speedup
+  /// moves monotonically from B = 1 to the limit, and the crossover batch is the first B with
+  /// B·c > w.
+  @Test func bytesAreAffineInTheBatch() {
+    var config = LayerConfig.paper
+    config.kRule = .fixed
+    let model = DecodeBytesModel(config: config, length: 131_072, batch: 1, elementBytes: 2, variants: Variant.allCases)
+    for entry in model.entries {
+      let at64 = CostModel(config: config.configured(for: entry.variant), variant: entry.variant, elementBytes: 2)
+        .decodeLedger(length: 131_072, batch: 64).bytesTotal.compulsory
+      #expect(at64 == entry.fixedBytes + 64 * entry.bytesPerSequence, "\(entry.variant)")
+      if let b = model.cacheOutweighsWeightsBatch(entry.variant) {
+        #expect(b * entry.cacheBytesPerSequence > entry.weightBytes && (b - 1) * entry.cacheBytesPerSequence <= entry.weightBytes)
+      }
+    }
+    var previous = model.bytesSpeedup(.gsa)
+    for b in [2, 4, 8, 64, 4096] {
+      let s = DecodeBytesModel(config: config, length: 131_072, batch: b, elementBytes: 2, variants: [.gsa]).bytesSpeedup(.gsa)
+      #expect(s > previous && s < model.bytesSpeedupLimit(.gsa))
+      previous = s
+    }
+    // Hand count of the dense cache read: K and V of 131073 tokens, H_kv·d_h = 1024 bf16 each.
+    #expect(model.entry(.dense)?.cacheBytesPerSequence == 2 * 131_073 * 1024 * 2)
+  }
+
+  /// CX-decode: the table's 0.13× lies inside the bytes span (holds with correction); a table
+  /// claiming more than the B → ∞ limit is refuted; one claiming less than batch 1 is refuted too.
+  @Test func decodeClaimFollowsTheTable() throws {
+    let context = ClaimContext(seed: 3, quick: true)
+    let outcome = try ComplexityChecks.decode(context: context, tableGSA: 0.13, tableSparseOnly: 0.12)
+    #expect(outcome.verdict == .holdsWithCorrection)
+    let batch = try #require(outcome.value("batch at which GSA's bytes speedup equals the table's"))
+    #expect(batch > 1 && batch < 8)
+    #expect(try ComplexityChecks.decode(context: context, tableGSA: 0.01, tableSparseOnly: 0.01).verdict == .refuted)
+    #expect(try ComplexityChecks.decode(context: context, tableGSA: 0.5, tableSparseOnly: 0.5).verdict == .refuted)
+  }
+}

@@ -71,6 +71,10 @@ public struct ClaimOutcome: Sendable, Hashable {
   /// its own small scale: the verdict the small-scale computation gives (the claim's verdict is
   /// then `inconclusive`); nil for every other claim.
   public var smallScaleVerdict: Verdict?
+  /// Wall-clock measurements on this machine (step times, bandwidths, the roofline's ridge): evidence
+  /// no verdict depends on, and the one part of an outcome that the seed does not fix. Reports keep
+  /// them apart from `evidence` (JSON `measurements`); quick runs take none.
+  public var measurements: [EvidenceItem] = []
 
   public init(
     verdict: Verdict, summary: String, correctedStatement: String? = nil, counterexample: String? = nil,

@@ -81,12 +81,16 @@ extension Commands {
           "evidence",
           .array(outcome.evidence.map { ["name": .string($0.name), "value": .number($0.value), "unit": .string($0.unit)] })
         ),
+        (
+          "measurements",
+          .array(outcome.measurements.map { ["name": .string($0.name), "value": .number($0.value), "unit": .string($0.unit)] })
+        ),
         ("error", .null),
       ]
     case .failure(let error):
       members += [
         ("verdict", .null), ("summary", .null), ("small_scale_verdict", .null), ("corrected_statement", .null),
-        ("counterexample", .null), ("evidence", .array([])), ("error", .string(error.message)),
+        ("counterexample", .null), ("evidence", .array([])), ("measurements", .array([])), ("error", .string(error.message)),
       ]
     }
     members.append(("seed", .int(Int(run.seed))))

@@ -116,7 +116,9 @@ extension Commands {
       weightsSource = path
     }
     let result = try ConvergenceCheck.run(settings, initial: initial)
-    return CommandResult(report: convergenceReport(result, weightsSource: weightsSource), exitCode: result.satisfied ? 0 : 1)
+    return CommandResult(
+      report: convergenceReport(result, weightsSource: weightsSource), exitCode: result.satisfied ? 0 : 1,
+      failureNote: "the theorem's conditions are violated in this run (exit 1); the report's verdict says which one fails")
   }
 
   static let fixedSelectionAssumption =

@@ -193,6 +193,11 @@ enum ShardMerge {
       }
       ledger.addUseful(bucket, useful)
       ledger.addExecuted(bucket, executed)
+      let bytes = json[bucket.rawValue]?["bytes"]
+      guard let read = bytes?["read"]?.intValue, let written = bytes?["written"]?.intValue,
+        let gathered = bytes?["gathered"]?.intValue
+      else { return nil }
+      ledger.addBytes(bucket, ByteCounts(read: read, written: written, gathered: gathered))
     }
     return ledger
   }

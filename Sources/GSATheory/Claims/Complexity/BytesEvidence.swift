@@ -54,7 +54,18 @@ extension ComplexityChecks {
       EvidenceItem(
         "intensity: GSA selection (comparisons per byte)",
         Double(gsa.useful.selection.comparisons) / Double(gsa.bytes.selection.compulsory), unit: "op/B"),
-      EvidenceItem("this machine's ridge point (peak/triad)", MachineRidge.measured.ridge, unit: "FLOP/B"),
+    ]
+  }
+
+  /// This machine's ridge point, to set the bytes rows' intensities against (`ClaimOutcome.measurements`;
+  /// none in quick runs).
+  public static func ridgeMeasurements(_ context: ClaimContext) -> [EvidenceItem] {
+    guard !context.quick else { return [] }
+    let rates = MachineRidge.measured
+    return [
+      EvidenceItem("this machine's FMA peak", rates.peakFlopsPerSecond / 1e9, unit: "GFLOP/s"),
+      EvidenceItem("this machine's STREAM triad", rates.triadBytesPerSecond / 1e9, unit: "GB/s"),
+      EvidenceItem("this machine's ridge point (peak/triad)", rates.ridge, unit: "FLOP/B"),
     ]
   }
 }

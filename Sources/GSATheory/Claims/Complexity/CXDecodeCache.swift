@@ -18,8 +18,7 @@ extension Claim {
       from the step's own selection to confirm what it attended to. Evidence also runs the toolkit's own KV-cache decode \
       (AttentionLayer.decodeStep, float32) on the fixture's weights and input against its prefill and the reference's.
       """,
-    scope:
-      "Exact: the reference code's own outputs on a small fixture layer (D 32, L 24); the fault is in its cache code path, not a matter of scale."
+    scope: "Exact: the reference's own outputs on a small fixture; a code-path fault, not scale."
   ) { context in
     guard let directory = ReferenceFixture.directory else {
       return ClaimOutcome(

@@ -16,7 +16,11 @@ extension Claim {
       measured ridge point.
       """,
     scope: "Exact: counted FLOPs against the paper's reported table (not wall time)."
-  ) { context in try ComplexityChecks.prefill(context: context, tablePrefill: 0.09, tableDecode: 0.13) }
+  ) { context in
+    var outcome = try ComplexityChecks.prefill(context: context, tablePrefill: 0.09, tableDecode: 0.13)
+    outcome.measurements = ComplexityChecks.ridgeMeasurements(context)
+    return outcome
+  }
 }
 
 extension ComplexityChecks {

@@ -16,7 +16,11 @@ extension Claim {
       measured ridge point.
       """,
     scope: "Exact: counted FLOPs at the paper's configuration, L = 128K (not wall time)."
-  ) { context in try ComplexityChecks.speedup128k(context: context, claimedLow: 12, claimedHigh: 16) }
+  ) { context in
+    var outcome = try ComplexityChecks.speedup128k(context: context, claimedLow: 12, claimedHigh: 16)
+    outcome.measurements = ComplexityChecks.ridgeMeasurements(context)
+    return outcome
+  }
 }
 
 extension ComplexityChecks {

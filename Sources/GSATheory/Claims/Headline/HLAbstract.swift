@@ -20,7 +20,11 @@ extension Claim {
       measured ridge point.
       """,
     scope: "The paper's reported numbers against each other; nothing is re-measured."
-  ) { context in try HeadlineChecks.abstract(context: context, table: .paper) }
+  ) { context in
+    var outcome = try HeadlineChecks.abstract(context: context, table: .paper)
+    outcome.measurements = ComplexityChecks.ridgeMeasurements(context)
+    return outcome
+  }
 }
 
 /// The headline checks: arithmetic on the reported tables.
