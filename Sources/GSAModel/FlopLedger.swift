@@ -31,17 +31,27 @@ public struct FlopCounts: Sendable, Hashable, Codable {
   }
 }
 
-/// Counts per `FlopBucket` (a keyed JSON object when encoded).
-public struct BucketCounts: Sendable, Hashable, Codable {
-  public var projections = FlopCounts()
-  public var gates = FlopCounts()
-  public var indexer = FlopCounts()
-  public var selection = FlopCounts()
-  public var attention = FlopCounts()
+/// Something a ledger sums per bucket: FLOP counts or byte counts.
+public protocol BucketSummable: Sendable, Hashable, Codable {
+  init()
+  static func + (a: Self, b: Self) -> Self
+}
+
+extension FlopCounts: BucketSummable {
+  public init() { self.init(flops: 0) }
+}
+
+/// One value per `FlopBucket` (a keyed JSON object when encoded).
+public struct PerBucket<Value: BucketSummable>: Sendable, Hashable, Codable {
+  public var projections = Value()
+  public var gates = Value()
+  public var indexer = Value()
+  public var selection = Value()
+  public var attention = Value()
 
   public init() {}
 
-  public subscript(bucket: FlopBucket) -> FlopCounts {
+  public subscript(bucket: FlopBucket) -> Value {
     get {
       switch bucket {
       case .projections: projections
@@ -63,14 +73,19 @@ public struct BucketCounts: Sendable, Hashable, Codable {
   }
 
   /// Sum over all buckets.
-  public var total: FlopCounts { FlopBucket.allCases.reduce(FlopCounts()) { $0 + self[$1] } }
+  public var total: Value { FlopBucket.allCases.reduce(Value()) { $0 + self[$1] } }
 
-  public static func + (a: BucketCounts, b: BucketCounts) -> BucketCounts {
-    var sum = BucketCounts()
+  public static func + (a: PerBucket, b: PerBucket) -> PerBucket {
+    var sum = PerBucket()
     for bucket in FlopBucket.allCases { sum[bucket] = a[bucket] + b[bucket] }
     return sum
   }
 }
+
+/// Operation counts per bucket.
+public typealias BucketCounts = PerBucket<FlopCounts>
+/// Logical bytes per bucket.
+public typealias BucketBytes = PerBucket<ByteCounts>
 
 /// Logical memory traffic of one kind of work, in bytes.
 ///
@@ -113,45 +128,8 @@ public struct ByteCounts: Sendable, Hashable, Codable {
   public func times(_ n: Int) -> ByteCounts { ByteCounts(read: read * n, written: written * n, gathered: gathered * n) }
 }
 
-/// Bytes per `FlopBucket`.
-public struct BucketBytes: Sendable, Hashable, Codable {
-  public var projections = ByteCounts()
-  public var gates = ByteCounts()
-  public var indexer = ByteCounts()
-  public var selection = ByteCounts()
-  public var attention = ByteCounts()
-
-  public init() {}
-
-  public subscript(bucket: FlopBucket) -> ByteCounts {
-    get {
-      switch bucket {
-      case .projections: projections
-      case .gates: gates
-      case .indexer: indexer
-      case .selection: selection
-      case .attention: attention
-      }
-    }
-    set {
-      switch bucket {
-      case .projections: projections = newValue
-      case .gates: gates = newValue
-      case .indexer: indexer = newValue
-      case .selection: selection = newValue
-      case .attention: attention = newValue
-      }
-    }
-  }
-
-  /// Sum over all buckets.
-  public var total: ByteCounts { FlopBucket.allCases.reduce(ByteCounts()) { $0 + self[$1] } }
-
-  public static func + (a: BucketBytes, b: BucketBytes) -> BucketBytes {
-    var sum = BucketBytes()
-    for bucket in FlopBucket.allCases { sum[bucket] = a[bucket] + b[bucket] }
-    return sum
-  }
+extension ByteCounts: BucketSummable {
+  public init() { self.init(read: 0) }
 }
 
 /// The ledger of a forward pass or decode step: operation counts, what was needed (`useful`:
