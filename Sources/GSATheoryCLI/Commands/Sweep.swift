@@ -24,6 +24,10 @@ extension Commands {
       steps at length L. Reported: seconds per step, bytes per step counted and predicted (CostModel.decodeLedger),
       GB/s against this machine's STREAM triad bandwidth, FLOPs counted and predicted, speedup over dense at the
       same L and B, KV-cache bytes; then per variant the step time's log-log exponent and slope (s per token).
+
+      Both phases time each bucket's passes (seconds_by_bucket, each bucket's median). --machine FILE (a measured
+      profile from 'roofline --save', or this) adds predicted_seconds per bucket and in total: TimeModel's seconds
+      from the counted work at the profile's rates (docs/time-model.md), beside the measured seconds.
       """,
     options: LayerOptions.specs(defaultPreset: "paper-shape") + [
       OptionSpec(
@@ -41,12 +45,14 @@ extension Commands {
         help: "prefill (forward passes of L tokens) or decode (one step of B sequences holding L tokens)."),
       OptionSpec("--batch", value: "B", default: "1", help: "Decode: sequences per step (1...4096)."),
       OptionSpec("--triad-gbs", value: "X", help: "Decode: this machine's STREAM triad GB/s (skips the short triad measurement)."),
+      MachineOption.spec,
     ],
     examples: [
       "gsa-theory sweep",
       "gsa-theory sweep --lengths 512,1024,2048 --variants dense,gsa --repeats 5",
       "gsa-theory sweep --preset paper-shape --min-length 2048 --max-length 32768 --steps 5 --format json --output sweep.json",
       "gsa-theory sweep --phase decode --batch 8 --lengths 8k,32k,128k --variants dense,gsa",
+      "gsa-theory sweep --lengths 2k,8k --variants dense,gsa --machine profile.json",
     ]
   ) { invocation in
     let options = invocation.options
@@ -66,11 +72,12 @@ extension Commands {
     }
     let plan = SweepPlan(config: config, variants: variants, lengths: lengths, repeats: repeats, seed: invocation.seed)
     let threads = ProcessInfo.processInfo.activeProcessorCount
+    let timeModel = try sweepTimeModel(options, progress: invocation.progress)?.0
     if phase == "decode" {
       return try decodeSweep(
         plan, batch: batch, givenPeak: givenPeak, givenTriad: givenTriad,
         lengthFlag: options.has("--max-length") ? "--max-length" : "--lengths",
-        invocation: invocation)
+        invocation: invocation, timeModel: timeModel)
     }
     // Shared memory guard (docs/reliability.md): refused before any allocation, exit 2, naming the
     // bytes needed and the largest length that fits; the peak model is Sweep.predictedBytes.
@@ -95,7 +102,8 @@ extension Commands {
       throw CommandFailure("sweep: \(error)")
     }
     let analysis = SweepAnalysis(points: points, config: config)
-    return CommandResult(report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource))
+    return CommandResult(
+      report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource, timeModel: timeModel))
   }
 
   static func sweepLengths(_ options: ParsedOptions) throws(UsageError) -> [Int] {
@@ -189,7 +197,8 @@ extension Commands {
   }
 
   static func sweepReport(
-    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String
+    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String,
+    timeModel: TimeModel? = nil
   ) -> Report {
     let machine = MachineInfo.current
     func denseTime(_ length: Int) -> Double? {
@@ -198,7 +207,12 @@ extension Commands {
     var pointJSON = [JSONValue]()
     var rows = [[String]]()
     var csvRows = [[String]]()
+    var timeRows = [[String]]()
     for p in points {
+      // Seconds per bucket, measured and (with --machine) predicted.
+      let predictedTime = timeModel?.predict(p, config: plan.config)
+      timeRows.append(
+        bucketTimeRows(label: [p.variant.rawValue, String(p.length)], measured: p.medianBucketSeconds, predicted: predictedTime))
       let speedup = denseTime(p.length).map { $0 / p.medianSeconds }
       let gflops = p.executedFlopsPerSecond / 1e9
       let efficiency = p.executedFlopsPerSecond / peak
@@ -214,6 +228,8 @@ extension Commands {
         "counted": bucketsJSON(p.counted),
         "predicted": p.predicted.map(bucketsJSON) ?? .null,
         "counted_equals_predicted": matches.map { .bool($0) } ?? .null,
+        "seconds_by_bucket": bucketSecondsJSON(p.medianBucketSeconds),
+        "predicted_seconds": predictedTime.map(predictedSecondsJSON) ?? .null,
       ])
       rows.append([
         p.variant.rawValue, String(p.length), formatNumber(Double(p.counted.usefulTotal.flops)),
@@ -286,6 +302,7 @@ extension Commands {
     text += TextTable(
       headers: ["variant", "L", "useful FLOPs", "= predicted", "median s", "GFLOP/s", "of peak", "vs dense", "peak RSS"], rows: rows
     ).rendered()
+    text += bucketTimeTable(label: ["variant", "L"], rows: timeRows, predicted: timeModel != nil)
     text += "\nFits against L: (a) log-log exponent ± SE, R²; (b) α·L² + β·K + γ·L (K = Σ k_t) ± SE, relative weighting\n"
     text += TextTable(headers: ["variant", "series", "exponent", "R²", "α (L²)", "β (K)", "γ (L)"], rows: fitRows).rendered()
     if !analysis.breakEven.isEmpty {
