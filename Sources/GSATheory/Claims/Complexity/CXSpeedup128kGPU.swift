@@ -60,7 +60,8 @@ extension ComplexityChecks {
         }
       }
       requirements.append(
-        (label, m.requiredOnChipFraction(speedup: claimedLow), m.requiredOnChipFraction(speedup: claimedHigh), m.speedup(onChipFraction: 0)))
+        (label, m.requiredOnChipFraction(speedup: claimedLow), m.requiredOnChipFraction(speedup: claimedHigh), m.speedup(onChipFraction: 0))
+      )
     }
     guard !requirements.isEmpty else {
       return ClaimOutcome(verdict: .inconclusive, summary: "no GPU spec profile could be read.", evidence: evidence)
