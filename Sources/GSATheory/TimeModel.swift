@@ -14,21 +14,24 @@ import GSAModel
 /// M_b (read + written), gathered bytes G_b:
 ///
 ///     compute_b   = (F_b + C_b)/P + T_b/R_b            R_b = R_exp (attention), R_σ (other buckets)
-///     compute_sel = F_sel/P + T_sel/R_σ + N·τ           N = top-k candidates (see below); C_sel not priced apart
-///     memory_b    = (M_b − G_b^in)/W + G_b/r(F_g)       G_b^in = G_b at decode (the gathered rows are the
+///     compute_sel = F_sel/P + T_sel/R_σ + C_sel·τ_c     τ_c = τ·n_p / r(n_p, k_p), seconds per counted comparison
+///     memory_b    = (M_b − G_b^in)/W + G_b/r̄            G_b^in = G_b at decode (the gathered rows are the
 ///                                                      core's compulsory read there), 0 in prefill
+///     1/r̄         = Σ_i w_i/r(F_i) / Σ_i w_i            the gathers' footprints F_i with weights w_i
 ///     t_b         = max(compute_b, memory_b)
 ///     t           = Σ_b t_b
 ///
 /// - Compute terms add: the sigmoid/exp polynomials, the top-k and the FMAs share the same vector
 ///   units, so they do not overlap. Compute and memory overlap (max), as in a roofline.
-/// - N = Σ over the top-k calls that narrow (k < n) of their n candidates: prefill Σ_t n_t with
-///   k_t^cap = min(k_cap, n_t) < n_t, decode B·(L + 1) when the cap is below L + 1; the adaptive
-///   rules' second stage adds the c_t kept candidates of each row where k_t < c_t.
-/// - Gather footprint F_g (the buffer the rows are drawn from): prefill 2·L·d_h·e, one kv group's
-///   packed K and V (the sparse core works one group at a time); decode B·H_kv·2·L·d_h·e, the whole
-///   cache's K and V (no row is read twice within a step; rows stay cached only between steps, if
-///   the cache fits).
+/// - τ_c: the profile's top-k probe ran rows of n_p candidates with budget k_p at τ seconds per
+///   candidate; the ledger counts r(n_p, k_p) comparisons for such a row (`CostModel`'s radix
+///   top-k count, 6n + 3G + 7168), so one counted comparison costs τ·n_p/r(n_p, k_p). The
+///   selection's counted comparisons, fixed per-row overhead included, are priced at τ_c.
+/// - Gather footprints (the buffer a gathered row is drawn from): prefill, query t draws from its
+///   causal prefix in one kv group's packed K and V (the sparse core works one group at a time),
+///   F_t = 2·(t + 1)·d_h·e, weighted by k_t = min(k_base, t + 1) (in 256 chunks of t); decode, the
+///   whole cache's K and V, F = B·H_kv·2·L·d_h·e (no row is read twice within a step; rows stay
+///   cached only between steps, if the cache fits).
 /// - All-cores rates (the kernels use every core), unless the model is built per thread.
 ///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
@@ -57,15 +60,15 @@ public struct TimeModel: Sendable {
     public var scope: MachineProfile.Scope
     /// φ, the fraction of gathered bytes served on chip at no cost (spec profiles; 0 for measured ones).
     public var onChipFraction: Double
-    /// τ, seconds per top-k candidate; nil when unpriced.
-    public var topKSecondsPerCandidate: Double?
+    /// τ_c, seconds per counted top-k comparison; nil when unpriced.
+    public var topKSecondsPerComparison: Double?
     /// R_σ, R_exp, evaluations/s; nil when unpriced.
     public var sigmoidsPerSecond: Double?
     public var expsPerSecond: Double?
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
-      scope: MachineProfile.Scope = .allCores, onChipFraction: Double = 0, topKSecondsPerCandidate: Double? = nil,
+      scope: MachineProfile.Scope = .allCores, onChipFraction: Double = 0, topKSecondsPerComparison: Double? = nil,
       sigmoidsPerSecond: Double? = nil, expsPerSecond: Double? = nil
     ) {
       self.flopsPerSecond = flopsPerSecond
@@ -73,18 +76,31 @@ public struct TimeModel: Sendable {
       self.gatherCurve = gatherCurve
       self.scope = scope
       self.onChipFraction = onChipFraction
-      self.topKSecondsPerCandidate = topKSecondsPerCandidate
+      self.topKSecondsPerComparison = topKSecondsPerComparison
       self.sigmoidsPerSecond = sigmoidsPerSecond
       self.expsPerSecond = expsPerSecond
     }
 
-    /// Seconds to gather `bytes` from a buffer of `footprint` bytes.
-    public func gatherSeconds(_ bytes: Double, footprint: Double) -> Double {
+    /// Seconds to gather `bytes` drawn from buffers of the given footprints (bytes) in proportion
+    /// to their weights: bytes · Σ w_i/r(F_i) / Σ w_i.
+    public func gatherSeconds(_ bytes: Double, footprints: [Footprint]) -> Double {
       guard bytes > 0 else { return 0 }
       if gatherCurve.isEmpty { return bytes * (1 - onChipFraction) / streamBytesPerSecond }
-      let rate = MachineProfile.interpolateLogLinear(
-        footprint, points: gatherCurve.map { (Double($0.footprintBytes), $0.bytesPerSecond[scope]) })
-      return bytes / rate
+      let points = gatherCurve.map { (Double($0.footprintBytes), $0.bytesPerSecond[scope]) }
+      let weight = footprints.reduce(0) { $0 + $1.weight }
+      guard weight > 0 else { return .nan }
+      let inverse = footprints.reduce(0) { $0 + $1.weight / MachineProfile.interpolateLogLinear($1.bytes, points: points) }
+      return bytes * inverse / weight
+    }
+  }
+
+  /// A gather footprint and its share of the gathered rows.
+  public struct Footprint: Sendable, Hashable {
+    public var bytes: Double
+    public var weight: Double
+    public init(bytes: Double, weight: Double = 1) {
+      self.bytes = bytes
+      self.weight = weight
     }
   }
 
@@ -94,7 +110,7 @@ public struct TimeModel: Sendable {
     public var flopSeconds = 0.0
     /// Transcendentals at R_σ or R_exp.
     public var transcendentalSeconds = 0.0
-    /// Top-k candidates at τ (selection only).
+    /// Counted top-k comparisons at τ_c (selection only).
     public var topKSeconds = 0.0
     /// Compulsory (streamed) bytes at W.
     public var streamSeconds = 0.0
@@ -114,8 +130,7 @@ public struct TimeModel: Sendable {
     public var buckets: [FlopBucket: BucketPrediction]
     /// Terms the profile has no rate for ("transcendentals", "top-k"), left out of the seconds.
     public var unpriced: [String]
-    public var gatherFootprintBytes: Double
-    public var topKCandidates: Int
+    public var gatherFootprints: [Footprint]
     public var seconds: BucketSeconds {
       var s = BucketSeconds()
       for (bucket, p) in buckets { s[bucket] = p.seconds }
@@ -136,10 +151,13 @@ public struct TimeModel: Sendable {
   ) {
     switch profile.rates {
     case .measured(let m):
+      let comparisonsPerRow = Double(CostModel.topKComparisons(m.topKCandidates, m.topKBudget))
       rates = Rates(
         flopsPerSecond: m.fmaFlopsPerSecond[scope], streamBytesPerSecond: m.triadBytesPerSecond[scope], gatherCurve: m.gatherCurve,
-        scope: scope, topKSecondsPerCandidate: m.topKSecondsPerCandidate[scope], sigmoidsPerSecond: m.sigmoidsPerSecond[scope],
-        expsPerSecond: m.expsPerSecond[scope])
+        scope: scope,
+        topKSecondsPerComparison: comparisonsPerRow > 0
+          ? m.topKSecondsPerCandidate[scope] * Double(m.topKCandidates) / comparisonsPerRow : nil,
+        sigmoidsPerSecond: m.sigmoidsPerSecond[scope], expsPerSecond: m.expsPerSecond[scope])
     case .spec(let s):
       rates = Rates(
         flopsPerSecond: precision == .bf16 ? s.peakDenseBF16FlopsPerSecond.value : s.peakFP32FlopsPerSecond.value,
@@ -147,42 +165,29 @@ public struct TimeModel: Sendable {
     }
   }
 
-  /// F_g: the gather footprint (see the type's documentation).
-  public static func gatherFootprint(
-    config c: LayerConfig, phase: Phase, length L: Int, batch B: Int = 1, elementBytes e: Int = 4
-  ) -> Double {
+  /// The gather footprints of a pass (see the type's documentation); `budgets` are the prefill's
+  /// measured k_t (nominal min(k_base, t + 1) without them).
+  public static func gatherFootprints(
+    config c: LayerConfig, phase: Phase, length L: Int, batch B: Int = 1, elementBytes e: Int = 4, budgets: [Int]? = nil
+  ) -> [Footprint] {
+    let row = 2 * Double(c.headDim) * Double(e)
     switch phase {
-    case .prefill: return 2 * Double(L) * Double(c.headDim) * Double(e)
-    case .decode: return Double(B) * Double(c.kvHeads) * 2 * Double(L) * Double(c.headDim) * Double(e)
-    }
-  }
-
-  /// N: the top-k candidates of a pass (see the type's documentation); 0 for dense variants.
-  /// `budgets` are the measured k_t (per query in prefill, per sequence at decode); without them the
-  /// nominal min(k_base, n) (exact for the fixed rule; adaptive rules then skip the second stage).
-  public static func topKCandidates(
-    config c: LayerConfig, variant: Variant, phase: Phase, length L: Int, batch B: Int = 1, budgets: [Int]? = nil
-  ) -> Int {
-    guard variant.isSparse else { return 0 }
-    let adaptive = c.kRule != .fixed
-    let capBudget = adaptive ? c.kMax : c.kBase
-    func row(_ n: Int, _ k: Int?) -> Int {
-      let cap = min(capBudget, n)
-      var total = cap < n ? n : 0
-      if adaptive, let k, k < cap { total += cap }
-      return total
-    }
-    switch phase {
+    case .decode: return [Footprint(bytes: Double(B) * Double(c.kvHeads) * row * Double(L))]
     case .prefill:
-      return (0..<L).reduce(0) { sum, t in sum + row(c.candidateCount(query: t, length: L), budgets?[t]) }
-    case .decode:
-      return (0..<B).reduce(0) { sum, b in sum + row(L + 1, budgets?[b]) }
+      let chunks = min(256, max(1, L))
+      return (0..<chunks).map { i in
+        let t0 = i * L / chunks, t1 = (i + 1) * L / chunks
+        var weight = 0.0
+        for t in t0..<t1 { weight += Double(budgets?[t] ?? min(c.kBase, c.candidateCount(query: t, length: L))) }
+        let prefix = c.causal ? Double(t0 + t1 + 1) / 2 : Double(L)
+        return Footprint(bytes: row * prefix, weight: weight)
+      }
     }
   }
 
-  /// The prediction for `ledger` (its executed counts and bytes), with the top-k candidates N and
-  /// the gather footprint F_g (`topKCandidates`, `gatherFootprint`).
-  public func predict(_ ledger: FlopLedger, phase: Phase, topKCandidates N: Int, gatherFootprintBytes: Double) -> Prediction {
+  /// The prediction for `ledger` (its executed counts and bytes), with its gathers' footprints
+  /// (`gatherFootprints`).
+  public func predict(_ ledger: FlopLedger, phase: Phase, gatherFootprints: [Footprint]) -> Prediction {
     var buckets = [FlopBucket: BucketPrediction]()
     var unpriced = Set<String>()
     for bucket in FlopBucket.allCases {
@@ -194,16 +199,19 @@ public struct TimeModel: Sendable {
       if counts.transcendentals > 0 {
         if let rate { p.transcendentalSeconds = Double(counts.transcendentals) / rate } else { unpriced.insert("transcendentals") }
       }
-      if bucket == .selection, N > 0 {
-        if let tau = rates.topKSecondsPerCandidate { p.topKSeconds = Double(N) * tau } else { unpriced.insert("top-k") }
+      if bucket == .selection, counts.comparisons > 0 {
+        if let tau = rates.topKSecondsPerComparison {
+          p.topKSeconds = Double(counts.comparisons) * tau
+        } else {
+          unpriced.insert("top-k")
+        }
       }
       let gatheredInRead = phase == .decode ? min(bytes.gathered, bytes.read) : 0
       p.streamSeconds = Double(bytes.compulsory - gatheredInRead) / rates.streamBytesPerSecond
-      p.gatherSeconds = rates.gatherSeconds(Double(bytes.gathered), footprint: gatherFootprintBytes)
+      p.gatherSeconds = rates.gatherSeconds(Double(bytes.gathered), footprints: gatherFootprints)
       buckets[bucket] = p
     }
-    return Prediction(
-      buckets: buckets, unpriced: unpriced.sorted(), gatherFootprintBytes: gatherFootprintBytes, topKCandidates: N)
+    return Prediction(buckets: buckets, unpriced: unpriced.sorted(), gatherFootprints: gatherFootprints)
   }
 
   /// The prediction of a forward pass (phase prefill) or decode step of `variant` under `config`:
@@ -221,8 +229,8 @@ public struct TimeModel: Sendable {
     }
     return predict(
       ledger, phase: phase,
-      topKCandidates: Self.topKCandidates(config: c, variant: variant, phase: phase, length: L, batch: B, budgets: budgets),
-      gatherFootprintBytes: Self.gatherFootprint(config: c, phase: phase, length: L, batch: B, elementBytes: e))
+      gatherFootprints: Self.gatherFootprints(
+        config: c, phase: phase, length: L, batch: B, elementBytes: e, budgets: phase == .prefill && variant.isSparse ? budgets : nil))
   }
 }
 
@@ -231,9 +239,7 @@ extension TimeModel {
   public func predict(_ point: SweepPoint, config: LayerConfig) -> Prediction {
     let c = config.configured(for: point.variant)
     return predict(
-      point.counted, phase: .prefill,
-      topKCandidates: Self.topKCandidates(config: c, variant: point.variant, phase: .prefill, length: point.length),
-      gatherFootprintBytes: Self.gatherFootprint(config: c, phase: .prefill, length: point.length))
+      point.counted, phase: .prefill, gatherFootprints: Self.gatherFootprints(config: c, phase: .prefill, length: point.length))
   }
 
   /// The prediction for a measured decode point (its counted ledger and measured k_t).
@@ -241,9 +247,6 @@ extension TimeModel {
     let c = config.configured(for: point.variant)
     return predict(
       point.counted, phase: .decode,
-      topKCandidates: Self.topKCandidates(
-        config: c, variant: point.variant, phase: .decode, length: point.length, batch: point.batch,
-        budgets: point.kPerSequence),
-      gatherFootprintBytes: Self.gatherFootprint(config: c, phase: .decode, length: point.length, batch: point.batch))
+      gatherFootprints: Self.gatherFootprints(config: c, phase: .decode, length: point.length, batch: point.batch))
   }
 }

@@ -10,13 +10,13 @@ import Testing
   typealias Profile = MachineProfile
 
   /// P = 100 FLOP/s, W = 10 B/s, gather 5 B/s at 100 B and 1 B/s at 10⁴ B (3 B/s at 10³ B by the
-  /// log-linear rule), τ = 0.5 s per candidate, R_σ = 4/s, R_exp = 2/s.
+  /// log-linear rule), τ_c = 0.5 s per top-k comparison, R_σ = 4/s, R_exp = 2/s.
   static let rates = TimeModel.Rates(
     flopsPerSecond: 100, streamBytesPerSecond: 10,
     gatherCurve: [
       .init(footprintBytes: 100, bytesPerSecond: .init(perThread: 5, allCores: 5)),
       .init(footprintBytes: 10_000, bytesPerSecond: .init(perThread: 1, allCores: 1)),
-    ], topKSecondsPerCandidate: 0.5, sigmoidsPerSecond: 4, expsPerSecond: 2)
+    ], topKSecondsPerComparison: 0.5, sigmoidsPerSecond: 4, expsPerSecond: 2)
 
   static func ledger() -> FlopLedger {
     var l = FlopLedger()
@@ -26,7 +26,7 @@ import Testing
     // gates: 8 sigmoids → 2 s; 100 flops → 1 s; 50 bytes → 5 s (memory-bound).
     l.add(.gates, FlopCounts(flops: 100, transcendentals: 8))
     l.addBytes(.gates, ByteCounts(read: 40, written: 10))
-    // selection: 7 comparisons (not priced apart), 10 flops → 0.1 s, N = 6 candidates → 3 s.
+    // selection: 7 top-k comparisons at τ_c → 3.5 s, 10 flops → 0.1 s.
     l.add(.selection, FlopCounts(flops: 10, comparisons: 7))
     // attention: 4 exps → 2 s, 200 flops → 2 s; 30 bytes streamed → 3 s, 6 gathered at 3 B/s → 2 s.
     l.add(.attention, FlopCounts(flops: 200, transcendentals: 4))
@@ -36,9 +36,9 @@ import Testing
 
   @Test func bucketSecondsMatchHandComputedCases() {
     let model = TimeModel(rates: Self.rates)
-    let p = model.predict(Self.ledger(), phase: .prefill, topKCandidates: 6, gatherFootprintBytes: 1000)
+    let p = model.predict(Self.ledger(), phase: .prefill, gatherFootprints: [.init(bytes: 1000)])
     let expected: [FlopBucket: (Double, String)] = [
-      .projections: (4, "compute"), .gates: (5, "memory"), .indexer: (0, "compute"), .selection: (3.1, "compute"),
+      .projections: (4, "compute"), .gates: (5, "memory"), .indexer: (0, "compute"), .selection: (3.6, "compute"),
       .attention: (5, "memory"),
     ]
     for (bucket, (seconds, limit)) in expected {
@@ -47,15 +47,19 @@ import Testing
       #expect(b.limit == limit, "\(bucket)")
     }
     #expect(abs(p.buckets[.attention]!.gatherSeconds - 2) < 1e-12)
-    #expect(abs(p.total - 17.1) < 1e-12)
+    #expect(abs(p.total - 17.6) < 1e-12)
+    // Gathers split evenly between a 100-byte (5 B/s) and a 10⁴-byte (1 B/s) footprint: 6·(1/5 + 1)/2.
+    let split = model.predict(
+      Self.ledger(), phase: .prefill, gatherFootprints: [.init(bytes: 100, weight: 2), .init(bytes: 10_000, weight: 2)])
+    #expect(abs(split.buckets[.attention]!.gatherSeconds - 3.6) < 1e-12)
     #expect(p.unpriced.isEmpty)
   }
 
   /// At decode the gathered rows are part of the core's compulsory read: priced once, by the gather curve.
   @Test func decodeDoesNotPriceGatheredRowsTwice() {
     let model = TimeModel(rates: Self.rates)
-    let prefill = model.predict(Self.ledger(), phase: .prefill, topKCandidates: 6, gatherFootprintBytes: 1000)
-    let decode = model.predict(Self.ledger(), phase: .decode, topKCandidates: 6, gatherFootprintBytes: 1000)
+    let prefill = model.predict(Self.ledger(), phase: .prefill, gatherFootprints: [.init(bytes: 1000)])
+    let decode = model.predict(Self.ledger(), phase: .decode, gatherFootprints: [.init(bytes: 1000)])
     #expect(abs(prefill.buckets[.attention]!.streamSeconds - 3) < 1e-12)
     #expect(abs(decode.buckets[.attention]!.streamSeconds - 2.4) < 1e-12)  // (30 − 6)/10
     #expect(abs(decode.buckets[.attention]!.gatherSeconds - 2) < 1e-12)
@@ -68,9 +72,10 @@ import Testing
     var ledger = FlopLedger()
     ledger.addBytes(.attention, ByteCounts(gathered: 1_000_000_000_000))
     ledger.add(.gates, FlopCounts(transcendentals: 10))
+    ledger.add(.selection, FlopCounts(comparisons: 10))
     for phi in [0.0, 0.25, 0.9, 1.0] {
       let p = TimeModel(profile: h100, precision: .bf16, onChipFraction: phi)
-        .predict(ledger, phase: .prefill, topKCandidates: 5, gatherFootprintBytes: 1)
+        .predict(ledger, phase: .prefill, gatherFootprints: [.init(bytes: 1)])
       let expected = (1 - phi) * 1e12 / spec.hbmBytesPerSecond.value
       #expect(abs(p.buckets[.attention]!.seconds - expected) <= 1e-12 * max(1, expected))
       #expect(p.unpriced == ["top-k", "transcendentals"])
@@ -79,25 +84,33 @@ import Testing
     #expect(TimeModel(profile: h100, precision: .fp32).rates.flopsPerSecond == spec.peakFP32FlopsPerSecond.value)
   }
 
-  @Test func topKCandidatesAndFootprintsAreTheDocumentedCounts() {
+  @Test func footprintsAndTheComparisonRateAreTheDocumentedOnes() throws {
     var c = LayerConfig.tiny  // H_kv 1, d_h 8
     c.kRule = .fixed
     c.kBase = 4
-    // Prefill L = 6: rows n = 1…6, the top-k narrows where 4 < n: 5 + 6.
-    #expect(TimeModel.topKCandidates(config: c, variant: .gsa, phase: .prefill, length: 6) == 11)
-    #expect(TimeModel.topKCandidates(config: c, variant: .dense, phase: .prefill, length: 6) == 0)
-    // Decode L = 6, B = 3: each sequence scores 7 candidates.
-    #expect(TimeModel.topKCandidates(config: c, variant: .gsa, phase: .decode, length: 6, batch: 3) == 21)
-    #expect(TimeModel.topKCandidates(config: c, variant: .gsa, phase: .decode, length: 3, batch: 3) == 0)
-    // Adaptive: stage 2 adds the c_t = min(k_max, n) kept rows where k_t < c_t.
-    var a = LayerConfig.tiny
-    a.kRule = .code
-    a.kMax = 4
-    #expect(TimeModel.topKCandidates(config: a, variant: .gsa, phase: .decode, length: 6, batch: 2, budgets: [2, 4]) == 14 + 4)
-    #expect(TimeModel.gatherFootprint(config: c, phase: .prefill, length: 100) == 2 * 100 * 8 * 4)
-    #expect(
-      TimeModel.gatherFootprint(config: LayerConfig.paper, phase: .decode, length: 10, batch: 3, elementBytes: 2) == 3 * 8 * 2 * 10 * 128
-        * 2)
+    // Prefill L = 6: one chunk per query, F_t = 2·(t + 1)·d_h·4 bytes, weight k_t = min(4, t + 1).
+    let prefill = TimeModel.gatherFootprints(config: c, phase: .prefill, length: 6)
+    let expectedBytes: [Double] = [64, 128, 192, 256, 320, 384]
+    #expect(prefill.map(\.bytes) == expectedBytes)
+    #expect(prefill.map(\.weight) == [1, 2, 3, 4, 4, 4])
+    // 1024 queries in 256 chunks: the weights still sum to Σ_t min(k, t + 1).
+    let weights = TimeModel.gatherFootprints(config: c, phase: .prefill, length: 1024).map(\.weight)
+    let weightSum = weights.reduce(0, +)
+    #expect(weightSum == Double(4 * 1024 - 6))
+    let decode = TimeModel.gatherFootprints(config: LayerConfig.paper, phase: .decode, length: 10, batch: 3, elementBytes: 2)
+    let cacheBytes: Double = 3 * 8 * 2 * 10 * 128 * 2
+    #expect(decode == [TimeModel.Footprint(bytes: cacheBytes)])
+    // τ_c = τ·n_p / r(n_p, k_p), r(32768, 2048) = 6·32768 + 3·4096 + 7168 = 216 064.
+    let measured = MachineProfile.MeasuredRates(
+      threads: 2, fmaFlopsPerSecond: .init(perThread: 1, allCores: 2), triadBytesPerSecond: .init(perThread: 1, allCores: 2),
+      gatherRowBytes: 512, gatherCurve: [.init(footprintBytes: 1024, bytesPerSecond: .init(perThread: 1, allCores: 1))],
+      topKCandidates: 32768, topKBudget: 2048, topKSecondsPerCandidate: .init(perThread: 3e-9, allCores: 2e-9),
+      sigmoidsPerSecond: .init(perThread: 1, allCores: 1), expsPerSecond: .init(perThread: 1, allCores: 1))
+    let profile = MachineProfile(machine: .init(name: "this", model: "test"), date: "2026-01-01T00:00:00Z", rates: .measured(measured))
+    let tau = try #require(TimeModel(profile: profile).rates.topKSecondsPerComparison)
+    #expect(abs(tau - 2e-9 * 32768 / 216_064) < 1e-24)
+    #expect(TimeModel(profile: profile).rates.flopsPerSecond == 2)
+    #expect(TimeModel(profile: profile, scope: .perThread).rates.flopsPerSecond == 1)
   }
 
   /// Scaling every count of a ledger by n scales every bucket's prediction by n (seeded random ledgers).
@@ -115,8 +128,8 @@ import Testing
         scaled.addBytes(b, l.bytes[b].times(n))
       }
       let model = TimeModel(rates: Self.rates)
-      let p = model.predict(l, phase: .prefill, topKCandidates: values[0], gatherFootprintBytes: 500)
-      let q = model.predict(scaled, phase: .prefill, topKCandidates: values[0] * n, gatherFootprintBytes: 500)
+      let p = model.predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 500)])
+      let q = model.predict(scaled, phase: .prefill, gatherFootprints: [.init(bytes: 500)])
       return FlopBucket.allCases.allSatisfy { abs(q.seconds[$0] - Double(n) * p.seconds[$0]) <= 1e-9 * max(1, q.seconds[$0]) }
     }
   }

@@ -22,8 +22,9 @@ extension Commands {
       )
     }
     members.append(("total", .number(p.total)))
-    members.append(("gather_footprint_bytes", .number(p.gatherFootprintBytes)))
-    members.append(("top_k_candidates", .int(p.topKCandidates)))
+    let weight = p.gatherFootprints.reduce(0) { $0 + $1.weight }
+    members.append(
+      ("mean_gather_footprint_bytes", .number(p.gatherFootprints.reduce(0) { $0 + $1.bytes * $1.weight } / max(weight, 1e-300))))
     members.append(("unpriced", .array(p.unpriced.map { .string($0) })))
     return .object(members)
   }
