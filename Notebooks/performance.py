@@ -390,3 +390,63 @@ if perf is not None:
     print(f"load average before / after: {perf['load_averages']['before']} / {perf['load_averages']['after']}")
     for sign in perf.get("disturbances", []):
         print(f"DISTURBED RUN: {sign}")
+
+# %% [markdown]
+# ## Time model (issue 21): predicted against measured seconds, and what it says for GPUs
+# From the JSON's `time_model` block (gsa-bench's TimeModelSection; absent in older files). Left: every measured
+# point (prefill and decode of each variant, and the speedup series) against `TimeModel`'s prediction from the
+# profile measured in the same run, with the ±20% band. Right: the predicted GSA/dense speedup against L on this CPU
+# (the speedup series, measured points overlaid), and on H100/H200 (the attention core at the paper configuration,
+# bf16, one line per on-chip fraction φ of the gathered K/V bytes; docs/time-model.md), with the paper's 12–16× band.
+
+# %%
+time_model = perf.get("time_model") if perf is not None else None
+if time_model is not None:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.2))
+    phases = {"prefill": "o", "decode": "s"}
+    colors = dict(zip(["dense", "sparse-only", "gated-only", "gsa"], plt.cm.tab10(np.arange(4))))
+    rows = time_model["rows"]
+    for row in rows:
+        left.plot(row["predicted_seconds"], row["measured_seconds"], phases.get(row["phase"], "o"),
+                  color=colors.get(row["variant"], "gray"), ms=6, alpha=0.8)
+    values = [v for r in rows for v in (r["predicted_seconds"], r["measured_seconds"]) if v > 0]
+    if values:
+        span = np.geomspace(min(values) / 2, max(values) * 2, 20)
+        tol = time_model["tolerance"]
+        left.plot(span, span, "k-", lw=1)
+        left.fill_between(span, span * (1 - tol), span * (1 + tol), color="gray", alpha=0.2, label=f"±{tol:.0%}")
+    handles = [Line2D([], [], ls="", marker="o", color=c, label=v) for v, c in colors.items()]
+    handles += [Line2D([], [], ls="", marker=m, color="gray", label=p) for p, m in phases.items()]
+    left.legend(handles=handles, fontsize=8)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("predicted seconds (TimeModel at the profile's rates)")
+    left.set_ylabel("measured seconds (median)")
+    left.set_title(f"Measured vs predicted{mode_note}")
+
+    low, high = time_model["paper_band"]
+    right.axhspan(low, high, color="gold", alpha=0.3, label=f"paper {low:g}–{high:g}×")
+    styles = {"h100": "-", "h200": "--"}
+    phis = sorted({line["on_chip_fraction"] for line in time_model["gpu_lines"]})
+    shades = dict(zip(phis, plt.cm.viridis(np.linspace(0, 0.9, len(phis)))))
+    for line in time_model["gpu_lines"]:
+        right.plot(line["lengths"], line["speedups"], styles.get(line["machine"], ":"), color=shades[line["on_chip_fraction"]],
+                   label=f"{line['machine'].upper()} φ = {line['on_chip_fraction']:g}")
+    for s in time_model["speedups"]:
+        right.plot(s["length"], s["predicted"], "k^", ms=7)
+        right.plot(s["length"], s["measured"], "r*", ms=10)
+    right.plot([], [], "k^", label="this CPU, predicted")
+    right.plot([], [], "r*", label="this CPU, measured")
+    right.set_xscale("log", base=2)
+    right.set_yscale("log")
+    right.xaxis.set_major_formatter(FuncFormatter(tokens))
+    right.set_xlabel("sequence length L (tokens)")
+    right.set_ylabel("GSA / dense speedup")
+    right.set_title("Predicted speedup: this CPU and H100/H200 (attention core)")
+    right.legend(fontsize=7, ncols=2)
+    fig.tight_layout()
+    gp.save(fig, "performance_time_model")
+    for r in time_model.get("rows", []):
+        verdict = "met" if r["within_tolerance"] else "missed"
+        print(f"{r['series']:>20s} {r['variant']:12s} L={r['length']:7d} measured {r['measured_seconds']:.4g} s, "
+              f"predicted {r['predicted_seconds']:.4g} s: {verdict}")

@@ -19,6 +19,8 @@ public struct ForwardResult: Sendable {
   public var selected: [[Int]]?
   /// Var_t of the indexer rows (adaptive rules on sparse variants; empty otherwise).
   public var indexerVariances: [Double]
+  /// Wall seconds of each bucket's passes (`BucketSeconds`; timing only, the ledger never sees it).
+  public var seconds = BucketSeconds()
   /// Σ_t k_t.
   public var totalSelected: Int { kPerQuery.reduce(0, +) }
 }
@@ -278,6 +280,7 @@ public struct AttentionLayer: Sendable {
     let H = c.heads, Hkv = c.kvHeads, d = c.headDim, D = c.modelDim
     let nq = H * d, nkv = Hkv * d
     var ledger = FlopLedger()
+    var clock = PhaseClock()
     let qRows = roundUp(L, tiling.denseRowGroup)
     let keyStride = roundUp(L, tiling.denseKeyTile)
 
@@ -306,12 +309,15 @@ public struct AttentionLayer: Sendable {
     }
     applyRope(q, rows: L, heads: H, cos: cosT, sin: sinT, &ledger)
     applyRope(k, rows: L, heads: Hkv, cos: cosT, sin: sinT, &ledger)
+    clock.lap(.projections)
 
     // 3. Scale queries by 1/√d_h (attention bucket).
     scaleInPlace(q, count: L * nq, by: Float(1 / Double(d).squareRoot()), .attention, &ledger)
+    clock.lap(.attention)
 
     // 4. G2 value gate.
     if usesValueGate { applyGate(x, rows: L, weights.wGateV, bias: weights.bGateV, to: v, &ledger) }
+    clock.lap(.gates)
 
     // 5. Attention core.
     let o = UnsafeMutablePointer<Float>.allocate(capacity: L * nq)
@@ -321,8 +327,10 @@ public struct AttentionLayer: Sendable {
     var variances: [Double] = []
     if variant.isSparse {
       let prepared = prepareIndexer(x, length: L, ledger: &ledger)
+      clock.lap(.indexer)
       let selection = indexAndSelect(prepared.inputs, length: L, config: c, tiling: tiling, ledger: &ledger)
       prepared.deallocate()
+      clock.lap(.indexer, .selection, firstSeconds: selection.scoreSeconds)
       let inputs = AttentionInputs(
         queries: q, keysT: k, valuesByHead: v, keys: k, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv,
         headDim: d)
@@ -359,16 +367,20 @@ public struct AttentionLayer: Sendable {
       denseAttention(inputs, length: L, causal: c.causal, tiling: tiling, output: o, ledger: &ledger)
       kPerQuery = (0..<L).map { c.candidateCount(query: $0, length: L) }
     }
+    clock.lap(.attention)
 
     // 6. G1 output gate.
     if usesOutputGate { applyGate(x, rows: L, weights.wGateO, bias: weights.bGateO, to: o, &ledger) }
+    clock.lap(.gates)
 
     // 7. Output projection.
     var output = Matrix(rows: L, cols: D)
     output.storage.withUnsafeMutableBufferPointer { ob in
       matmul(o, rows: L, weights.wO, bias: nil, into: ob.baseAddress!, .projections, &ledger)
     }
+    clock.lap(.projections)
     return ForwardResult(
-      output: output, ledger: ledger, kPerQuery: kPerQuery, selected: selected, indexerVariances: variances)
+      output: output, ledger: ledger, kPerQuery: kPerQuery, selected: selected, indexerVariances: variances,
+      seconds: clock.seconds)
   }
 }

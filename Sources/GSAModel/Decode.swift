@@ -211,6 +211,8 @@ public struct DecodeResult: Sendable {
   /// Var_t of each new token's indexer row and the V̄ it was compared with (adaptive rules).
   public var variances: [Double]
   public var meanVariances: [Double]
+  /// Wall seconds of each bucket's passes (`BucketSeconds`; timing only, the ledger never sees it).
+  public var seconds = BucketSeconds()
 }
 
 extension AttentionLayer {
@@ -397,6 +399,7 @@ extension AttentionLayer {
     let H = c.heads, Hkv = c.kvHeads, d = c.headDim, D = c.modelDim
     let nq = H * d, nkv = Hkv * d, G = H / Hkv
     var ledger = FlopLedger()
+    var clock = PhaseClock()
 
     // Projections of the B new tokens, RoPE at position L (one table row for the batch).
     let q = UnsafeMutablePointer<Float>.allocate(capacity: B * nq)
@@ -417,8 +420,11 @@ extension AttentionLayer {
     applyRope(k, rows: B, heads: Hkv, cos: cosT, sin: sinT, sharedPosition: true, &ledger)
     cosT.deallocate()
     sinT.deallocate()
+    clock.lap(.projections)
     scaleInPlace(q, count: B * nq, by: Float(1 / Double(d).squareRoot()), .attention, &ledger)
+    clock.lap(.attention)
     if usesValueGate { applyGate(x, rows: B, weights.wGateV, bias: weights.bGateV, to: v, &ledger) }
+    clock.lap(.gates)
 
     // Append the new K and V' rows.
     for b in 0..<B {
@@ -429,6 +435,7 @@ extension AttentionLayer {
       }
     }
     ledger.addBytes(.attention, ByteCounts(read: 4 * 2 * B * nkv, written: 4 * 2 * B * nkv))
+    clock.lap(.attention)
 
     // Selection (sparse variants) or every cached key (dense ones).
     var kPerSequence = [Int](repeating: n, count: B)
@@ -437,7 +444,7 @@ extension AttentionLayer {
     var means: [Double] = []
     let scratch = cache.scratch
     if variant.isSparse {
-      let selection = selectForDecode(x, cache: cache, &ledger)
+      let selection = selectForDecode(x, cache: cache, &ledger, &clock)
       kPerSequence = selection.counts
       variances = selection.variances
       means = selection.means
@@ -475,21 +482,24 @@ extension AttentionLayer {
     }
     ledger += core
     cache.length += 1
+    clock.lap(.attention)
 
     if usesOutputGate { applyGate(x, rows: B, weights.wGateO, bias: weights.bGateO, to: o, &ledger) }
+    clock.lap(.gates)
     var output = Matrix(rows: B, cols: D)
     output.storage.withUnsafeMutableBufferPointer { ob in
       matmul(o, rows: B, weights.wO, bias: nil, into: ob.baseAddress!, .projections, &ledger)
     }
+    clock.lap(.projections)
     return DecodeResult(
       output: output, ledger: ledger, kPerSequence: kPerSequence, selected: selected, variances: variances,
-      meanVariances: means)
+      meanVariances: means, seconds: clock.seconds)
   }
 
   /// The new tokens' indexer projections, their keys appended to the cache, their scores against
   /// the L + 1 cached keys and their selections (into the cache's scratch).
   private func selectForDecode(
-    _ x: UnsafePointer<Float>, cache: KVCache, _ ledger: inout FlopLedger
+    _ x: UnsafePointer<Float>, cache: KVCache, _ ledger: inout FlopLedger, _ clock: inout PhaseClock
   ) -> (counts: [Int], variances: [Double], means: [Double]) {
     let c = config
     let B = cache.batch, L = cache.length, n = L + 1
@@ -524,6 +534,7 @@ extension AttentionLayer {
     }
     ledger.addUseful(.indexer, indexerPairCounts(heads: HI, dim: dI, relu: relu).times(B * n))
     ledger.addBytes(.indexer, ByteCounts(read: 4 * (B * (HI * dI + HI + n * dI) + HI), written: 4 * B * n))
+    clock.lap(.indexer)
 
     // Selection, one task per sequence.
     let adaptive = c.kRule != .fixed
@@ -609,6 +620,7 @@ extension AttentionLayer {
       }
     }
     ledger += partial
+    clock.lap(.selection)
     return (counts, variances, means)
   }
 }

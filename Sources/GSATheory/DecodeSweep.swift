@@ -20,8 +20,12 @@ public struct DecodePoint: Sendable {
   public let cacheBytes: Int
   /// Bytes the cache allocated, scratch included (`KVCache.bytes`).
   public let allocatedBytes: Int
+  /// Wall seconds per bucket of each timed step (`DecodeResult.seconds`), in the order of `seconds`.
+  public var bucketSeconds: [BucketSeconds] = []
 
   public var medianSeconds: Double { median(seconds) }
+  /// Each bucket's median over the timed steps.
+  public var medianBucketSeconds: BucketSeconds { BucketSeconds.median(bucketSeconds) }
   public var bestSeconds: Double { seconds.min() ?? .nan }
   /// Counted compulsory bytes (read + written) per second at the median time.
   public var bytesPerSecond: Double { Double(counted.bytesTotal.compulsory) / medianSeconds }
@@ -92,20 +96,24 @@ public enum DecodeSweep {
         progress(points.count, total, "\(variant.rawValue) L=\(L) B=\(B): decoding")
         let warm = try layer.decodeStep(tokens, cache: cache)
         var seconds = [Double]()
+        var buckets = [BucketSeconds]()
         for _ in 0..<max(1, plan.repeats) {
           cache.truncate(to: L)
           let start = DispatchTime.now().uptimeNanoseconds
-          _ = try layer.decodeStep(tokens, cache: cache)
+          let result = try layer.decodeStep(tokens, cache: cache)
           seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+          buckets.append(result.seconds)
         }
-        points.append(
+        var point =
           DecodePoint(
             variant: variant, length: L, batch: B, counted: warm.ledger,
             predicted: CostModel(config: config, variant: variant).decodeLedger(
               length: L, batch: B, kPerSequence: warm.kPerSequence),
             kPerSequence: warm.kPerSequence, seconds: seconds,
             cacheBytes: KVCache.heldBytes(config: config, variant: variant, batch: B, length: L),
-            allocatedBytes: KVCache.bytes(config: config, variant: variant, batch: B, capacity: L + 1)))
+            allocatedBytes: KVCache.bytes(config: config, variant: variant, batch: B, capacity: L + 1))
+        point.bucketSeconds = buckets
+        points.append(point)
       }
     }
     progress(total, total, "done")

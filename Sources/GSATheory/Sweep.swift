@@ -41,8 +41,12 @@ public struct SweepPoint: Sendable {
   public let peakResidentBytes: Int?
   /// The prediction of the layer's own allocations for this point (what the CLI's `MemoryGuard` checks up front).
   public let predictedBytes: Double
+  /// Wall seconds per bucket of each timed pass (`ForwardResult.seconds`), in the order of `seconds`.
+  public var bucketSeconds: [BucketSeconds] = []
 
   public var medianSeconds: Double { median(seconds) }
+  /// Each bucket's median over the timed passes.
+  public var medianBucketSeconds: BucketSeconds { BucketSeconds.median(bucketSeconds) }
   /// Executed FLOPs (multiply/add; transcendentals and comparisons apart) per second, median time.
   public var executedFlopsPerSecond: Double { Double(counted.executedTotal.flops) / medianSeconds }
 }
@@ -100,18 +104,22 @@ public enum Sweep {
         ProcessMemory.resetPeak()
         let warm = try layer.forward(x)
         var seconds = [Double]()
+        var buckets = [BucketSeconds]()
         for _ in 0..<max(1, plan.repeats) {
           let start = DispatchTime.now().uptimeNanoseconds
-          _ = try layer.forward(x)
+          let result = try layer.forward(x)
           seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+          buckets.append(result.seconds)
         }
-        points.append(
+        var point =
           SweepPoint(
             variant: variant, length: length, counted: warm.ledger,
             predicted: predictedLedger(layer.config, variant, length: length, kPerQuery: warm.kPerQuery),
             totalSelected: warm.totalSelected, seconds: seconds,
             peakResidentBytes: ProcessMemory.peakResidentBytes(),
-            predictedBytes: predictedBytes(layer.config, variant, length: length, threads: threads)))
+            predictedBytes: predictedBytes(layer.config, variant, length: length, threads: threads))
+        point.bucketSeconds = buckets
+        points.append(point)
       }
     }
     progress(total, total, "done")

@@ -77,6 +77,17 @@ do {
 }
 if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
+// Time model (issue 21; TimeModelSection.swift): its own profile, sweeps and predictions.
+let timeModel: TimeModelValidation.Result
+do {
+  timeModel = try TimeModelValidation.run(timeModelOptions(mode: mode), speedupPairs: timeModelSpeedupPairs(result)) { label in
+    if interactive { FileHandle.standardError.write(Data("\r\(label)\u{1B}[K".utf8)) }
+  }
+} catch {
+  fail("time model: \(error)", status: 1)
+}
+if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+
 // MARK: Analysis
 
 let peak = result.roofline.peakFlopsPerSecond
@@ -465,6 +476,8 @@ for s in [result.denseLayer, result.gsa, result.indexerStage] + [result.groupedD
 }
 md.append("")
 
+md += timeModelMarkdown(timeModel, config: timeModelOptions(mode: mode).config)  // TimeModelSection.swift
+
 md[runQualityLine] =
   disturbances.isEmpty
   ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, targeted kernels' repeats within \(PerformanceBenchmark.contendedSlowdownPercent)% of their best, every host-speed probe between rounds at or above \(PerformanceBenchmark.hostSpeedFloorPercent)% of the peak and at most \(PerformanceBenchmark.hostProbeAbovePeakPercent)% above it, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
@@ -483,6 +496,7 @@ if let jsonTarget {
     try PerformanceJSON.document(
       result, verdicts: verdicts, disturbances: disturbances, mode: mode, timestamp: stamp, decode: decodeJSON(decodeResult)
     )
+    .adding([("time_model", timeModelJSON(timeModel))])  // TimeModelSection.swift
     .write(to: jsonTarget)
   } catch { fail("cannot write '\(jsonTarget)': \(error.localizedDescription)", status: 1) }
   print("wrote \(jsonTarget)")

@@ -117,3 +117,56 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: path))
   }
 }
+
+/// `predict --machine` and `sweep --machine`: the time model from the command line.
+@Suite struct TimeModelCommandTests {
+  @Test func predictMachineGivesSecondsPerBucketAndBothSpeedups() throws {
+    let run = try ToolRunner.run([
+      "predict", "--machine", "h100", "--dtype", "bf16", "--length", "4096", "--variants", "dense,gsa", "--format", "json",
+    ])
+    #expect(run.exitCode == 0, "\(run)")
+    let json = try MachineProfileCommandTests.object(run.stdout)
+    let time = try #require(json["time"] as? [String: Any])
+    #expect(time["machine"] as? String == "h100" && time["precision"] as? String == "bf16")
+    let gsa = try #require((time["variants"] as? [String: Any])?["gsa"] as? [String: Any])
+    #expect((gsa["time_speedup_over_dense"] as? Double ?? 0) > 0 && (gsa["flop_speedup_over_dense"] as? Double ?? 0) > 0)
+    let seconds = try #require(gsa["predicted_seconds"] as? [String: Any])
+    #expect((seconds["total"] as? Double ?? 0) > 0)
+    let decode = try ToolRunner.run(["predict", "--machine", "h200", "--phase", "decode", "--batch", "4", "--length", "8192"])
+    #expect(decode.exitCode == 0 && decode.stdout.contains("Predicted time per bucket"), "\(decode)")
+  }
+
+  @Test func badMachineInputsExitTwoWithOneLine() throws {
+    let expect = MachineProfileCommandTests.expectUsageError
+    expect(try ToolRunner.run(["predict", "--machine", "h300"]), "--machine", ["'h300'", "h100"])
+    expect(try ToolRunner.run(["predict", "--machine", "/nonexistent/p.json"]), "--machine", [])
+    expect(try ToolRunner.run(["predict", "--on-chip", "0.5"]), "--on-chip", ["--machine"])
+    expect(try ToolRunner.run(["predict", "--machine", "h100", "--on-chip", "1.5"]), "--on-chip", [])
+    expect(try ToolRunner.run(["sweep", "--preset", "tiny", "--lengths", "32", "--machine", "h100"]), "--machine", ["measured"])
+  }
+
+  @Test func sweepReportsSecondsByBucketAndPredictions() throws {
+    let scratch = try ScratchDirectory("sweep-time")
+    defer { scratch.remove() }
+    let path = scratch.path + "/this.json"
+    #expect(
+      try ToolRunner.run(["roofline", "--save", path], environment: MachineProfileCommandTests.smoke).exitCode == 0)
+    for phase in ["prefill", "decode"] {
+      let run = try ToolRunner.run(
+        [
+          "sweep", "--preset", "tiny", "--lengths", "32,64", "--variants", "dense,gsa", "--repeats", "1", "--peak-gflops", "100",
+          "--triad-gbs", "10", "--phase", phase, "--machine", path, "--format", "json",
+        ].filter { phase == "decode" || $0 != "--triad-gbs" && $0 != "10" })
+      #expect(run.exitCode == 0, "\(run)")
+      let points = try #require(MachineProfileCommandTests.object(run.stdout)["points"] as? [[String: Any]])
+      #expect(points.count == 4)
+      for p in points {
+        let measured = try #require(p["seconds_by_bucket"] as? [String: Any])
+        #expect((measured["total"] as? Double ?? 0) > 0)
+        let predicted = try #require(p["predicted_seconds"] as? [String: Any])
+        #expect((predicted["total"] as? Double ?? 0) > 0)
+        #expect((predicted["attention"] as? [String: Any])?["limit"] != nil)
+      }
+    }
+  }
+}

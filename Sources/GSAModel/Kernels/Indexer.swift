@@ -121,6 +121,10 @@ public struct SelectionSets: Sendable {
   public var indices: [Int32]
   /// Var_t of each query's indexer row (adaptive rules only; the rule's convention).
   public var variances: [Double]
+  /// Wall seconds of the scoring inside `indexAndSelect` (timing only, for `BucketSeconds`): the
+  /// score-and-select section's wall time times the share of its summed worker busy time spent
+  /// scoring; the rest of the call is selection.
+  public var scoreSeconds = 0.0
   /// Σ_t k_t.
   public var totalSelected: Int { counts.reduce(0, +) }
 }
@@ -415,6 +419,12 @@ func indexAndSelect(
   let pBuffers = SharedPointer(buffers), pScratch = SharedPointer(scratches)
   let inputsBox = UncheckedBox(inputs)
   let pSums = rowSums.map { SharedPointer($0) }
+  // Per task: nanoseconds scoring, then selecting (timing only, never counted).
+  let busy = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * blocks)
+  busy.initialize(repeating: 0, count: 2 * blocks)
+  defer { busy.deallocate() }
+  let pBusy = SharedPointer(busy)
+  let sectionStart = PhaseClock.now()
   let partial = indices.withUnsafeMutableBufferPointer { idx in
     kept.withUnsafeMutableBufferPointer { keptBuf in
       variances.withUnsafeMutableBufferPointer { varBuf in
@@ -427,8 +437,14 @@ func indexAndSelect(
           let rows = roundUp(t1 - t0, indexerRows)
           let buffer = pBuffers.base + worker * block * stride
           let scratch = pScratch.base + worker * scratchSize
+          let scoreStart = PhaseClock.now()
           let executedPairs = scoreQueryBlock(
             inputsBox.value, t0: t0, rows: rows, length: L, causal: c.causal, into: buffer, bufferStride: stride)
+          let selectStart = PhaseClock.now()
+          defer {
+            pBusy[2 * task] = selectStart &- scoreStart
+            pBusy[2 * task + 1] = PhaseClock.now() &- selectStart
+          }
           ledger.addExecuted(.indexer, pairCounts.times(executedPairs))
           var usefulPairs = 0
           var selection = FlopCounts()
@@ -462,7 +478,14 @@ func indexAndSelect(
       }
     }
   }
+  let sectionSeconds = Double(PhaseClock.now() &- sectionStart) * 1e-9
   ledger += partial
+  var scoring: UInt64 = 0, selecting: UInt64 = 0
+  for task in 0..<blocks {
+    scoring &+= busy[2 * task]
+    selecting &+= busy[2 * task + 1]
+  }
+  let scoreSeconds = scoring &+ selecting > 0 ? sectionSeconds * Double(scoring) / Double(scoring &+ selecting) : 0
   var counts = caps
   if adaptive {
     let mean = variances.withUnsafeBufferPointer { meanVariance($0.baseAddress!, count: L) }
@@ -506,7 +529,7 @@ func indexAndSelect(
   } else {
     ledger.add(.selection, FlopCounts(comparisons: L))
   }
-  return SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: variances)
+  return SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: variances, scoreSeconds: scoreSeconds)
 }
 
 /// Counts of one query's adaptive budget (`adaptiveBudget`): code 4 flops + 2 divisions, figure

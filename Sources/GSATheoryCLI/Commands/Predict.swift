@@ -16,6 +16,12 @@ extension Commands {
       Bytes: CostModel's logical bytes per bucket (each pass reads its operands and writes its results once;
       gathered = the sparse core's K/V rows per query and kv head) at --dtype, with the arithmetic intensity.
 
+      --machine this|h100|h200|FILE: predicted seconds per bucket (TimeModel, docs/time-model.md: counted work at the
+      profile's micro-benchmark or datasheet rates, never fitted to layer timings), each bucket's limit (compute or
+      memory), and the time speedup over dense beside the FLOP speedup. A GPU profile uses its bf16 peak with --dtype
+      bf16 (fp32 otherwise) and serves --on-chip of the gathered K/V bytes on chip; it has no σ, exp or top-k rate,
+      so those are reported as not priced.
+
       --phase decode: one step of --batch sequences holding L tokens (k_t = min(k_base, L + 1)): bytes per step per
       bucket, the bytes-ratio speedup over dense (beside the FLOP ratio, a convention), the batch above which the KV
       cache a step reads outweighs the layer's weights, and the bytes speedup's limit as B → ∞.
@@ -30,11 +36,15 @@ extension Commands {
       OptionSpec(
         "--dtype", value: "TYPE", default: "f32",
         help: "Element type of the byte model: f32 (this toolkit's kernels) or bf16 (the paper's)."),
+      MachineOption.spec,
+      onChipSpec,
     ],
     examples: [
       "gsa-theory predict --preset paper",
       "gsa-theory predict --length 32k --k 512 --format json",
       "gsa-theory predict --phase decode --batch 8 --dtype bf16",
+      "gsa-theory predict --machine h100 --dtype bf16 --length 128k",
+      "gsa-theory predict --preset paper-shape --length 32k --machine profile.json",
       "gsa-theory predict --d-model 1024 --heads 16 --kv-heads 4 --head-dim 64 --indexer-heads 4 --indexer-dim 32 --k 256 --length 8192",
     ]
   ) { invocation in
@@ -47,10 +57,31 @@ extension Commands {
     let batch = try options.int("--batch", default: 1, in: 1...(1 << 20))
     let dtype = try options.choice("--dtype", ["f32", "bf16"], default: "f32")
     let elementBytes = dtype == "bf16" ? 2 : 4
+    let onChip = try options.double("--on-chip", default: 0, in: 0...1)
+    let profile = try MachineOption.profile(options, progress: invocation.progress)
+    if let profile {
+      if profile.measured != nil, dtype == "bf16" {
+        throw UsageError("--dtype bf16: a measured profile times this CPU's float32 kernels; drop --dtype or use --machine h100|h200")
+      }
+      if profile.measured != nil, options.has("--on-chip") {
+        throw UsageError("--on-chip: applies to a GPU spec profile (h100, h200); a measured profile has its gather curve")
+      }
+      if phase == "prefill", length > 1 << 24 {
+        throw UsageError("--machine: the prefill time model runs to L = 2^24; give a shorter --length")
+      }
+    } else if options.has("--on-chip") {
+      throw UsageError("--on-chip: applies with --machine h100|h200; add --machine or drop --on-chip")
+    }
+    func timed(_ report: Report) -> Report {
+      guard let profile else { return report }
+      return withTimePrediction(
+        report, profile: profile, config: config, variants: variants, phase: phase == "decode" ? .decode : .prefill,
+        length: length, batch: batch, elementBytes: elementBytes, onChipFraction: onChip)
+    }
     if phase == "decode" {
       guard config.causal else { throw UsageError("--phase decode: decoding needs a causal layer; use a causal configuration") }
       let model = DecodeBytesModel(config: config, length: length, batch: batch, elementBytes: elementBytes, variants: variants)
-      return CommandResult(report: decodePredictReport(model, variants: variants, dtype: dtype))
+      return CommandResult(report: timed(decodePredictReport(model, variants: variants, dtype: dtype)))
     }
     if options.has("--batch") { throw UsageError("--batch: applies to --phase decode only; add --phase decode or drop --batch") }
     guard length <= 1 << 24 || !options.has("--dtype") else {
@@ -61,7 +92,7 @@ extension Commands {
     if length <= 1 << 24 {
       report = withPrefillBytes(report, config: config, length: length, variants: variants, elementBytes: elementBytes)
     }
-    return CommandResult(report: report)
+    return CommandResult(report: timed(report))
   }
 
   static func predictReport(_ model: PaperCostModel, variants: [Variant]) -> Report {

@@ -24,6 +24,10 @@ extension Commands {
       steps at length L. Reported: seconds per step, bytes per step counted and predicted (CostModel.decodeLedger),
       GB/s against this machine's STREAM triad bandwidth, FLOPs counted and predicted, speedup over dense at the
       same L and B, KV-cache bytes; then per variant the step time's log-log exponent and slope (s per token).
+
+      Both phases time each bucket's passes (seconds_by_bucket, each bucket's median). --machine FILE (a measured
+      profile from 'roofline --save', or this) adds predicted_seconds per bucket and in total: TimeModel's seconds
+      from the counted work at the profile's rates (docs/time-model.md), beside the measured seconds.
       """,
     options: LayerOptions.specs(defaultPreset: "paper-shape") + [
       OptionSpec(
@@ -42,6 +46,7 @@ extension Commands {
       OptionSpec("--batch", value: "B", default: "1", help: "Decode: sequences per step (1...4096)."),
       OptionSpec("--triad-gbs", value: "X", help: "Decode: this machine's STREAM triad GB/s (skips the short triad measurement)."),
       ShardReports.spec(items: "the (length, variant) points"),
+      MachineOption.spec,
     ],
     examples: [
       "gsa-theory sweep",
@@ -49,6 +54,7 @@ extension Commands {
       "gsa-theory sweep --preset paper-shape --min-length 2048 --max-length 32768 --steps 5 --format json --output sweep.json",
       "gsa-theory sweep --phase decode --batch 8 --lengths 8k,32k,128k --variants dense,gsa",
       "gsa-theory sweep --lengths 32k,64k,128k --shard 1/3 --format json --output sweep-1.json",
+      "gsa-theory sweep --lengths 2k,8k --variants dense,gsa --machine profile.json",
     ]
   ) { invocation in
     let options = invocation.options
@@ -69,6 +75,7 @@ extension Commands {
     let shard = try ShardReports.option(options)
     let plan = SweepPlan(config: config, variants: variants, lengths: lengths, repeats: repeats, seed: invocation.seed)
     let threads = ProcessInfo.processInfo.activeProcessorCount
+    let timeModel = try sweepTimeModel(options, progress: invocation.progress)?.0
     if phase == "decode" {
       if shard != nil {
         throw UsageError("--shard: splits prefill sweeps only; for decode, run one sweep per --lengths subset and keep the reports apart")
@@ -77,7 +84,7 @@ extension Commands {
       return try decodeSweep(
         plan, batch: batch, givenPeak: givenPeak, givenTriad: givenTriad,
         lengthFlag: options.has("--max-length") ? "--max-length" : "--lengths",
-        invocation: invocation)
+        invocation: invocation, timeModel: timeModel)
     }
     // Shared memory guard (docs/reliability.md): refused before any allocation, exit 2, naming the
     // bytes needed and the largest length that fits; the peak model is Sweep.predictedBytes.
@@ -103,7 +110,9 @@ extension Commands {
       throw CommandFailure("sweep: \(error)")
     }
     let analysis = SweepAnalysis(points: points, config: config)
-    return CommandResult(report: sweepReport(plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource, shard: shard))
+    return CommandResult(
+      report: sweepReport(
+        plan, points: points, analysis: analysis, peak: peak, peakSource: peakSource, shard: shard, timeModel: timeModel))
   }
 
   /// The (length, variant) points of a sweep, in run order, as shard items ("dense L=1024").
@@ -202,7 +211,8 @@ extension Commands {
   }
 
   static func sweepReport(
-    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String, shard: Shard? = nil
+    _ plan: SweepPlan, points: [SweepPoint], analysis: SweepAnalysis, peak: Double, peakSource: String, shard: Shard? = nil,
+    timeModel: TimeModel? = nil
   ) -> Report {
     let machine = MachineInfo.current
     func denseTime(_ length: Int) -> Double? {
@@ -211,7 +221,12 @@ extension Commands {
     var pointJSON = [JSONValue]()
     var rows = [[String]]()
     var csvRows = [[String]]()
+    var timeRows = [[String]]()
     for p in points {
+      // Seconds per bucket, measured and (with --machine) predicted.
+      let predictedTime = timeModel?.predict(p, config: plan.config)
+      timeRows.append(
+        bucketTimeRows(label: [p.variant.rawValue, String(p.length)], measured: p.medianBucketSeconds, predicted: predictedTime))
       let speedup = denseTime(p.length).map { $0 / p.medianSeconds }
       let gflops = p.executedFlopsPerSecond / 1e9
       let efficiency = p.executedFlopsPerSecond / peak
@@ -227,6 +242,8 @@ extension Commands {
         "counted": bucketsJSON(p.counted),
         "predicted": p.predicted.map(bucketsJSON) ?? .null,
         "counted_equals_predicted": matches.map { .bool($0) } ?? .null,
+        "seconds_by_bucket": bucketSecondsJSON(p.medianBucketSeconds),
+        "predicted_seconds": predictedTime.map(predictedSecondsJSON) ?? .null,
       ])
       rows.append([
         p.variant.rawValue, String(p.length), formatNumber(Double(p.counted.usefulTotal.flops)),
@@ -301,6 +318,7 @@ extension Commands {
     text += TextTable(
       headers: ["variant", "L", "useful FLOPs", "= predicted", "median s", "GFLOP/s", "of peak", "vs dense", "peak RSS"], rows: rows
     ).rendered()
+    text += bucketTimeTable(label: ["variant", "L"], rows: timeRows, predicted: timeModel != nil)
     text += "\nFits against L: (a) log-log exponent ± SE, R²; (b) α·L² + β·K + γ·L (K = Σ k_t) ± SE, relative weighting\n"
     text += TextTable(headers: ["variant", "series", "exponent", "R²", "α (L²)", "β (K)", "γ (L)"], rows: fitRows).rendered()
     if !analysis.breakEven.isEmpty {

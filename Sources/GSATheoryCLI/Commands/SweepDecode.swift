@@ -5,7 +5,8 @@ import GSATheory
 extension Commands {
   /// `sweep --phase decode`: decode steps over lengths, measured against the byte and FLOP model.
   static func decodeSweep(
-    _ plan: SweepPlan, batch: Int, givenPeak: Double?, givenTriad: Double?, lengthFlag: String, invocation: Invocation
+    _ plan: SweepPlan, batch: Int, givenPeak: Double?, givenTriad: Double?, lengthFlag: String, invocation: Invocation,
+    timeModel: TimeModel? = nil
   ) throws -> CommandResult {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     try MemoryGuard.check(
@@ -30,18 +31,25 @@ extension Commands {
     return CommandResult(
       report: decodeReport(
         plan, batch: batch, points: points, peak: peak, peakSource: givenPeak == nil ? "measured" : "--peak-gflops", triad: triad,
-        triadSource: givenTriad == nil ? "measured" : "--triad-gbs"))
+        triadSource: givenTriad == nil ? "measured" : "--triad-gbs", timeModel: timeModel))
   }
 
   static func decodeReport(
-    _ plan: SweepPlan, batch: Int, points: [DecodePoint], peak: Double, peakSource: String, triad: Double, triadSource: String
+    _ plan: SweepPlan, batch: Int, points: [DecodePoint], peak: Double, peakSource: String, triad: Double, triadSource: String,
+    timeModel: TimeModel? = nil
   ) -> Report {
     let machine = MachineInfo.current
     func dense(_ p: DecodePoint) -> DecodePoint? { points.first { $0.variant == .dense && $0.length == p.length } }
     var rows = [[String]]()
     var csvRows = [[String]]()
     var pointJSON = [JSONValue]()
+    var timeRows = [[String]]()
     for p in points {
+      // Seconds per bucket, measured and (with --machine) predicted.
+      let predictedTime = timeModel?.predict(p, config: plan.config)
+      timeRows.append(
+        bucketTimeRows(
+          label: [p.variant.rawValue, String(p.length), String(p.batch)], measured: p.medianBucketSeconds, predicted: predictedTime))
       let bytes = p.counted.bytesTotal
       let speedup = dense(p).map { $0.medianSeconds / p.medianSeconds }
       let meanK = Double(p.kPerSequence.reduce(0, +)) / Double(p.batch)
@@ -57,6 +65,8 @@ extension Commands {
         "kv_cache_bytes": .int(p.cacheBytes), "allocated_bytes": .int(p.allocatedBytes),
         "counted": bucketsJSON(p.counted), "predicted": bucketsJSON(p.predicted),
         "counted_equals_predicted": .bool(matches),
+        "seconds_by_bucket": bucketSecondsJSON(p.medianBucketSeconds),
+        "predicted_seconds": predictedTime.map(predictedSecondsJSON) ?? .null,
       ])
       rows.append([
         p.variant.rawValue, String(p.length), String(p.batch), formatNumber(meanK, digits: 4),
@@ -121,6 +131,7 @@ extension Commands {
         "KV cache",
       ], rows: rows
     ).rendered()
+    text += bucketTimeTable(label: ["variant", "L", "B"], rows: timeRows, predicted: timeModel != nil)
     text += "\nStep time against L: log-log exponent ± SE; straight line a + b·L (b in ns per cached token)\n"
     text += TextTable(headers: ["variant", "exponent", "b (ns/token)", "a (ms)"], rows: fitRows).rendered()
     let csv = TextTable(

@@ -4,6 +4,7 @@ extension ClaimRegistry {
     .cxCost,
     .cxDominant,
     .cxSpeedup128k,
+    .cxSpeedup128kGPU,
     .cxSpeedupVsK,
     .cxBreakeven,
     .cxIndexer1M,

@@ -1,0 +1,85 @@
+import Dispatch
+
+/// Wall seconds per `FlopBucket` of one forward pass or decode step.
+///
+/// Measured by `PhaseClock` laps around the passes (one monotonic clock read per pass, so the
+/// overhead is nanoseconds against passes of microseconds and more); timing never touches the
+/// ledger. Where one parallel section does two buckets' work (the prefill indexer scores a query
+/// block, then selects its top-k, in the same task), the section's wall time is split in
+/// proportion to the two kinds of work's summed busy time across the workers
+/// (`SelectionSets.scoreSeconds`).
+public struct BucketSeconds: Sendable, Hashable, Codable {
+  public var projections = 0.0
+  public var gates = 0.0
+  public var indexer = 0.0
+  public var selection = 0.0
+  public var attention = 0.0
+
+  public init() {}
+
+  public subscript(bucket: FlopBucket) -> Double {
+    get {
+      switch bucket {
+      case .projections: projections
+      case .gates: gates
+      case .indexer: indexer
+      case .selection: selection
+      case .attention: attention
+      }
+    }
+    set {
+      switch bucket {
+      case .projections: projections = newValue
+      case .gates: gates = newValue
+      case .indexer: indexer = newValue
+      case .selection: selection = newValue
+      case .attention: attention = newValue
+      }
+    }
+  }
+
+  /// Sum over all buckets (the pass's wall time, up to the few untimed instructions between laps).
+  public var total: Double { FlopBucket.allCases.reduce(0) { $0 + self[$1] } }
+
+  /// The element-wise median of several passes' seconds (each bucket its own median, so the
+  /// buckets' medians need not sum to the median total).
+  public static func median(_ samples: [BucketSeconds]) -> BucketSeconds {
+    var result = BucketSeconds()
+    guard !samples.isEmpty else { return result }
+    for bucket in FlopBucket.allCases {
+      let sorted = samples.map { $0[bucket] }.sorted()
+      let n = sorted.count
+      result[bucket] = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    }
+    return result
+  }
+}
+
+/// A lap clock: each `lap` charges the wall time since the previous lap (or the start) to a bucket.
+struct PhaseClock {
+  private(set) var seconds = BucketSeconds()
+  private var last: UInt64
+
+  init() { last = DispatchTime.now().uptimeNanoseconds }
+
+  /// Nanoseconds since the previous lap, without charging them.
+  static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+  /// Charges the time since the previous lap to `bucket`.
+  mutating func lap(_ bucket: FlopBucket) {
+    let now = Self.now()
+    seconds[bucket] += Double(now &- last) * 1e-9
+    last = now
+  }
+
+  /// Charges the time since the previous lap to two buckets: `firstSeconds` of it (at most all of
+  /// it) to `first`, the rest to `second`.
+  mutating func lap(_ first: FlopBucket, _ second: FlopBucket, firstSeconds: Double) {
+    let now = Self.now()
+    let elapsed = Double(now &- last) * 1e-9
+    let part = firstSeconds.isFinite ? min(elapsed, max(0, firstSeconds)) : 0
+    seconds[first] += part
+    seconds[second] += elapsed - part
+    last = now
+  }
+}

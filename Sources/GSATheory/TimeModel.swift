@@ -1,0 +1,252 @@
+import Foundation
+import GSAModel
+
+/// Predicted seconds of a forward pass or decode step, per bucket, from its counted work (a
+/// `FlopLedger`: FLOPs, transcendentals, comparisons, bytes) at a `MachineProfile`'s rates.
+///
+/// **The rule.** Every parameter comes from the profile's micro-benchmarks (or, for a GPU, its
+/// datasheet): FMA peak P, STREAM triad bandwidth W, the gather curve r(F), the top-k cost per
+/// candidate τ, the sigmoid and exp rates R_σ and R_exp. Nothing is fitted to the layer timings
+/// the model predicts; there is no efficiency factor. Where a kernel falls short of its rate the
+/// prediction misses, and the miss is the finding.
+///
+/// For bucket b with executed FLOPs F_b, transcendentals T_b, comparisons C_b, compulsory bytes
+/// M_b (read + written), gathered bytes G_b:
+///
+///     compute_b   = (F_b + C_b)/P + T_b/R_b            R_b = R_exp (attention), R_σ (other buckets)
+///     compute_sel = F_sel/P + T_sel/R_σ + C_sel·τ_c     τ_c = τ·n_p / r(n_p, k_p), seconds per counted comparison
+///     memory_b    = (M_b − G_b^in)/W + G_b/r̄            G_b^in = G_b at decode (the gathered rows are the
+///                                                      core's compulsory read there), 0 in prefill
+///     1/r̄         = Σ_i w_i/r(F_i) / Σ_i w_i            the gathers' footprints F_i with weights w_i
+///     t_b         = max(compute_b, memory_b)
+///     t           = Σ_b t_b
+///
+/// - Compute terms add: the sigmoid/exp polynomials, the top-k and the FMAs share the same vector
+///   units, so they do not overlap. Compute and memory overlap (max), as in a roofline.
+/// - τ_c: the profile's top-k probe ran rows of n_p candidates with budget k_p at τ seconds per
+///   candidate; the ledger counts r(n_p, k_p) comparisons for such a row (`CostModel`'s radix
+///   top-k count, 6n + 3G + 7168), so one counted comparison costs τ·n_p/r(n_p, k_p). The
+///   selection's counted comparisons, fixed per-row overhead included, are priced at τ_c.
+/// - Gather footprints (the buffer a gathered row is drawn from): prefill, query t draws from its
+///   causal prefix in one kv group's packed K and V (the sparse core works one group at a time),
+///   F_t = 2·(t + 1)·d_h·e, weighted by k_t = min(k_base, t + 1) (in 256 chunks of t); decode, the
+///   whole cache's K and V, F = B·H_kv·2·L·d_h·e (no row is read twice within a step; rows stay
+///   cached only between steps, if the cache fits).
+/// - All-cores rates (the kernels use every core), unless the model is built per thread.
+///
+/// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
+/// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
+/// free (a lower bound on their time): G_b·(1 − φ)/W; the transcendental and top-k terms are not
+/// priced and are reported as unpriced (see `GPUSpeedupModel` for the budget they are left).
+///
+/// Mathematical properties:
+/// - Linear in the counts within a regime: doubling every count of a bucket doubles its t_b.
+/// - t_b ≥ each of its terms; a bucket with no work takes 0 s.
+/// - Monotone in the rates: a faster rate never gives a longer prediction.
+public struct TimeModel: Sendable {
+  /// Which phase the ledger belongs to (it decides G^in and the gather footprint).
+  public enum Phase: String, Sendable, CaseIterable {
+    case prefill, decode
+  }
+
+  /// The rates the model uses, resolved from a profile.
+  public struct Rates: Sendable, Hashable {
+    /// P, FLOP/s.
+    public var flopsPerSecond: Double
+    /// W, bytes/s (triad, or HBM).
+    public var streamBytesPerSecond: Double
+    /// r(F) points (footprint bytes, bytes/s), log-linear between them; empty: gathers at W·1/(1 − φ).
+    public var gatherCurve: [MachineProfile.GatherPoint]
+    public var scope: MachineProfile.Scope
+    /// φ, the fraction of gathered bytes served on chip at no cost (spec profiles; 0 for measured ones).
+    public var onChipFraction: Double
+    /// τ_c, seconds per counted top-k comparison; nil when unpriced.
+    public var topKSecondsPerComparison: Double?
+    /// R_σ, R_exp, evaluations/s; nil when unpriced.
+    public var sigmoidsPerSecond: Double?
+    public var expsPerSecond: Double?
+
+    public init(
+      flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
+      scope: MachineProfile.Scope = .allCores, onChipFraction: Double = 0, topKSecondsPerComparison: Double? = nil,
+      sigmoidsPerSecond: Double? = nil, expsPerSecond: Double? = nil
+    ) {
+      self.flopsPerSecond = flopsPerSecond
+      self.streamBytesPerSecond = streamBytesPerSecond
+      self.gatherCurve = gatherCurve
+      self.scope = scope
+      self.onChipFraction = onChipFraction
+      self.topKSecondsPerComparison = topKSecondsPerComparison
+      self.sigmoidsPerSecond = sigmoidsPerSecond
+      self.expsPerSecond = expsPerSecond
+    }
+
+    /// Seconds to gather `bytes` drawn from buffers of the given footprints (bytes) in proportion
+    /// to their weights: bytes · Σ w_i/r(F_i) / Σ w_i.
+    public func gatherSeconds(_ bytes: Double, footprints: [Footprint]) -> Double {
+      guard bytes > 0 else { return 0 }
+      if gatherCurve.isEmpty { return bytes * (1 - onChipFraction) / streamBytesPerSecond }
+      let points = gatherCurve.map { (Double($0.footprintBytes), $0.bytesPerSecond[scope]) }
+      let weight = footprints.reduce(0) { $0 + $1.weight }
+      guard weight > 0 else { return .nan }
+      let inverse = footprints.reduce(0) { $0 + $1.weight / MachineProfile.interpolateLogLinear($1.bytes, points: points) }
+      return bytes * inverse / weight
+    }
+  }
+
+  /// A gather footprint and its share of the gathered rows.
+  public struct Footprint: Sendable, Hashable {
+    public var bytes: Double
+    public var weight: Double
+    public init(bytes: Double, weight: Double = 1) {
+      self.bytes = bytes
+      self.weight = weight
+    }
+  }
+
+  /// One bucket's prediction, with its terms.
+  public struct BucketPrediction: Sendable, Hashable {
+    /// FLOPs (and comparisons) at P.
+    public var flopSeconds = 0.0
+    /// Transcendentals at R_σ or R_exp.
+    public var transcendentalSeconds = 0.0
+    /// Counted top-k comparisons at τ_c (selection only).
+    public var topKSeconds = 0.0
+    /// Compulsory (streamed) bytes at W.
+    public var streamSeconds = 0.0
+    /// Gathered bytes at r(F_g).
+    public var gatherSeconds = 0.0
+    public init() {}
+    public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds }
+    public var memorySeconds: Double { streamSeconds + gatherSeconds }
+    /// t_b = max(compute, memory).
+    public var seconds: Double { max(computeSeconds, memorySeconds) }
+    /// "compute" or "memory": the larger side.
+    public var limit: String { computeSeconds >= memorySeconds ? "compute" : "memory" }
+  }
+
+  /// A whole prediction.
+  public struct Prediction: Sendable {
+    public var buckets: [FlopBucket: BucketPrediction]
+    /// Terms the profile has no rate for ("transcendentals", "top-k"), left out of the seconds.
+    public var unpriced: [String]
+    public var gatherFootprints: [Footprint]
+    public var seconds: BucketSeconds {
+      var s = BucketSeconds()
+      for (bucket, p) in buckets { s[bucket] = p.seconds }
+      return s
+    }
+    public var total: Double { seconds.total }
+  }
+
+  public let rates: Rates
+
+  public init(rates: Rates) { self.rates = rates }
+
+  /// The model for a profile: a measured profile at `scope` (fp32 peak, triad, gather curve, τ,
+  /// R_σ, R_exp); a spec profile at `precision` with on-chip fraction φ ∈ [0, 1].
+  public init(
+    profile: MachineProfile, precision: MachineProfile.Precision = .fp32, scope: MachineProfile.Scope = .allCores,
+    onChipFraction: Double = 0
+  ) {
+    switch profile.rates {
+    case .measured(let m):
+      let comparisonsPerRow = Double(CostModel.topKComparisons(m.topKCandidates, m.topKBudget))
+      rates = Rates(
+        flopsPerSecond: m.fmaFlopsPerSecond[scope], streamBytesPerSecond: m.triadBytesPerSecond[scope], gatherCurve: m.gatherCurve,
+        scope: scope,
+        topKSecondsPerComparison: comparisonsPerRow > 0
+          ? m.topKSecondsPerCandidate[scope] * Double(m.topKCandidates) / comparisonsPerRow : nil,
+        sigmoidsPerSecond: m.sigmoidsPerSecond[scope], expsPerSecond: m.expsPerSecond[scope])
+    case .spec(let s):
+      rates = Rates(
+        flopsPerSecond: precision == .bf16 ? s.peakDenseBF16FlopsPerSecond.value : s.peakFP32FlopsPerSecond.value,
+        streamBytesPerSecond: s.hbmBytesPerSecond.value, onChipFraction: min(1, max(0, onChipFraction)))
+    }
+  }
+
+  /// The gather footprints of a pass (see the type's documentation); `budgets` are the prefill's
+  /// measured k_t (nominal min(k_base, t + 1) without them).
+  public static func gatherFootprints(
+    config c: LayerConfig, phase: Phase, length L: Int, batch B: Int = 1, elementBytes e: Int = 4, budgets: [Int]? = nil
+  ) -> [Footprint] {
+    let row = 2 * Double(c.headDim) * Double(e)
+    switch phase {
+    case .decode: return [Footprint(bytes: Double(B) * Double(c.kvHeads) * row * Double(L))]
+    case .prefill:
+      let chunks = min(256, max(1, L))
+      return (0..<chunks).map { i in
+        let t0 = i * L / chunks, t1 = (i + 1) * L / chunks
+        var weight = 0.0
+        for t in t0..<t1 { weight += Double(budgets?[t] ?? min(c.kBase, c.candidateCount(query: t, length: L))) }
+        let prefix = c.causal ? Double(t0 + t1 + 1) / 2 : Double(L)
+        return Footprint(bytes: row * prefix, weight: weight)
+      }
+    }
+  }
+
+  /// The prediction for `ledger` (its executed counts and bytes), with its gathers' footprints
+  /// (`gatherFootprints`).
+  public func predict(_ ledger: FlopLedger, phase: Phase, gatherFootprints: [Footprint]) -> Prediction {
+    var buckets = [FlopBucket: BucketPrediction]()
+    var unpriced = Set<String>()
+    for bucket in FlopBucket.allCases {
+      let counts = ledger.executed[bucket], bytes = ledger.bytes[bucket]
+      var p = BucketPrediction()
+      let comparisons = bucket == .selection ? 0 : counts.comparisons
+      p.flopSeconds = Double(counts.flops + comparisons) / rates.flopsPerSecond
+      let rate = bucket == .attention ? rates.expsPerSecond : rates.sigmoidsPerSecond
+      if counts.transcendentals > 0 {
+        if let rate { p.transcendentalSeconds = Double(counts.transcendentals) / rate } else { unpriced.insert("transcendentals") }
+      }
+      if bucket == .selection, counts.comparisons > 0 {
+        if let tau = rates.topKSecondsPerComparison {
+          p.topKSeconds = Double(counts.comparisons) * tau
+        } else {
+          unpriced.insert("top-k")
+        }
+      }
+      let gatheredInRead = phase == .decode ? min(bytes.gathered, bytes.read) : 0
+      p.streamSeconds = Double(bytes.compulsory - gatheredInRead) / rates.streamBytesPerSecond
+      p.gatherSeconds = rates.gatherSeconds(Double(bytes.gathered), footprints: gatherFootprints)
+      buckets[bucket] = p
+    }
+    return Prediction(buckets: buckets, unpriced: unpriced.sorted(), gatherFootprints: gatherFootprints)
+  }
+
+  /// The prediction of a forward pass (phase prefill) or decode step of `variant` under `config`:
+  /// `CostModel`'s ledger at element size e, with the nominal or given budgets.
+  public func predict(
+    config: LayerConfig, variant: Variant, phase: Phase, length L: Int, batch B: Int = 1, elementBytes e: Int = 4,
+    budgets: [Int]? = nil
+  ) -> Prediction {
+    let c = config.configured(for: variant)
+    let cost = CostModel(config: c, variant: variant, elementBytes: e)
+    let ledger: FlopLedger
+    switch phase {
+    case .prefill: ledger = cost.ledger(length: L, kPerQuery: variant.isSparse ? budgets : nil)
+    case .decode: ledger = cost.decodeLedger(length: L, batch: B, kPerSequence: variant.isSparse ? budgets : nil)
+    }
+    return predict(
+      ledger, phase: phase,
+      gatherFootprints: Self.gatherFootprints(
+        config: c, phase: phase, length: L, batch: B, elementBytes: e, budgets: phase == .prefill && variant.isSparse ? budgets : nil))
+  }
+}
+
+extension TimeModel {
+  /// The prediction for a measured prefill sweep point (its counted ledger and measured k_t).
+  public func predict(_ point: SweepPoint, config: LayerConfig) -> Prediction {
+    let c = config.configured(for: point.variant)
+    return predict(
+      point.counted, phase: .prefill, gatherFootprints: Self.gatherFootprints(config: c, phase: .prefill, length: point.length))
+  }
+
+  /// The prediction for a measured decode point (its counted ledger and measured k_t).
+  public func predict(_ point: DecodePoint, config: LayerConfig) -> Prediction {
+    let c = config.configured(for: point.variant)
+    return predict(
+      point.counted, phase: .decode,
+      gatherFootprints: Self.gatherFootprints(config: c, phase: .decode, length: point.length, batch: point.batch))
+  }
+}

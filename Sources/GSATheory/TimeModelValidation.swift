@@ -1,0 +1,171 @@
+import Foundation
+import GSAModel
+
+/// The time model's validation for gsa-bench (docs/performance.md, "Time model"): a machine
+/// profile measured in the same run, then the layers' measured seconds per bucket against
+/// `TimeModel`'s prediction from that profile, for every variant in prefill and decode, and the
+/// GSA/dense speedup of the benchmark's speedup series. The profile is measured before any layer
+/// runs and nothing measured afterwards feeds back into it (docs/time-model.md, "The rule").
+public enum TimeModelValidation {
+  /// The target: predicted within ±20% of measured, per point and per bucket taking ≥ 10% of it.
+  public static let tolerance = 0.20
+  public static let bucketShare = 0.10
+
+  public struct Options: Sendable {
+    public var config = LayerConfig.paperShape
+    public var prefillLengths = [2048, 8192, 32768]
+    public var decodeLengths = [8192, 32768, 131_072]
+    public var batch = 1
+    public var repeats = 3
+    public var profile = MachineProfile.MeasurementSettings.full()
+    /// Lengths of the GPU model lines (paper configuration, bf16).
+    public var gpuLengths = [8192, 16384, 32768, 65536, 131_072, 262_144]
+    public var onChipFractions = [0.0, 0.9, 0.95, 0.99, 1.0]
+    public var seed: UInt64 = 42
+    public init() {}
+
+    public static func quick() -> Options {
+      var o = Options()
+      o.prefillLengths = [2048, 8192]
+      o.decodeLengths = [8192, 32768]
+      o.repeats = 1
+      o.profile = .quick()
+      return o
+    }
+
+    public static func smoke() -> Options {
+      var o = Options()
+      o.config = .tiny
+      o.prefillLengths = [64, 128]
+      o.decodeLengths = [64, 128]
+      o.repeats = 1
+      o.profile = .smoke()
+      o.gpuLengths = [8192, 131_072]
+      return o
+    }
+  }
+
+  /// One measured point against its prediction.
+  public struct Row: Sendable {
+    public let series: String
+    public let phase: TimeModel.Phase
+    public let variant: Variant
+    public let length: Int
+    /// Median wall time of the pass or step, and each bucket's median.
+    public let measuredSeconds: Double
+    public let measured: BucketSeconds
+    public let predicted: TimeModel.Prediction
+
+    /// measured / predicted − 1 of the whole point.
+    public var error: Double { measuredSeconds / predicted.total - 1 }
+    /// The buckets that take at least `bucketShare` of the measured time.
+    public var majorBuckets: [FlopBucket] {
+      FlopBucket.allCases.filter { measured[$0] >= bucketShare * measured.total && measured.total > 0 }
+    }
+    public func error(_ bucket: FlopBucket) -> Double { measured[bucket] / (predicted.buckets[bucket]?.seconds ?? .nan) - 1 }
+    public var withinTolerance: Bool {
+      abs(error) <= tolerance && majorBuckets.allSatisfy { abs(error($0)) <= tolerance }
+    }
+  }
+
+  /// The measured and predicted GSA/dense speedup of a pair of the benchmark's series.
+  public struct Speedup: Sendable {
+    public let name: String
+    public let length: Int
+    public let measured: Double
+    public let predicted: Double
+    public var error: Double { measured / predicted - 1 }
+  }
+
+  /// The model's GSA/dense attention-core speedup on a GPU against L, per on-chip fraction.
+  public struct GPULine: Sendable {
+    public let machine: String
+    public let onChipFraction: Double
+    public let lengths: [Int]
+    public let speedups: [Double]
+  }
+
+  public struct Result: Sendable {
+    public let profile: MachineProfile
+    public let rows: [Row]
+    public let speedups: [Speedup]
+    public let gpuLines: [GPULine]
+    /// φ needed for 12× and 16× at 131072 per GPU (nil: unreachable).
+    public let gpuRequirements: [(machine: String, low: Double?, high: Double?)]
+  }
+
+  /// Measures the profile, runs the prefill and decode sweeps, and predicts every point; the
+  /// speedup pairs (name, dense series, gsa series) come from the benchmark's own series.
+  public static func run(
+    _ o: Options, speedupPairs: [(String, PerformanceBenchmark.Series, PerformanceBenchmark.Series)],
+    progress: (String) -> Void = { _ in }
+  ) throws -> Result {
+    progress("time model: measuring the machine profile")
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    var settings = o.profile
+    settings.threads = threads
+    let profile = try MachineProfile.measure(
+      settings, machine: .init(name: "this", model: cpuModel(), cores: threads), seed: o.seed)
+    let model = TimeModel(profile: profile)
+    var rows = [Row]()
+    let variants = Variant.allCases
+    let prefillPlan = SweepPlan(config: o.config, variants: variants, lengths: o.prefillLengths, repeats: o.repeats, seed: o.seed)
+    let prefill = try Sweep.run(prefillPlan) { done, total, label in progress("time model, prefill: \(label) (\(done)/\(total))") }
+    for p in prefill {
+      rows.append(
+        Row(
+          series: "prefill", phase: .prefill, variant: p.variant, length: p.length, measuredSeconds: p.medianSeconds,
+          measured: p.medianBucketSeconds, predicted: model.predict(p, config: o.config)))
+    }
+    let decodePlan = SweepPlan(config: o.config, variants: variants, lengths: o.decodeLengths, repeats: max(3, o.repeats), seed: o.seed)
+    let decode = try DecodeSweep.run(decodePlan, batch: o.batch) { done, total, label in
+      progress("time model, decode: \(label) (\(done)/\(total))")
+    }
+    for p in decode {
+      rows.append(
+        Row(
+          series: "decode B=\(o.batch)", phase: .decode, variant: p.variant, length: p.length, measuredSeconds: p.medianSeconds,
+          measured: p.medianBucketSeconds, predicted: model.predict(p, config: o.config)))
+    }
+    var speedups = [Speedup]()
+    for (name, dense, gsa) in speedupPairs {
+      for g in gsa.points {
+        guard let d = dense.points.first(where: { $0.length == g.length }) else { continue }
+        let predicted = model.predict(d, config: dense.config).total / model.predict(g, config: gsa.config).total
+        speedups.append(Speedup(name: name, length: g.length, measured: d.medianSeconds / g.medianSeconds, predicted: predicted))
+        rows.append(
+          Row(
+            series: name + " (dense)", phase: .prefill, variant: .dense, length: d.length, measuredSeconds: d.medianSeconds,
+            measured: d.medianBucketSeconds, predicted: model.predict(d, config: dense.config)))
+        rows.append(
+          Row(
+            series: name + " (gsa)", phase: .prefill, variant: .gsa, length: g.length, measuredSeconds: g.medianSeconds,
+            measured: g.medianBucketSeconds, predicted: model.predict(g, config: gsa.config)))
+      }
+    }
+    var lines = [GPULine]()
+    var requirements = [(machine: String, low: Double?, high: Double?)]()
+    var paper = LayerConfig.paper
+    paper.kRule = .fixed
+    for name in MachineProfile.specNames {
+      guard let gpu = try? MachineProfile.spec(named: name) else { continue }
+      let models = o.gpuLengths.compactMap { GPUSpeedupModel(profile: gpu, config: paper, length: $0) }
+      for phi in o.onChipFractions {
+        lines.append(
+          GPULine(
+            machine: name, onChipFraction: phi, lengths: o.gpuLengths, speedups: models.map { $0.speedup(onChipFraction: phi) }))
+      }
+      if let at128k = GPUSpeedupModel(profile: gpu, config: paper, length: 131_072) {
+        requirements.append(
+          (name, at128k.requiredOnChipFraction(speedup: 12), at128k.requiredOnChipFraction(speedup: 16)))
+      }
+    }
+    return Result(profile: profile, rows: rows, speedups: speedups, gpuLines: lines, gpuRequirements: requirements)
+  }
+
+  static func cpuModel() -> String {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    return cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+      .flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+  }
+}

@@ -1,0 +1,112 @@
+// gsa-bench's "Time model" section: TimeModelValidation's rows as markdown and JSON.
+import Foundation
+import GSAModel
+import GSATheory
+
+/// The benchmark's time-model options for a mode (full, quick, smoke).
+func timeModelOptions(mode: String) -> TimeModelValidation.Options {
+  switch mode {
+  case "smoke": return .smoke()
+  case "quick": return .quick()
+  default: return TimeModelValidation.Options()
+  }
+}
+
+/// The speedup pairs of the benchmark's own series: A/B (H_kv 8) and A′/B′ (H_kv 2).
+func timeModelSpeedupPairs(_ r: PerformanceBenchmark.Result) -> [(String, PerformanceBenchmark.Series, PerformanceBenchmark.Series)] {
+  var pairs = [("A/B, H_kv \(r.denseLayer.config.kvHeads)", r.denseLayer, r.gsa)]
+  if let dense = r.groupedDenseLayer, let gsa = r.groupedGsa { pairs.append(("A′/B′, H_kv \(dense.config.kvHeads)", dense, gsa)) }
+  // Only B's points at A's lengths are compared (TimeModelValidation.run pairs them by length).
+  return pairs
+}
+
+func timeModelMarkdown(_ v: TimeModelValidation.Result, config: LayerConfig) -> [String] {
+  let tol = Int(100 * TimeModelValidation.tolerance), share = Int(100 * TimeModelValidation.bucketShare)
+  var md = ["## Time model (issue 21)", ""]
+  md.append(
+    "`TimeModel` (docs/time-model.md) predicts each bucket's seconds from the counted work at the rates of a machine profile measured at the start of this section (`MachineProfile.measure`, the `roofline --save` probes); nothing is fitted to the layer timings. Target: predicted within ±\(tol)% of measured for every point, and for every bucket that takes at least \(share)% of the point's time. Layers: \(config.modelDim == 512 ? "paper-shape" : "D \(config.modelDim)") (D \(config.modelDim), H \(config.heads), H_kv \(config.kvHeads), d_h \(config.headDim), H_I \(config.indexerHeads) × d_I \(config.indexerDim), k_base \(config.kBase), rule \(config.kRule.rawValue)), every variant, prefill and decode at batch 1; and the speedup series above."
+  )
+  md.append("")
+  if let m = v.profile.measured {
+    md.append(
+      "Profile (all cores): FMA \(g(m.fmaFlopsPerSecond.allCores / 1e9)) GFLOP/s, triad \(g(m.triadBytesPerSecond.allCores / 1e9)) GB/s, gather \(m.gatherCurve.map { "\(g(Double($0.footprintBytes) / 1_048_576, 3)) MiB: \(g($0.bytesPerSecond.allCores / 1e9, 3))" }.joined(separator: ", ")) GB/s, top-k \(g(m.topKSecondsPerCandidate.allCores * 1e9, 3)) ns/candidate, σ \(g(m.sigmoidsPerSecond.allCores / 1e9, 3)) G/s, exp \(g(m.expsPerSecond.allCores / 1e9, 3)) G/s."
+    )
+    md.append("")
+  }
+  md.append(
+    "| series | variant | L | measured ms | predicted ms | error | buckets ≥ \(share)%: measured / predicted ms (limit) | verdict |")
+  md.append("|---|---|---:|---:|---:|---:|---|---|")
+  for r in v.rows {
+    let buckets = r.majorBuckets.map { b in
+      let p = r.predicted.buckets[b]!
+      return
+        "\(b.rawValue) \(g(r.measured[b] * 1e3, 3)) / \(g(p.seconds * 1e3, 3)) (\(p.limit), \(String(format: "%+.0f%%", 100 * r.error(b))))"
+    }.joined(separator: "; ")
+    md.append(
+      "| \(r.series) | \(r.variant.rawValue) | \(r.length) | \(g(r.measuredSeconds * 1e3)) | \(g(r.predicted.total * 1e3)) | \(String(format: "%+.0f%%", 100 * r.error)) | \(buckets) | \(r.withinTolerance ? "met" : "missed") |"
+    )
+  }
+  md.append("")
+  let met = v.rows.filter(\.withinTolerance).count
+  md.append("\(met) of \(v.rows.count) points within ±\(tol)% (the point and its major buckets).")
+  md.append("")
+  if !v.speedups.isEmpty {
+    md.append("| speedup pair | L | measured | time-model predicted | error | verdict |")
+    md.append("|---|---:|---:|---:|---:|---|")
+    for s in v.speedups {
+      md.append(
+        "| \(s.name) | \(s.length) | \(g(s.measured, 3))× | \(g(s.predicted, 3))× | \(String(format: "%+.0f%%", 100 * s.error)) | \(abs(s.error) <= TimeModelValidation.tolerance ? "met" : "missed") |"
+      )
+    }
+    md.append("")
+  }
+  md.append(
+    "Where a bucket misses, its limit names the rate it was priced at: compute buckets at the FMA peak (a register-only ceiling: a GEMM or the flash tile loop that reaches a fraction f of it measures 1/f of the prediction), memory buckets at the triad or the gather curve at the gathers' footprints (a footprint that stays in the L3 between decode steps measures below the triad prediction)."
+  )
+  md.append("")
+  md.append("GPU reading (CX-speedup-128k-gpu; paper configuration, bf16, datasheet peaks, attention core):")
+  md.append("")
+  md.append("| GPU | φ for 12× at 128K | φ for 16× at 128K |")
+  md.append("|---|---:|---:|")
+  for r in v.gpuRequirements {
+    func text(_ x: Double?) -> String { x.map { String(format: "%.1f%%", 100 * $0) } ?? "unreachable" }
+    md.append("| \(r.machine) | \(text(r.low)) | \(text(r.high)) |")
+  }
+  md.append("")
+  md += [
+    "![Time model: predicted against measured](figures/performance_time_model.png)", "",
+    "*Left: measured against predicted seconds for every point (prefill, decode, speedup series), with the ±20% band. Right: the predicted GSA/dense speedup against L: this CPU (measured points), H100 and H200 (attention core, one line per on-chip fraction φ of the gathered K/V bytes), with the paper's 12–16× band.*",
+    "",
+  ]
+  return md
+}
+
+func timeModelJSON(_ v: TimeModelValidation.Result) -> PerformanceJSON {
+  func buckets(_ s: BucketSeconds) -> PerformanceJSON {
+    .object(FlopBucket.allCases.map { ($0.rawValue, PerformanceJSON.number(s[$0])) })
+  }
+  let rows: [PerformanceJSON] = v.rows.map { r in
+    .object([
+      ("series", .string(r.series)), ("phase", .string(r.phase.rawValue)), ("variant", .string(r.variant.rawValue)),
+      ("length", .int(r.length)), ("measured_seconds", .number(r.measuredSeconds)),
+      ("predicted_seconds", .number(r.predicted.total)), ("measured_by_bucket", buckets(r.measured)),
+      ("predicted_by_bucket", buckets(r.predicted.seconds)),
+      ("limits", .object(FlopBucket.allCases.map { ($0.rawValue, PerformanceJSON.string(r.predicted.buckets[$0]?.limit ?? "")) })),
+      ("within_tolerance", .bool(r.withinTolerance)),
+    ])
+  }
+  let speedups: [PerformanceJSON] = v.speedups.map { s in
+    .object([("name", .string(s.name)), ("length", .int(s.length)), ("measured", .number(s.measured)), ("predicted", .number(s.predicted))])
+  }
+  let lines: [PerformanceJSON] = v.gpuLines.map { l in
+    .object([
+      ("machine", .string(l.machine)), ("on_chip_fraction", .number(l.onChipFraction)),
+      ("lengths", .array(l.lengths.map { .int($0) })), ("speedups", .array(l.speedups.map { .number($0) })),
+    ])
+  }
+  return .object([
+    ("tolerance", .number(TimeModelValidation.tolerance)), ("bucket_share", .number(TimeModelValidation.bucketShare)),
+    ("profile", .string(v.profile.encodedJSON())), ("rows", .array(rows)), ("speedups", .array(speedups)),
+    ("gpu_lines", .array(lines)), ("paper_band", .array([.number(12), .number(16)])),
+  ])
+}

@@ -1,0 +1,190 @@
+import Foundation
+import GSAModel
+import GSATheory
+import PropertyTesting
+import Testing
+
+/// The time model's formulas against hand-computed cases, the phase timers' structure (never a
+/// wall-clock threshold), and the GPU requirements' algebra.
+@Suite struct TimeModelTests {
+  typealias Profile = MachineProfile
+
+  /// P = 100 FLOP/s, W = 10 B/s, gather 5 B/s at 100 B and 1 B/s at 10⁴ B (3 B/s at 10³ B by the
+  /// log-linear rule), τ_c = 0.5 s per top-k comparison, R_σ = 4/s, R_exp = 2/s.
+  static let rates = TimeModel.Rates(
+    flopsPerSecond: 100, streamBytesPerSecond: 10,
+    gatherCurve: [
+      .init(footprintBytes: 100, bytesPerSecond: .init(perThread: 5, allCores: 5)),
+      .init(footprintBytes: 10_000, bytesPerSecond: .init(perThread: 1, allCores: 1)),
+    ], topKSecondsPerComparison: 0.5, sigmoidsPerSecond: 4, expsPerSecond: 2)
+
+  static func ledger() -> FlopLedger {
+    var l = FlopLedger()
+    // projections: 300 flops + 100 comparisons → 4 s compute; 20 bytes → 2 s memory.
+    l.add(.projections, FlopCounts(flops: 300, transcendentals: 0, comparisons: 100))
+    l.addBytes(.projections, ByteCounts(read: 15, written: 5))
+    // gates: 8 sigmoids → 2 s; 100 flops → 1 s; 50 bytes → 5 s (memory-bound).
+    l.add(.gates, FlopCounts(flops: 100, transcendentals: 8))
+    l.addBytes(.gates, ByteCounts(read: 40, written: 10))
+    // selection: 7 top-k comparisons at τ_c → 3.5 s, 10 flops → 0.1 s.
+    l.add(.selection, FlopCounts(flops: 10, comparisons: 7))
+    // attention: 4 exps → 2 s, 200 flops → 2 s; 30 bytes streamed → 3 s, 6 gathered at 3 B/s → 2 s.
+    l.add(.attention, FlopCounts(flops: 200, transcendentals: 4))
+    l.addBytes(.attention, ByteCounts(read: 25, written: 5, gathered: 6))
+    return l
+  }
+
+  @Test func bucketSecondsMatchHandComputedCases() {
+    let model = TimeModel(rates: Self.rates)
+    let p = model.predict(Self.ledger(), phase: .prefill, gatherFootprints: [.init(bytes: 1000)])
+    let expected: [FlopBucket: (Double, String)] = [
+      .projections: (4, "compute"), .gates: (5, "memory"), .indexer: (0, "compute"), .selection: (3.6, "compute"),
+      .attention: (5, "memory"),
+    ]
+    for (bucket, (seconds, limit)) in expected {
+      let b = p.buckets[bucket]!
+      #expect(abs(b.seconds - seconds) < 1e-12, "\(bucket): \(b.seconds) vs \(seconds)")
+      #expect(b.limit == limit, "\(bucket)")
+    }
+    #expect(abs(p.buckets[.attention]!.gatherSeconds - 2) < 1e-12)
+    #expect(abs(p.total - 17.6) < 1e-12)
+    // Gathers split evenly between a 100-byte (5 B/s) and a 10⁴-byte (1 B/s) footprint: 6·(1/5 + 1)/2.
+    let split = model.predict(
+      Self.ledger(), phase: .prefill, gatherFootprints: [.init(bytes: 100, weight: 2), .init(bytes: 10_000, weight: 2)])
+    #expect(abs(split.buckets[.attention]!.gatherSeconds - 3.6) < 1e-12)
+    #expect(p.unpriced.isEmpty)
+  }
+
+  /// At decode the gathered rows are part of the core's compulsory read: priced once, by the gather curve.
+  @Test func decodeDoesNotPriceGatheredRowsTwice() {
+    let model = TimeModel(rates: Self.rates)
+    let prefill = model.predict(Self.ledger(), phase: .prefill, gatherFootprints: [.init(bytes: 1000)])
+    let decode = model.predict(Self.ledger(), phase: .decode, gatherFootprints: [.init(bytes: 1000)])
+    #expect(abs(prefill.buckets[.attention]!.streamSeconds - 3) < 1e-12)
+    #expect(abs(decode.buckets[.attention]!.streamSeconds - 2.4) < 1e-12)  // (30 − 6)/10
+    #expect(abs(decode.buckets[.attention]!.gatherSeconds - 2) < 1e-12)
+  }
+
+  /// A spec profile: gathers at HBM times (1 − φ); σ, exp and top-k unpriced.
+  @Test func specProfilesServeTheOnChipFractionFree() throws {
+    let h100 = try Profile.spec(named: "h100")
+    let spec = try #require(h100.spec)
+    var ledger = FlopLedger()
+    ledger.addBytes(.attention, ByteCounts(gathered: 1_000_000_000_000))
+    ledger.add(.gates, FlopCounts(transcendentals: 10))
+    ledger.add(.selection, FlopCounts(comparisons: 10))
+    for phi in [0.0, 0.25, 0.9, 1.0] {
+      let p = TimeModel(profile: h100, precision: .bf16, onChipFraction: phi)
+        .predict(ledger, phase: .prefill, gatherFootprints: [.init(bytes: 1)])
+      let expected = (1 - phi) * 1e12 / spec.hbmBytesPerSecond.value
+      #expect(abs(p.buckets[.attention]!.seconds - expected) <= 1e-12 * max(1, expected))
+      #expect(p.unpriced == ["top-k", "transcendentals"])
+    }
+    #expect(TimeModel(profile: h100, precision: .bf16).rates.flopsPerSecond == spec.peakDenseBF16FlopsPerSecond.value)
+    #expect(TimeModel(profile: h100, precision: .fp32).rates.flopsPerSecond == spec.peakFP32FlopsPerSecond.value)
+  }
+
+  @Test func footprintsAndTheComparisonRateAreTheDocumentedOnes() throws {
+    var c = LayerConfig.tiny  // H_kv 1, d_h 8
+    c.kRule = .fixed
+    c.kBase = 4
+    // Prefill L = 6: one chunk per query, F_t = 2·(t + 1)·d_h·4 bytes, weight k_t = min(4, t + 1).
+    let prefill = TimeModel.gatherFootprints(config: c, phase: .prefill, length: 6)
+    let expectedBytes: [Double] = [64, 128, 192, 256, 320, 384]
+    #expect(prefill.map(\.bytes) == expectedBytes)
+    #expect(prefill.map(\.weight) == [1, 2, 3, 4, 4, 4])
+    // 1024 queries in 256 chunks: the weights still sum to Σ_t min(k, t + 1).
+    let weights = TimeModel.gatherFootprints(config: c, phase: .prefill, length: 1024).map(\.weight)
+    let weightSum = weights.reduce(0, +)
+    #expect(weightSum == Double(4 * 1024 - 6))
+    let decode = TimeModel.gatherFootprints(config: LayerConfig.paper, phase: .decode, length: 10, batch: 3, elementBytes: 2)
+    let cacheBytes: Double = 3 * 8 * 2 * 10 * 128 * 2
+    #expect(decode == [TimeModel.Footprint(bytes: cacheBytes)])
+    // τ_c = τ·n_p / r(n_p, k_p), r(32768, 2048) = 6·32768 + 3·4096 + 7168 = 216 064.
+    let measured = MachineProfile.MeasuredRates(
+      threads: 2, fmaFlopsPerSecond: .init(perThread: 1, allCores: 2), triadBytesPerSecond: .init(perThread: 1, allCores: 2),
+      gatherRowBytes: 512, gatherCurve: [.init(footprintBytes: 1024, bytesPerSecond: .init(perThread: 1, allCores: 1))],
+      topKCandidates: 32768, topKBudget: 2048, topKSecondsPerCandidate: .init(perThread: 3e-9, allCores: 2e-9),
+      sigmoidsPerSecond: .init(perThread: 1, allCores: 1), expsPerSecond: .init(perThread: 1, allCores: 1))
+    let profile = MachineProfile(machine: .init(name: "this", model: "test"), date: "2026-01-01T00:00:00Z", rates: .measured(measured))
+    let tau = try #require(TimeModel(profile: profile).rates.topKSecondsPerComparison)
+    #expect(abs(tau - 2e-9 * 32768 / 216_064) < 1e-24)
+    #expect(TimeModel(profile: profile).rates.flopsPerSecond == 2)
+    #expect(TimeModel(profile: profile, scope: .perThread).rates.flopsPerSecond == 1)
+  }
+
+  /// Scaling every count of a ledger by n scales every bucket's prediction by n (seeded random ledgers).
+  @Test func predictionsAreLinearInTheCounts() throws {
+    let counts = Gen<Int>.int(in: 0...1_000_000)
+    try forAll(Gen.zip(counts.array(count: .constant(8)), Gen<Int>.int(in: 2...9)), configuration: .init(cases: 60)) { values, n in
+      var l = FlopLedger()
+      l.add(.indexer, FlopCounts(flops: values[0], transcendentals: values[1], comparisons: values[2]))
+      l.addBytes(.indexer, ByteCounts(read: values[3], written: values[4]))
+      l.add(.attention, FlopCounts(flops: values[5], transcendentals: values[6]))
+      l.addBytes(.attention, ByteCounts(read: values[7], gathered: values[7] / 2))
+      var scaled = FlopLedger()
+      for b in FlopBucket.allCases {
+        scaled.add(b, l.executed[b].times(n))
+        scaled.addBytes(b, l.bytes[b].times(n))
+      }
+      let model = TimeModel(rates: Self.rates)
+      let p = model.predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 500)])
+      let q = model.predict(scaled, phase: .prefill, gatherFootprints: [.init(bytes: 500)])
+      return FlopBucket.allCases.allSatisfy { abs(q.seconds[$0] - Double(n) * p.seconds[$0]) <= 1e-9 * max(1, q.seconds[$0]) }
+    }
+  }
+
+  @Test func bucketSecondsMedianIsPerBucket() {
+    var a = BucketSeconds(), b = BucketSeconds(), c = BucketSeconds()
+    a.indexer = 1
+    b.indexer = 3
+    c.indexer = 2
+    a.attention = 5
+    #expect(BucketSeconds.median([a, b, c]).indexer == 2)
+    #expect(BucketSeconds.median([a, b, c]).attention == 0)
+    #expect(BucketSeconds.median([a, b]).indexer == 2)
+    #expect(BucketSeconds.median([]).total == 0)
+  }
+
+  /// The timers charge each variant's buckets (structure only, no threshold on time), and timing
+  /// leaves the counts equal to the closed form.
+  @Test func phaseTimersChargeTheBucketsThatRan() throws {
+    let config = LayerConfig.tiny
+    let x = Sweep.input(length: 40, modelDim: config.modelDim, seed: 7)
+    for variant in Variant.allCases {
+      let layer = try AttentionLayer(config: config.configured(for: variant), variant: variant, seed: 3)
+      let result = try layer.forward(x)
+      let s = result.seconds
+      #expect(FlopBucket.allCases.allSatisfy { s[$0] >= 0 && s[$0].isFinite })
+      #expect(s.projections > 0 && s.attention > 0)
+      #expect((s.indexer > 0) == variant.isSparse && (s.selection > 0) == variant.isSparse, "\(variant)")
+      #expect(
+        result.ledger
+          == CostModel(config: layer.config, variant: variant).ledger(length: 40, kPerQuery: variant.isSparse ? result.kPerQuery : nil))
+      let cache = try layer.makeCache(batch: 2, capacity: 41)
+      try layer.append([x, x], to: cache)
+      let step = try layer.decodeStep(Sweep.input(length: 2, modelDim: config.modelDim, seed: 8), cache: cache)
+      #expect(step.seconds.attention > 0 && (step.seconds.indexer > 0) == variant.isSparse, "\(variant)")
+    }
+  }
+
+  /// The paper's 128K bf16 gathered bytes by hand: 2e·n_kv·Σ_t min(2048, t + 1) = 4·1024·266 339 328.
+  @Test func gpuModelMatchesHandComputedPaperCase() throws {
+    var c = LayerConfig.paper
+    c.kRule = .fixed
+    let m = GPUSpeedupModel(config: c, length: 131_072, flopsPerSecond: 1e15, hbmBytesPerSecond: 4e12)
+    #expect(m.gatheredBytes == 4 * 1024 * 266_339_328)
+    let phi12 = try #require(m.requiredOnChipFraction(speedup: 12))
+    #expect(phi12 > 0 && phi12 < 1)
+    // At φ_S the budget left is exactly the indexer's FLOP bound.
+    #expect(abs(m.budgetSeconds(speedup: 12, onChipFraction: phi12) - m.indexerFloorSeconds) < 1e-12)
+    var previous = 0.0
+    for phi in stride(from: 0.0, through: 1.0, by: 0.05) {
+      let s = m.speedup(onChipFraction: phi)
+      #expect(s >= previous)
+      previous = s
+    }
+    // Unreachable once the core's and indexer's FLOP bounds exceed T_dense/S.
+    #expect(m.requiredOnChipFraction(speedup: m.denseSeconds / (m.coreFlops / 1e15 + m.indexerFloorSeconds) * 1.01) == nil)
+  }
+}
