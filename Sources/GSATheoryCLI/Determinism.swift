@@ -9,7 +9,8 @@
 /// - exactly `machine`, `roofline`, `timing`, `timestamp`, `hostname`, `seconds`, `elapsed`,
 ///   `wall_time`, `time` (e.g. a fit over measured times), `gflops`, `fraction_of_peak`,
 ///   `peak_rss_bytes`, `peak_memory_bytes` (a *measured* resident peak; predictions are named
-///   `predicted_memory_bytes`);
+///   `predicted_memory_bytes`), `seconds_by_bucket`, `fraction_of_triad`, `measurements` (a
+///   claim's wall-clock numbers);
 /// - or with a prefix `wall_time`, `measured_time`, `measured_from_time`, `time_`, `rss_`;
 /// - or with a suffix `_seconds`, `_ms`, `_ns`, `_per_second`, `_gflops`, `_bandwidth`,
 ///   `_efficiency`, `_rss_bytes`.
@@ -18,7 +19,7 @@
 public enum DeterminismConvention {
   public static let volatileExactKeys: Set<String> = [
     "machine", "roofline", "timing", "timestamp", "hostname", "seconds", "elapsed", "wall_time", "time", "gflops",
-    "fraction_of_peak", "peak_rss_bytes", "peak_memory_bytes",
+    "fraction_of_peak", "peak_rss_bytes", "peak_memory_bytes", "seconds_by_bucket", "fraction_of_triad", "measurements",
   ]
   public static let volatilePrefixes = ["wall_time", "measured_time", "measured_from_time", "time_", "rss_"]
   public static let volatileSuffixes = ["_seconds", "_ms", "_ns", "_per_second", "_gflops", "_bandwidth", "_efficiency", "_rss_bytes"]

@@ -91,12 +91,14 @@ extension Commands {
         (
           f.variant.rawValue,
           [
-            "exponent": f.powerLaw.map { .number($0.exponent) } ?? .null,
-            "exponent_standard_error": f.powerLaw.map { .number($0.exponentStandardError) } ?? .null,
-            "r_squared": f.powerLaw.map { .number($0.rSquared) } ?? .null,
-            "seconds_per_token": f.slope.map { .number($0) } ?? .null,
-            "seconds_per_token_standard_error": f.slopeStandardError.map { .number($0) } ?? .null,
-            "intercept_seconds": f.intercept.map { .number($0) } ?? .null,
+            "time": [
+              "exponent": f.powerLaw.map { .number($0.exponent) } ?? .null,
+              "exponent_standard_error": f.powerLaw.map { .number($0.exponentStandardError) } ?? .null,
+              "r_squared": f.powerLaw.map { .number($0.rSquared) } ?? .null,
+              "seconds_per_token": f.slope.map { .number($0) } ?? .null,
+              "seconds_per_token_standard_error": f.slopeStandardError.map { .number($0) } ?? .null,
+              "intercept_seconds": f.intercept.map { .number($0) } ?? .null,
+            ]
           ]
         ))
       fitRows.append([
