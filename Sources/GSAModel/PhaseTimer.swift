@@ -8,38 +8,12 @@ import Dispatch
 /// block, then selects its top-k, in the same task), the section's wall time is split in
 /// proportion to the two kinds of work's summed busy time across the workers
 /// (`SelectionSets.scoreSeconds`).
-public struct BucketSeconds: Sendable, Hashable, Codable {
-  public var projections = 0.0
-  public var gates = 0.0
-  public var indexer = 0.0
-  public var selection = 0.0
-  public var attention = 0.0
+public typealias BucketSeconds = PerBucket<Double>
 
-  public init() {}
+extension Double: BucketSummable {}
 
-  public subscript(bucket: FlopBucket) -> Double {
-    get {
-      switch bucket {
-      case .projections: projections
-      case .gates: gates
-      case .indexer: indexer
-      case .selection: selection
-      case .attention: attention
-      }
-    }
-    set {
-      switch bucket {
-      case .projections: projections = newValue
-      case .gates: gates = newValue
-      case .indexer: indexer = newValue
-      case .selection: selection = newValue
-      case .attention: attention = newValue
-      }
-    }
-  }
-
-  /// Sum over all buckets (the pass's wall time, up to the few untimed instructions between laps).
-  public var total: Double { FlopBucket.allCases.reduce(0) { $0 + self[$1] } }
+extension PerBucket where Value == Double {
+  // `total`: the pass's wall time, up to the few untimed instructions between laps.
 
   /// The element-wise median of several passes' seconds (each bucket its own median, so the
   /// buckets' medians need not sum to the median total).
