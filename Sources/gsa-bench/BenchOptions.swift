@@ -4,9 +4,11 @@ import Foundation
 import GSATheory
 
 let benchUsage = """
-  usage: gsa-bench [--output FILE] [--json FILE] [--quick | --smoke]
+  usage: gsa-bench [--output FILE] [--json FILE] [--side-by-side FILE|none] [--quick | --smoke]
   Writes the performance report (markdown) to FILE (default docs/performance.md) and its data as JSON to
   --json FILE (default docs/data/performance.json when --output is docs/performance.md; otherwise none).
+    --side-by-side FILE  the torch SDPA / reference-layer comparison that Benchmarks/side_by_side.py wrote
+             (default docs/data/side-by-side.json; rendered when it exists; 'none' leaves it out)
     --quick  short lengths, one repeat (a fast check, not the published numbers)
     --smoke  shorter still, with a short roofline measurement (CI: make docs-check)
   `make bench` builds the release binary with the CPU flags and writes both default files.

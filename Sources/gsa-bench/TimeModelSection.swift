@@ -22,7 +22,7 @@ func timeModelSpeedupPairs(_ r: PerformanceBenchmark.Result) -> [(String, Perfor
 
 func timeModelMarkdown(_ v: TimeModelValidation.Result, config: LayerConfig) -> [String] {
   let tol = Int(100 * TimeModelValidation.tolerance), share = Int(100 * TimeModelValidation.bucketShare)
-  var md = ["## Time model (issue 21)", ""]
+  var md = ["## Time model", ""]
   md.append(
     "`TimeModel` (docs/time-model.md) predicts each bucket's seconds from the counted work at the rates of a machine profile measured at the start of this section (`MachineProfile.measure`, the `roofline --save` probes); nothing is fitted to the layer timings. Target: predicted within ±\(tol)% of measured for every point, and for every bucket that takes at least \(share)% of the point's time. Layers: \(config.modelDim == 512 ? "paper-shape" : "D \(config.modelDim)") (D \(config.modelDim), H \(config.heads), H_kv \(config.kvHeads), d_h \(config.headDim), H_I \(config.indexerHeads) × d_I \(config.indexerDim), k_base \(config.kBase), rule \(config.kRule.rawValue)), every variant, prefill and decode at batch 1; and the speedup series above."
   )

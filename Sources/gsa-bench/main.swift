@@ -19,6 +19,7 @@ MemoryPolicy.keepFreedMemory()
 var outputPath = "docs/performance.md"
 var jsonPath: String?
 var mode = "full"
+var sideBySidePath: String? = "docs/data/side-by-side.json"
 var options = PerformanceBenchmark.Options()
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -29,6 +30,11 @@ while let argument = arguments.popFirst() {
   case "--json":
     guard let path = arguments.popFirst(), !path.isEmpty else { fail("--json: needs a file path", status: 2) }
     jsonPath = path
+  case "--side-by-side":
+    guard let path = arguments.popFirst(), !path.isEmpty else {
+      fail("--side-by-side: needs a file path (or 'none')", status: 2)
+    }
+    sideBySidePath = path == "none" ? nil : path
   case "--quick":
     mode = "quick"
     // A fast smoke run (not the published numbers): short lengths.
@@ -52,6 +58,11 @@ while let argument = arguments.popFirst() {
 let directory = URL(fileURLWithPath: outputPath).deletingLastPathComponent().path
 guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory) else {
   fail("--output: directory '\(directory)' does not exist; create it first", status: 2)
+}
+
+let sideBySide: SideBySideReport?
+do { sideBySide = try sideBySidePath.flatMap { path throws(BenchUsageError) in try SideBySideReport.load(path) } } catch {
+  fail(error.message, status: 2)
 }
 
 let jsonTarget: String?
@@ -106,7 +117,11 @@ let stamp = ISO8601DateFormatter().string(from: Date())
 
 md.append("# Performance on this machine")
 md.append("")
-md.append("Written by `gsa-bench` (Sources/gsa-bench) on \(stamp). Regenerate with:")
+md.append("Written by `gsa-bench` (Sources/gsa-bench) on \(stamp).")
+md.append("")
+// The summary, filled in at the end from every part's results.
+let summaryLine = md.count
+md.append("Regenerate with:")
 md.append("")
 md.append("```")
 md.append("make bench   # = the two commands below")
@@ -449,7 +464,9 @@ let decodeTargets = decodeVerdicts(decodeResult)
 md += decodeMarkdown(decodeResult, verdicts: decodeTargets)
 verdicts += decodeTargets
 
-md.append("## Targets (issue 3)")
+md += sideBySideMarkdown(sideBySide, path: sideBySidePath ?? "docs/data/side-by-side.json")
+
+md.append("## Targets")
 md.append("")
 md.append("| target | measured | verdict |")
 md.append("|---|---|---|")
@@ -482,6 +499,14 @@ md[runQualityLine] =
   disturbances.isEmpty
   ? "Run quality: no sign of contention (no kernel above the measured peak, roofline repeats within 25% of their best, targeted kernels' repeats within \(PerformanceBenchmark.contendedSlowdownPercent)% of their best, every host-speed probe between rounds at or above \(PerformanceBenchmark.hostSpeedFloorPercent)% of the peak and at most \(PerformanceBenchmark.hostProbeAbovePeakPercent)% above it, load below the core count, every targeted exponent fit with a standard error of at most 0.05)."
   : "**Run quality: disturbed.** " + disturbances.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }.joined(separator: " ")
+var summarySpeedups = [(String, PerformanceBenchmark.SpeedupSummary)]()
+if let s = result.speedup { summarySpeedups.append(("H_kv \(result.gsa.config.kvHeads)", s)) }
+if let s = result.groupedSpeedup, let kvHeads = options.groupedKvHeads { summarySpeedups.append(("H_kv \(kvHeads)", s)) }
+md.insert(
+  contentsOf: summaryMarkdown(
+    sideBySide: sideBySide, speedups: summarySpeedups, timeModel: timeModel, decode: decodeResult,
+    disturbed: !disturbances.isEmpty),
+  at: summaryLine)
 let text = md.joined(separator: "\n")
 let temporary = outputPath + ".tmp-\(getpid())"
 do {
