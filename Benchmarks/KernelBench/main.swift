@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
-//   .build/release/kernel-bench [dense|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
+//   .build/release/kernel-bench [dense|decode|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
 import Foundation
 import GSAModel
 import GSATheory
@@ -38,6 +38,33 @@ if mode == "dense" || mode == "all" {
   for L in lengths.isEmpty ? [8192, 32768] : lengths {
     report(
       "dense core 8x64 (H_kv 2)", L, KernelProbe.denseCore(length: L, heads: 8, kvHeads: 2, headDim: 64, repeats: L > 16384 ? 1 : repeats))
+  }
+}
+if mode == "decode" {
+  // The dense decode core at paper shape (H_kv 2 × G 4 × d_h 64), one query per kv head, against a
+  // read-only stream and the triad on 1 and all workers; GB/s of K and V (2·H_kv·L·d_h·4 bytes).
+  func bestMedian(_ r: [Double]) -> (Double, Double) { (r.max() ?? .nan, r.sorted()[r.count / 2]) }
+  for threads in Set([1, kernelWorkerCount]).sorted() {
+    let (rb, rm) = bestMedian(DecodeBenchmark.readStream(threads: threads, elements: 3 << 25, repeats: 7))
+    let triad = Roofline.streamTriad(threads: threads, elements: 1 << 25, passes: 2, repeats: 5).max() ?? .nan
+    print(String(format: "read-only stream, %d thread(s): best %5.2f GB/s  median %5.2f GB/s;  triad best %5.2f GB/s", threads, rb / 1e9, rm / 1e9, triad / 1e9))
+  }
+  var kernels: [KernelProbe.DenseDecodeKernel] = [.indexList]
+  for split in [8192, 32768, 131072] { kernels.append(.blocked(splitRows: split, blockRows: 64, prefetchRows: 0)) }
+  kernels += [
+    .blocked(splitRows: 8192, blockRows: 128, prefetchRows: 0), .blocked(splitRows: 8192, blockRows: 256, prefetchRows: 0),
+    .blocked(splitRows: 8192, blockRows: 64, prefetchRows: 256), .blocked(splitRows: 2048, blockRows: 64, prefetchRows: 0),
+  ]
+  for L in lengths.isEmpty ? [131072] : lengths {
+    let seconds = KernelProbe.denseDecode(length: L, kvHeads: 2, groupSize: 4, headDim: 64, kernels: kernels, rounds: max(repeats, 15))
+    let bytes = Double(2 * 2 * L * 64 * 4)
+    for (kernel, s) in zip(kernels, seconds) {
+      let best = s.min() ?? .nan, median = s.sorted()[s.count / 2]
+      print(
+        String(
+          format: "dense decode L %6d %-40@ best %7.3f ms (%5.2f GB/s)  median %7.3f ms (%5.2f GB/s)", L,
+          kernel.description as NSString, best * 1e3, bytes / best / 1e9, median * 1e3, bytes / median / 1e9))
+    }
   }
 }
 if mode == "indexer" || mode == "indexer2x16" || mode == "all" {

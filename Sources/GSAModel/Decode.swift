@@ -32,8 +32,6 @@ public final class KVCache {
   let indexerKeys: UnsafeMutablePointer<Float>?
   let rowSums: UnsafeMutablePointer<SIMD2<Double>>?
   let rowVariances: UnsafeMutablePointer<Double>?
-  /// 0 ..< C: the dense cores' selection (every cached row).
-  let allRows: UnsafeMutablePointer<Int32>?
   let scratch: DecodeScratch
 
   /// Floats per (sequence, kv head) block of `keys` / `values`.
@@ -78,13 +76,6 @@ public final class KVCache {
     } else {
       rowVariances = nil
     }
-    if variant.isSparse {
-      allRows = nil
-    } else {
-      let p = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-      for s in 0..<capacity { p[s] = Int32(s) }
-      allRows = p
-    }
     scratch = DecodeScratch(config: c, variant: variant, batch: batch, capacity: capacity)
   }
 
@@ -94,7 +85,6 @@ public final class KVCache {
     indexerKeys?.deallocate()
     rowSums?.deallocate()
     rowVariances?.deallocate()
-    allRows?.deallocate()
     scratch.deallocate()
   }
 
@@ -113,8 +103,6 @@ public final class KVCache {
       total += KernelBuffers.alignedBytes(floats: B * roundUp(C, 16) * c.indexerDim)
       if c.kRule == .code { total += 16 * B * C }
       if c.kRule == .figure { total += 8 * B * C }
-    } else {
-      total += 4 * C
     }
     return total + f * DecodeScratch.floats(config: c, variant: variant, batch: B, capacity: C)
   }
@@ -151,14 +139,26 @@ final class DecodeScratch {
   let positions: UnsafeMutablePointer<Int32>
   let variances: UnsafeMutablePointer<Double>
 
+  let partials: UnsafeMutablePointer<Float>
+
+  /// Per worker: the sparse core's score rows over up to k_max keys, or the dense core's block scores.
   static func attentionFloats(config c: LayerConfig, variant: Variant, capacity C: Int) -> Int {
-    let most = variant.isSparse ? min(C, c.kRule == .fixed ? c.kBase : c.kMax) : C
-    return attendQueryScratchFloats(heads: c.heads / c.kvHeads, keys: most)
+    let G = c.heads / c.kvHeads
+    guard variant.isSparse else { return DenseDecode.scratchFloats(heads: G) }
+    return attendQueryScratchFloats(heads: G, keys: min(C, c.kRule == .fixed ? c.kBase : c.kMax))
+  }
+
+  /// The dense core's part states: every (sequence, kv head, part) at the capacity.
+  static func partialFloats(config c: LayerConfig, variant: Variant, batch B: Int, capacity C: Int) -> Int {
+    variant.isSparse
+      ? 0
+      : B * c.kvHeads * DenseDecode.parts(rows: C) * DenseDecode.partialFloats(heads: c.heads / c.kvHeads, headDim: c.headDim)
   }
 
   static func floats(config c: LayerConfig, variant: Variant, batch B: Int, capacity C: Int) -> Int {
     let workers = kernelWorkerCount
     var floats = workers * attentionFloats(config: c, variant: variant, capacity: C)
+    floats += partialFloats(config: c, variant: variant, batch: B, capacity: C)
     if variant.isSparse {
       let cap = min(C, c.kRule == .fixed ? c.kBase : c.kMax)
       floats += B * (roundUp(C, 16) + 16)  // score rows
@@ -173,6 +173,7 @@ final class DecodeScratch {
     workers = kernelWorkerCount
     attentionFloats = Self.attentionFloats(config: c, variant: variant, capacity: C)
     attention = allocateAligned(max(1, workers * attentionFloats))
+    partials = allocateAligned(max(1, Self.partialFloats(config: c, variant: variant, batch: B, capacity: C)))
     let sparse = variant.isSparse
     let cap = min(C, c.kRule == .fixed ? c.kBase : c.kMax)
     scoreStride = roundUp(C, 16) + 16
@@ -188,6 +189,7 @@ final class DecodeScratch {
 
   func deallocate() {
     attention.deallocate()
+    partials.deallocate()
     scores.deallocate()
     topK.deallocate()
     selections.deallocate()
@@ -455,22 +457,38 @@ extension AttentionLayer {
       }
     }
 
-    // Attention core: tasks over (sequence, kv head).
+    // Attention core. Sparse: tasks over (sequence, kv head), each over its selection. Dense: tasks over
+    // (sequence, kv head, part of `DenseDecode.splitRows` rows), each streaming its rows of K and V,
+    // then the parts' states combined per (sequence, kv head).
     let sparse = variant.isSparse
     let pq = SharedConstPointer(q), po = SharedPointer(o)
     let pK = SharedConstPointer(cache.keys), pV = SharedConstPointer(cache.values)
     let pAttention = SharedPointer(scratch.attention)
-    let pSelections = SharedConstPointer(sparse ? scratch.selections : cache.allRows!)
-    let selectionStride = sparse ? scratch.selectionStride : 0
+    let pSelections = SharedConstPointer(scratch.selections)
+    let selectionStride = scratch.selectionStride
     let counts = kPerSequence
     let blockFloats = cache.blockFloats, attentionFloats = scratch.attentionFloats
-    let core = parallelTasks(taskCount: B * Hkv, workers: min(kernelWorkerCount, scratch.workers)) { worker, task, ledger in
-      let b = task / Hkv, g = task % Hkv
+    let parts = sparse ? 1 : DenseDecode.parts(rows: n)
+    let partialFloats = DenseDecode.partialFloats(heads: G, headDim: d)
+    let pPartials = SharedPointer(scratch.partials)
+    let core = parallelTasks(taskCount: B * Hkv * parts, workers: min(kernelWorkerCount, scratch.workers)) {
+      worker, task, ledger in
+      let b = task / (Hkv * parts), g = task / parts % Hkv, part = task % parts
       let block = (b * Hkv + g) * blockFloats
-      attendQuery(
-        pq.base + b * nq + g * G * d, heads: G, keys: pK.base + block, values: pV.base + block, headDim: d,
-        selected: pSelections.base + b * selectionStride, count: counts[b],
-        scratch: pAttention.base + worker * attentionFloats, output: po.base + b * nq + g * G * d)
+      let query = pq.base + b * nq + g * G * d
+      if sparse {
+        attendQuery(
+          query, heads: G, keys: pK.base + block, values: pV.base + block, headDim: d,
+          selected: pSelections.base + b * selectionStride, count: counts[b],
+          scratch: pAttention.base + worker * attentionFloats, output: po.base + b * nq + g * G * d)
+      } else {
+        let first = part * DenseDecode.splitRows
+        denseDecodePart(
+          query, heads: G, keys: pK.base + block + first * d, values: pV.base + block + first * d, headDim: d,
+          rows: min(n, first + DenseDecode.splitRows) - first, scores: pAttention.base + worker * attentionFloats,
+          partial: pPartials.base + task * partialFloats)
+      }
+      guard part == 0 else { return }
       ledger.add(.attention, softmaxRowCounts(keys: counts[b], headDim: d).times(G))
       let queryBytes = 4 * G * d
       let rows = 4 * 2 * d * counts[b]
@@ -479,6 +497,13 @@ extension AttentionLayer {
         ByteCounts(
           read: queryBytes + rows + (sparse && g == 0 ? 4 * counts[b] : 0), written: queryBytes,
           gathered: sparse ? rows : 0))
+    }
+    if !sparse {
+      for bg in 0..<(B * Hkv) {
+        combineDenseDecodeParts(
+          scratch.partials + bg * parts * partialFloats, count: parts, partialStride: partialFloats, heads: G, headDim: d,
+          output: o + bg * G * d)
+      }
     }
     ledger += core
     cache.length += 1

@@ -14,6 +14,7 @@ func gemm(
     for i in 0..<m { for j in 0..<n { c[i * n + j] = bias?[j] ?? 0 } }
     return FlopCounts(flops: bias == nil ? 0 : m * n)
   }
+  if m <= 2 { return gemmFewRows(a, rows: m, inner: k, b, cols: n, into: c, bias: bias) }
   let rowPanel = 48, colPanel = 256, kBlock = 256
   let rowTasks = (m + rowPanel - 1) / rowPanel
   let colTasks = (n + colPanel - 1) / colPanel
@@ -78,4 +79,70 @@ private func gemmMicro1x16(
   }
   storeV(c0, c)
   storeV(c1, c + 8)
+}
+
+/// `gemm` for m ≤ 2 rows (a decode step's one-row projections), memory bound on B: B is streamed
+/// once in its row-major order, four rows of B at a time, c[i, j] = fma(a[i, k], b[k, j], c[i, j])
+/// in order of k from 0 (then + bias), the same float32 operations as `gemm`'s micro-kernels, so
+/// the same bits. Tasks of 128 columns when B holds ≥ 256K floats (both cores stream it), else one
+/// task. c is used as the accumulator (L1-resident: ≤ 2 × n floats).
+private func gemmFewRows(
+  _ a: UnsafePointer<Float>, rows m: Int, inner k: Int, _ b: UnsafePointer<Float>, cols n: Int,
+  into c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
+) -> FlopCounts {
+  let colPanel = 128
+  let tasks = k * n >= 1 << 18 ? (n + colPanel - 1) / colPanel : 1
+  let width = tasks == 1 ? n : colPanel
+  let pa = SharedConstPointer(a), pb = SharedConstPointer(b), pc = SharedPointer(c)
+  let pbias = bias.map { SharedConstPointer($0) }
+  _ = parallelTasks(taskCount: tasks) { _, task, _ in
+    let c0 = task * width, c1 = min(n, c0 + width)
+    for i in 0..<m { (pc.base + i * n + c0).initialize(repeating: 0, count: c1 - c0) }
+    let vectorEnd = c0 + (c1 - c0) / 8 * 8
+    for i in 0..<m {
+      let x = pa.base + i * k, out = pc.base + i * n
+      var r = 0
+      while r + 4 <= k {
+        let x0 = SIMD8<Float>(repeating: x[r]), x1 = SIMD8<Float>(repeating: x[r + 1])
+        let x2 = SIMD8<Float>(repeating: x[r + 2]), x3 = SIMD8<Float>(repeating: x[r + 3])
+        let b0 = pb.base + r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n
+        var j = c0
+        while j < vectorEnd {
+          var acc = loadV(out + j)
+          acc = acc.addingProduct(x0, loadV(b0 + j))
+          acc = acc.addingProduct(x1, loadV(b1 + j))
+          acc = acc.addingProduct(x2, loadV(b2 + j))
+          acc = acc.addingProduct(x3, loadV(b3 + j))
+          storeV(acc, out + j)
+          j += 8
+        }
+        while j < c1 {
+          var s = out[j]
+          s = s.addingProduct(x[r], b0[j])
+          s = s.addingProduct(x[r + 1], b1[j])
+          s = s.addingProduct(x[r + 2], b2[j])
+          s = s.addingProduct(x[r + 3], b3[j])
+          out[j] = s
+          j += 1
+        }
+        r += 4
+      }
+      while r < k {
+        let xr = SIMD8<Float>(repeating: x[r])
+        let br = pb.base + r * n
+        var j = c0
+        while j < vectorEnd {
+          storeV(loadV(out + j).addingProduct(xr, loadV(br + j)), out + j)
+          j += 8
+        }
+        while j < c1 {
+          out[j] = out[j].addingProduct(x[r], br[j])
+          j += 1
+        }
+        r += 1
+      }
+      if let pbias { for j in c0..<c1 { out[j] += pbias[j] } }
+    }
+  }
+  return FlopCounts(flops: 2 * m * k * n + (bias == nil ? 0 : m * n))
 }
