@@ -18,6 +18,9 @@ import Foundation
 ///   n × this;
 /// - `sigmoid_per_second`, `exp_per_second` (evaluations/s): the gates' vectorised σ and the sparse
 ///   softmax's exp over an L1-resident buffer (`KernelProbe.transcendentalRate`).
+/// - the kernels' own rates (`kernels`, `KernelRates`; schema_version 2): `gemm`, `dense_tile`,
+///   `indexer_tile` (FLOP/s), `sparse_row` (seconds per gathered row against footprint, at two
+///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands.
 /// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
 ///
 /// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak

@@ -34,6 +34,14 @@ import GSAModel
 ///   cached only between steps, if the cache fits).
 /// - All-cores rates (the kernels use every core), unless the model is built per thread.
 ///
+/// **Kernel rates (prefill).** The work of the probed kernels (`kernelWork`) leaves those terms
+/// and is priced at the kernel's own rate, on the compute side: GEMM FLOPs at R_gemm; the dense
+/// flash core's executed FLOPs at R_tile and the indexer's pair FLOPs at R_idx (their exps, σ and
+/// comparisons inside the rate); the sparse core's gathered rows at c_G(F), weighted over the
+/// gather footprints as r̄ is (its gathered bytes and counts leave the other terms). Decode keeps
+/// the primitive rates, with its streamed bytes at W_read. Without a kernel rate (a spec profile)
+/// the kernel's work stays at the primitive rates.
+///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
 /// free (a lower bound on their time): G_b·(1 − φ)/W; the transcendental and top-k terms are not
