@@ -68,7 +68,7 @@ public enum KernelProbe {
     return Timing(ledger: ledger, seconds: times, cpuSeconds: cpu)
   }
 
-  private static func random(_ count: Int, _ rng: GSLRandom, scale: Double = 1) -> UnsafeMutablePointer<Float> {
+  static func random(_ count: Int, _ rng: GSLRandom, scale: Double = 1) -> UnsafeMutablePointer<Float> {
     let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
     for i in 0..<count { p[i] = Float(rng.gaussian(sigma: scale)) }
     return p
@@ -78,7 +78,7 @@ public enum KernelProbe {
   /// length L, random Q/K/V. The ledger holds the attention bucket (without the Q scaling).
   public static func denseCore(
     length L: Int, heads H: Int, kvHeads Hkv: Int, headDim d: Int, causal: Bool = true, seed: UInt64 = 1,
-    repeats: Int = 3
+    repeats: Int = 3, workers: Int = kernelWorkerCount
   ) -> Timing {
     let tiling = KernelTiling.standard
     let rng = GSLRandom(seed: seed)
@@ -98,7 +98,9 @@ public enum KernelProbe {
     }
     let inputs = AttentionInputs(
       queries: q, keysT: kT, valuesByHead: v, keys: v, values: v, keyStride: keyStride, heads: H, kvHeads: Hkv, headDim: d)
-    return timed(repeats: repeats) { denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &$0) }
+    return timed(repeats: repeats) {
+      denseAttention(inputs, length: L, causal: causal, tiling: tiling, output: out, ledger: &$0, workers: workers)
+    }
   }
 
   /// Seeded random indexer operands for length L (the probes' shared setup): queries scaled by
@@ -124,7 +126,8 @@ public enum KernelProbe {
   /// The lightning-indexer score kernel alone (streaming over query blocks, scores discarded)
   /// when `select` is false; the indexer plus top-k selection (`indexAndSelect`) when true.
   public static func indexer(
-    length L: Int, config: LayerConfig, select: Bool = false, seed: UInt64 = 1, repeats: Int = 3
+    length L: Int, config: LayerConfig, select: Bool = false, seed: UInt64 = 1, repeats: Int = 3,
+    workers requested: Int = kernelWorkerCount
   ) -> Timing {
     let tiling = KernelTiling.standard
     let inputs = randomIndexerInputs(length: L, config: config, seed: seed)
@@ -136,7 +139,7 @@ public enum KernelProbe {
       } else {
         let block = tiling.indexerQueryBlock
         let blocks = (L + block - 1) / block
-        let workers = min(kernelWorkerCount, blocks)
+        let workers = max(1, min(requested, blocks))
         let ldb = inputs.scoreBufferStride
         let buffers = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * ldb)
         defer { buffers.deallocate() }
@@ -322,10 +325,13 @@ public enum KernelProbe {
   }
 
   /// The projection GEMM alone: (rows × inner)·(inner × cols), counted in the projections bucket.
-  public static func gemm(rows m: Int, inner k: Int, cols n: Int, seed: UInt64 = 1, repeats: Int = 3) -> Timing {
+  public static func gemm(
+    rows m: Int, inner k: Int, cols n: Int, seed: UInt64 = 1, repeats: Int = 3, workers: Int = kernelWorkerCount
+  ) -> Timing {
     let rng = GSLRandom(seed: seed)
     let a = random(m * k, rng), b = random(k * n, rng)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    c.initialize(repeating: 0, count: m * n)  // pre-faulted, as in `denseCore`
     defer {
       a.deallocate()
       b.deallocate()
@@ -336,7 +342,7 @@ public enum KernelProbe {
     var cpu: [Double] = []
     for _ in 0..<max(1, repeats) {
       var counts = FlopCounts()
-      let t = measure { counts = GSAModel.gemm(a, rows: m, inner: k, b, cols: n, into: c) }
+      let t = measure { counts = GSAModel.gemm(a, rows: m, inner: k, b, cols: n, into: c, workers: workers) }
       times.append(t.wall)
       cpu.append(t.cpu)
       ledger = FlopLedger()

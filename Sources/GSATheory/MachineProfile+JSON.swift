@@ -119,6 +119,45 @@ extension MachineProfile {
         ("sigmoid_per_second", rate(m.sigmoidsPerSecond)),
         ("exp_per_second", rate(m.expsPerSecond)),
       ]
+      let k = m.kernels
+      fields += [
+        (
+          "gemm",
+          .object([
+            ("rows", .int(k.gemmRows)), ("inner", .int(k.gemmInner)), ("cols", .int(k.gemmCols)),
+            ("flops_per_second", rate(k.gemmFlopsPerSecond)),
+          ])
+        ),
+        (
+          "dense_tile",
+          .object([
+            ("length", .int(k.denseLength)), ("heads", .int(k.denseHeads)), ("head_dim", .int(k.denseHeadDim)),
+            ("flops_per_second", rate(k.denseFlopsPerSecond)),
+          ])
+        ),
+        (
+          "indexer_tile",
+          .object([
+            ("length", .int(k.indexerLength)), ("heads", .int(k.indexerHeads)), ("dim", .int(k.indexerDim)),
+            ("flops_per_second", rate(k.indexerFlopsPerSecond)),
+          ])
+        ),
+        (
+          "sparse_row",
+          .object([
+            ("head_dim", .int(k.sparseHeadDim)), ("queries", .int(k.sparseQueries)), ("k", .int(k.sparseK)),
+            ("group_sizes", .array(k.sparseGroupSizes.map { .int($0) })),
+            (
+              "curve",
+              .array(
+                k.sparseRowCurve.map {
+                  .object([("footprint_bytes", .int($0.footprintBytes)), ("seconds_per_row", .array($0.secondsPerRow.map(rate)))])
+                })
+            ),
+          ])
+        ),
+        ("read_bytes_per_second", rate(k.readBytesPerSecond)),
+      ]
     case .spec(let s):
       fields += [
         ("peak_dense_bf16_flops_per_second", spec(s.peakDenseBF16FlopsPerSecond)),
@@ -169,13 +208,39 @@ extension MachineProfile {
         curve.append(GatherPoint(footprintBytes: try point.int("footprint_bytes"), bytesPerSecond: try rate(point, "bytes_per_second")))
       }
       let topK = try reader.object("top_k")
+      let gemm = try reader.object("gemm"), dense = try reader.object("dense_tile"), indexer = try reader.object("indexer_tile")
+      let sparse = try reader.object("sparse_row")
+      var groupSizes = [Int]()
+      for (i, node) in try sparse.array("group_sizes").enumerated() {
+        guard case .int(let g) = node else {
+          throw ProfileError(field: sparse.path("group_sizes") + "[\(i)]", "must be an integer, got \(node.serialized())")
+        }
+        groupSizes.append(g)
+      }
+      var sparseCurve = [SparseRowPoint]()
+      for point in try sparse.objects("curve") {
+        var costs = [ThreadedRate]()
+        for cost in try point.objects("seconds_per_row") {
+          costs.append(ThreadedRate(perThread: try cost.number("per_thread"), allCores: try cost.number("all_cores")))
+        }
+        sparseCurve.append(SparseRowPoint(footprintBytes: try point.int("footprint_bytes"), secondsPerRow: costs))
+      }
+      let kernels = KernelRates(
+        gemmRows: try gemm.int("rows"), gemmInner: try gemm.int("inner"), gemmCols: try gemm.int("cols"),
+        gemmFlopsPerSecond: try rate(gemm, "flops_per_second"), denseLength: try dense.int("length"),
+        denseHeads: try dense.int("heads"), denseHeadDim: try dense.int("head_dim"),
+        denseFlopsPerSecond: try rate(dense, "flops_per_second"), indexerLength: try indexer.int("length"),
+        indexerHeads: try indexer.int("heads"), indexerDim: try indexer.int("dim"),
+        indexerFlopsPerSecond: try rate(indexer, "flops_per_second"), sparseHeadDim: try sparse.int("head_dim"),
+        sparseQueries: try sparse.int("queries"), sparseK: try sparse.int("k"), sparseGroupSizes: groupSizes,
+        sparseRowCurve: sparseCurve, readBytesPerSecond: try rate(reader, "read_bytes_per_second"))
       rates = .measured(
         MeasuredRates(
           threads: try reader.int("threads"), fmaFlopsPerSecond: try rate(reader, "fma_peak_flops_per_second"),
           triadBytesPerSecond: try rate(reader, "triad_bytes_per_second"), gatherRowBytes: try gather.int("row_bytes"),
           gatherCurve: curve, topKCandidates: try topK.int("candidates"), topKBudget: try topK.int("k"),
           topKSecondsPerCandidate: try rate(topK, "seconds_per_candidate"), sigmoidsPerSecond: try rate(reader, "sigmoid_per_second"),
-          expsPerSecond: try rate(reader, "exp_per_second")))
+          expsPerSecond: try rate(reader, "exp_per_second"), kernels: kernels))
     case "spec":
       func spec(_ key: String) throws(ProfileError) -> SpecValue {
         let o = try reader.object(key)
@@ -261,6 +326,47 @@ extension MachineProfile {
       try positive(m.topKSecondsPerCandidate, "top_k.seconds_per_candidate")
       try positive(m.sigmoidsPerSecond, "sigmoid_per_second")
       try positive(m.expsPerSecond, "exp_per_second")
+      let k = m.kernels
+      try atLeastOne(k.gemmRows, "gemm.rows")
+      try atLeastOne(k.gemmInner, "gemm.inner")
+      try atLeastOne(k.gemmCols, "gemm.cols")
+      try positive(k.gemmFlopsPerSecond, "gemm.flops_per_second")
+      try atLeastOne(k.denseLength, "dense_tile.length")
+      try atLeastOne(k.denseHeads, "dense_tile.heads")
+      try atLeastOne(k.denseHeadDim, "dense_tile.head_dim")
+      try positive(k.denseFlopsPerSecond, "dense_tile.flops_per_second")
+      try atLeastOne(k.indexerLength, "indexer_tile.length")
+      try atLeastOne(k.indexerHeads, "indexer_tile.heads")
+      try atLeastOne(k.indexerDim, "indexer_tile.dim")
+      try positive(k.indexerFlopsPerSecond, "indexer_tile.flops_per_second")
+      try atLeastOne(k.sparseHeadDim, "sparse_row.head_dim")
+      try atLeastOne(k.sparseQueries, "sparse_row.queries")
+      try atLeastOne(k.sparseK, "sparse_row.k")
+      guard k.sparseGroupSizes.count == 2 else {
+        throw ProfileError(field: "sparse_row.group_sizes", "must hold two group sizes, got \(k.sparseGroupSizes.count)")
+      }
+      for (i, g) in k.sparseGroupSizes.enumerated() { try atLeastOne(g, "sparse_row.group_sizes[\(i)]") }
+      guard k.sparseGroupSizes[1] > k.sparseGroupSizes[0] else {
+        throw ProfileError(
+          field: "sparse_row.group_sizes[1]", "must exceed the first group size \(k.sparseGroupSizes[0]) (strictly increasing)")
+      }
+      guard !k.sparseRowCurve.isEmpty else { throw ProfileError(field: "sparse_row.curve", "must hold at least one point") }
+      for (i, point) in k.sparseRowCurve.enumerated() {
+        let field = "sparse_row.curve[\(i)]"
+        try atLeastOne(point.footprintBytes, field + ".footprint_bytes")
+        if i > 0, point.footprintBytes <= k.sparseRowCurve[i - 1].footprintBytes {
+          throw ProfileError(
+            field: field + ".footprint_bytes",
+            "must exceed the previous point's \(k.sparseRowCurve[i - 1].footprintBytes) (footprints strictly increasing)")
+        }
+        guard point.secondsPerRow.count == k.sparseGroupSizes.count else {
+          throw ProfileError(
+            field: field + ".seconds_per_row",
+            "must hold one cost per group size (\(k.sparseGroupSizes.count)), got \(point.secondsPerRow.count)")
+        }
+        for (j, cost) in point.secondsPerRow.enumerated() { try positive(cost, field + ".seconds_per_row[\(j)]") }
+      }
+      try positive(k.readBytesPerSecond, "read_bytes_per_second")
     case .spec(let s):
       let values: [(String, SpecValue)] = [
         ("peak_dense_bf16_flops_per_second", s.peakDenseBF16FlopsPerSecond), ("peak_fp32_flops_per_second", s.peakFP32FlopsPerSecond),
@@ -337,6 +443,12 @@ private struct FieldReader {
     let raw = try value(key, expected: "an object")
     guard case .object(let nested) = raw else { throw ProfileError(field: path(key), "must be an object, got \(Self.show(raw))") }
     return try FieldReader(nested, path: path(key))
+  }
+
+  func array(_ key: String) throws(ProfileError) -> [MachineProfile.JSONNode] {
+    let raw = try value(key, expected: "an array")
+    guard case .array(let items) = raw else { throw ProfileError(field: path(key), "must be an array, got \(Self.show(raw))") }
+    return items
   }
 
   func objects(_ key: String) throws(ProfileError) -> [FieldReader] {

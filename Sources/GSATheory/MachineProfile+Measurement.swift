@@ -27,12 +27,63 @@ extension MachineProfile {
     /// Floats of the σ/exp input buffer and passes over it per repeat.
     public var transcendentalElements: Int
     public var transcendentalPasses: Int
+    /// The kernel probes' sizes (`KernelRates`): GEMM m × k by k × n; the dense core's length,
+    /// heads and head dimension; the indexer's length, heads and dimension; the sparse core's head
+    /// dimension, queries, k, group sizes and footprints; floats of the read-bandwidth buffer and
+    /// passes over it.
+    public var kernels = KernelSizes.full
+
+    /// Sizes of the kernel-rate probes.
+    public struct KernelSizes: Sendable, Hashable {
+      public var gemm: (rows: Int, inner: Int, cols: Int)
+      public var dense: (length: Int, heads: Int, headDim: Int)
+      public var indexer: (length: Int, heads: Int, dim: Int)
+      public var sparseHeadDim: Int
+      public var sparseQueries: Int
+      public var sparseK: Int
+      public var sparseGroupSizes: [Int]
+      public var sparseFootprints: [Int]
+      public var readElements: Int
+      public var readPasses: Int
+
+      public static func == (a: KernelSizes, b: KernelSizes) -> Bool {
+        a.gemm == b.gemm && a.dense == b.dense && a.indexer == b.indexer && a.sparseHeadDim == b.sparseHeadDim
+          && a.sparseQueries == b.sparseQueries && a.sparseK == b.sparseK && a.sparseGroupSizes == b.sparseGroupSizes
+          && a.sparseFootprints == b.sparseFootprints && a.readElements == b.readElements && a.readPasses == b.readPasses
+      }
+      public func hash(into h: inout Hasher) {
+        h.combine(gemm.rows)
+        h.combine(dense.length)
+        h.combine(indexer.length)
+        h.combine(sparseFootprints)
+        h.combine(readElements)
+      }
+
+      /// The paper-shape layer's kernels (D 512, d_h 64, H_I 2 × d_I 16, k 256, H/H_kv 1 and 4):
+      /// GEMM 1536 × 512 by 512 × 512; dense core L 4096, 2 heads; indexer L 8192; sparse core
+      /// 4096 queries at 256 KiB … 16 MiB (the prefill's causal prefixes up to L = 32768); reads
+      /// over 256 MiB.
+      public static let full = KernelSizes(
+        gemm: (1536, 512, 512), dense: (4096, 2, 64), indexer: (8192, 2, 16), sparseHeadDim: 64, sparseQueries: 4096,
+        sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 1 << 20, 4 << 20, 16 << 20],
+        readElements: 1 << 26, readPasses: 2)
+      /// Half the sizes, three footprints, reads over 64 MiB.
+      public static let quick = KernelSizes(
+        gemm: (768, 512, 512), dense: (2048, 2, 64), indexer: (4096, 2, 16), sparseHeadDim: 64, sparseQueries: 2048,
+        sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 4 << 20, 16 << 20], readElements: 1 << 24,
+        readPasses: 1)
+      /// Tiny sizes (tests, CI): valid numbers, not meaningful ones.
+      public static let smoke = KernelSizes(
+        gemm: (12, 16, 32), dense: (96, 2, 8), indexer: (96, 2, 4), sparseHeadDim: 8, sparseQueries: 16, sparseK: 8,
+        sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1)
+    }
 
     public init(
       threads: Int, repeats: Int, fmaPerThread: Int, triadElements: Int, triadPasses: Int, gatherFootprints: [Int],
       gatherRowFloats: Int, gatherBytesPerThread: Int, topKCandidates: Int, topKBudget: Int, topKRows: Int,
-      transcendentalElements: Int, transcendentalPasses: Int
+      transcendentalElements: Int, transcendentalPasses: Int, kernels: KernelSizes = .full
     ) {
+      self.kernels = kernels
       self.threads = threads
       self.repeats = repeats
       self.fmaPerThread = fmaPerThread
@@ -73,7 +124,7 @@ extension MachineProfile {
       MeasurementSettings(
         threads: max(1, threads), repeats: 1, fmaPerThread: 1200, triadElements: 4096, triadPasses: 1,
         gatherFootprints: [16 << 10, 64 << 10], gatherRowFloats: 128, gatherBytesPerThread: 64 << 10, topKCandidates: 512,
-        topKBudget: 16, topKRows: 2, transcendentalElements: 256, transcendentalPasses: 2)
+        topKBudget: 16, topKRows: 2, transcendentalElements: 256, transcendentalPasses: 2, kernels: .smoke)
     }
 
     /// The largest buffer the measurement allocates, in bytes (for a memory check before it starts).
@@ -81,11 +132,14 @@ extension MachineProfile {
       let triad = 12 * max(triadElements, threads * 64)
       let gather = (gatherFootprints.max() ?? 0) + 4 * gatherRowFloats
       let topK = 4 * topKRows * topKCandidates + threads * 4 * (2 * topKCandidates + 2048 + 8 + topKBudget)
-      return max(triad, gather, topK)
+      let k = kernels
+      let sparseKeys = (k.sparseFootprints.max() ?? 0) / (8 * k.sparseHeadDim)
+      let sparse = 4 * sparseKeys * k.sparseHeadDim * (2 * (k.sparseGroupSizes.max() ?? 1) + 4)
+      return max(triad, gather, topK, 4 * k.readElements, sparse)
     }
 
     /// Measurement steps, for progress reporting.
-    public var stepCount: Int { 6 + gatherFootprints.count }
+    public var stepCount: Int { 10 + gatherFootprints.count + kernels.sparseFootprints.count }
   }
 
   /// Measures this machine: every rate on one thread, then on `settings.threads` threads at once,
@@ -142,11 +196,49 @@ extension MachineProfile {
         .exp, elements: settings.transcendentalElements, passes: settings.transcendentalPasses, threads: t, repeats: repeats,
         seed: seed)
     }
+    let k = settings.kernels
+    next("GEMM")
+    let gemm = both { t in
+      KernelProbe.gemmRate(rows: k.gemm.rows, inner: k.gemm.inner, cols: k.gemm.cols, workers: t, repeats: repeats, seed: seed)
+    }
+    next("dense flash tile")
+    let dense = both { t in
+      KernelProbe.denseTileRate(
+        length: k.dense.length, heads: k.dense.heads, headDim: k.dense.headDim, workers: t, repeats: repeats, seed: seed)
+    }
+    next("indexer score tile")
+    var indexerConfig = LayerConfig.paperShape.configured(for: .gsa)
+    indexerConfig.indexerHeads = k.indexer.heads
+    indexerConfig.indexerDim = k.indexer.dim
+    let indexer = both { t in
+      KernelProbe.indexerTileRate(length: k.indexer.length, config: indexerConfig, workers: t, repeats: repeats, seed: seed)
+    }
+    var sparseCurve = [SparseRowPoint]()
+    for footprint in k.sparseFootprints {
+      next("sparse core rows at \(footprint) bytes")
+      let costs = k.sparseGroupSizes.map { g in
+        let runs = KernelProbe.sparseRowSeconds(
+          footprintBytes: footprint, groupSize: g, headDim: k.sparseHeadDim, queries: k.sparseQueries, k: k.sparseK,
+          workerCounts: [1, threads], repeats: repeats, seed: seed &+ UInt64(footprint))
+        return ThreadedRate(perThread: runs[0].min() ?? .nan, allCores: runs[1].min() ?? .nan)
+      }
+      sparseCurve.append(SparseRowPoint(footprintBytes: footprint, secondsPerRow: costs))
+    }
+    next("read bandwidth")
+    let read = both { t in
+      KernelProbe.readBandwidth(elements: k.readElements, passes: k.readPasses, threads: t, repeats: repeats)
+    }
     progress(total, total, "done")
+    let kernels = KernelRates(
+      gemmRows: k.gemm.rows, gemmInner: k.gemm.inner, gemmCols: k.gemm.cols, gemmFlopsPerSecond: gemm, denseLength: k.dense.length,
+      denseHeads: k.dense.heads, denseHeadDim: k.dense.headDim, denseFlopsPerSecond: dense, indexerLength: k.indexer.length,
+      indexerHeads: k.indexer.heads, indexerDim: k.indexer.dim, indexerFlopsPerSecond: indexer, sparseHeadDim: k.sparseHeadDim,
+      sparseQueries: k.sparseQueries, sparseK: k.sparseK, sparseGroupSizes: k.sparseGroupSizes, sparseRowCurve: sparseCurve,
+      readBytesPerSecond: read)
     let rates = MeasuredRates(
       threads: threads, fmaFlopsPerSecond: fma, triadBytesPerSecond: triad, gatherRowBytes: rowBytes, gatherCurve: curve,
       topKCandidates: settings.topKCandidates, topKBudget: settings.topKBudget, topKSecondsPerCandidate: topK,
-      sigmoidsPerSecond: sigmoid, expsPerSecond: exp)
+      sigmoidsPerSecond: sigmoid, expsPerSecond: exp, kernels: kernels)
     let method: [String: String] = [
       "repeats": "each rate is the best of \(repeats) repeats, on 1 thread (per_thread) and on \(threads) threads at once (all_cores)",
       "fma_peak_flops_per_second":
@@ -161,6 +253,15 @@ extension MachineProfile {
         "sigmoidV (the gates' 1/(1 + e^-x)) over \(settings.transcendentalElements) floats in [-8, 8], \(settings.transcendentalPasses) passes per thread",
       "exp_per_second":
         "expV (the sparse softmax's e^x) over \(settings.transcendentalElements) floats in [-8, 8], \(settings.transcendentalPasses) passes per thread",
+      "gemm": "GSAModel's gemm (6x16 micro-kernel, 48x256 tasks, K blocks of 256) on seeded Gaussian operands; 2mkn FLOPs / wall seconds",
+      "dense_tile":
+        "denseAttention alone (causal, 12-row groups x 64-key tiles, one kv head) on seeded operands; executed FLOPs (the ledger's) / wall seconds",
+      "indexer_tile":
+        "the indexer score kernel alone (6x16 micro-tiles, causal query blocks of 12, paper-shape activation) on seeded operands; executed pair FLOPs / wall seconds",
+      "sparse_row":
+        "sparseAttention alone: one kv group, the first `queries` queries each on k uniform random keys of footprint/(8 d) keys; wall seconds / (queries k), per group size",
+      "read_bytes_per_second":
+        "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
     ]
     let profile = MachineProfile(machine: machine, date: timestamp(date), rates: .measured(rates), method: method)
     do {

@@ -18,6 +18,9 @@ import Foundation
 ///   n × this;
 /// - `sigmoid_per_second`, `exp_per_second` (evaluations/s): the gates' vectorised σ and the sparse
 ///   softmax's exp over an L1-resident buffer (`KernelProbe.transcendentalRate`).
+/// - the kernels' own rates (`kernels`, `KernelRates`; schema_version 2): `gemm`, `dense_tile`,
+///   `indexer_tile` (FLOP/s), `sparse_row` (seconds per gathered row against footprint, at two
+///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands.
 /// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
 ///
 /// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak
@@ -28,7 +31,7 @@ import Foundation
 /// date (ISO 8601, UTC) of the measurement or of the compilation from the datasheets.
 public struct MachineProfile: Sendable, Hashable {
   /// The one schema this version reads and writes.
-  public static let schemaVersion = 1
+  public static let schemaVersion = 2
 
   /// What the profile describes.
   public struct Machine: Sendable, Hashable {
@@ -98,12 +101,16 @@ public struct MachineProfile: Sendable, Hashable {
     public var sigmoidsPerSecond: ThreadedRate
     /// exp evaluations per second (`expV`).
     public var expsPerSecond: ThreadedRate
+    /// The kernels' own rates (schema_version 2): GEMM, dense flash tile, indexer score tile,
+    /// sparse core per gathered row, read-only streaming.
+    public var kernels: KernelRates
 
     public init(
       threads: Int, fmaFlopsPerSecond: ThreadedRate, triadBytesPerSecond: ThreadedRate, gatherRowBytes: Int,
       gatherCurve: [GatherPoint], topKCandidates: Int, topKBudget: Int, topKSecondsPerCandidate: ThreadedRate,
-      sigmoidsPerSecond: ThreadedRate, expsPerSecond: ThreadedRate
+      sigmoidsPerSecond: ThreadedRate, expsPerSecond: ThreadedRate, kernels: KernelRates
     ) {
+      self.kernels = kernels
       self.threads = threads
       self.fmaFlopsPerSecond = fmaFlopsPerSecond
       self.triadBytesPerSecond = triadBytesPerSecond
@@ -135,6 +142,97 @@ public struct MachineProfile: Sendable, Hashable {
     public func gatherBytesPerSecond(footprintBytes: Double, scope: Scope = .allCores) -> Double {
       MachineProfile.interpolateLogLinear(
         footprintBytes, points: gatherCurve.map { (Double($0.footprintBytes), $0.bytesPerSecond[scope]) })
+    }
+  }
+
+  /// One point of the sparse core's row cost: seconds per gathered row at a footprint, one value
+  /// per group size of `KernelRates.sparseGroupSizes`.
+  public struct SparseRowPoint: Sendable, Hashable {
+    public var footprintBytes: Int
+    public var secondsPerRow: [ThreadedRate]
+    public init(footprintBytes: Int, secondsPerRow: [ThreadedRate]) {
+      self.footprintBytes = footprintBytes
+      self.secondsPerRow = secondsPerRow
+    }
+  }
+
+  /// The rates of the layer's own kernels, each run alone on synthetic operands
+  /// (`KernelProbe.gemmRate`, `denseTileRate`, `indexerTileRate`, `sparseRowSeconds`,
+  /// `readBandwidth`), on one thread (per_thread) and on all the profile's threads (all_cores).
+  public struct KernelRates: Sendable, Hashable {
+    /// `gemm` at m × k by k × n (the projections' shape: L rows, D inner, a D-wide output), 2mkn FLOPs.
+    public var gemmRows: Int
+    public var gemmInner: Int
+    public var gemmCols: Int
+    public var gemmFlopsPerSecond: ThreadedRate
+    /// The dense flash core (causal, `denseHeads` heads over one kv head of `denseHeadDim`, length
+    /// `denseLength`): executed FLOPs per second, its tiles' exps and comparisons inside the rate.
+    public var denseLength: Int
+    public var denseHeads: Int
+    public var denseHeadDim: Int
+    public var denseFlopsPerSecond: ThreadedRate
+    /// The indexer score kernel (causal, `indexerHeads` × `indexerDim`, length `indexerLength`):
+    /// executed pair FLOPs per second, the pairs' σ inside the rate.
+    public var indexerLength: Int
+    public var indexerHeads: Int
+    public var indexerDim: Int
+    public var indexerFlopsPerSecond: ThreadedRate
+    /// The sparse core's seconds per gathered (query, kv group) row: `sparseQueries` queries of
+    /// `sparseK` uniform random keys each, head dimension `sparseHeadDim`, at each footprint of
+    /// the group's K and V and each group size (query heads per kv head) in `sparseGroupSizes`.
+    public var sparseHeadDim: Int
+    public var sparseQueries: Int
+    public var sparseK: Int
+    public var sparseGroupSizes: [Int]
+    public var sparseRowCurve: [SparseRowPoint]
+    /// Read-only streaming bandwidth, bytes/s (a sum over a buffer larger than the last cache).
+    public var readBytesPerSecond: ThreadedRate
+
+    public init(
+      gemmRows: Int, gemmInner: Int, gemmCols: Int, gemmFlopsPerSecond: ThreadedRate, denseLength: Int, denseHeads: Int,
+      denseHeadDim: Int, denseFlopsPerSecond: ThreadedRate, indexerLength: Int, indexerHeads: Int, indexerDim: Int,
+      indexerFlopsPerSecond: ThreadedRate, sparseHeadDim: Int, sparseQueries: Int, sparseK: Int, sparseGroupSizes: [Int],
+      sparseRowCurve: [SparseRowPoint], readBytesPerSecond: ThreadedRate
+    ) {
+      self.gemmRows = gemmRows
+      self.gemmInner = gemmInner
+      self.gemmCols = gemmCols
+      self.gemmFlopsPerSecond = gemmFlopsPerSecond
+      self.denseLength = denseLength
+      self.denseHeads = denseHeads
+      self.denseHeadDim = denseHeadDim
+      self.denseFlopsPerSecond = denseFlopsPerSecond
+      self.indexerLength = indexerLength
+      self.indexerHeads = indexerHeads
+      self.indexerDim = indexerDim
+      self.indexerFlopsPerSecond = indexerFlopsPerSecond
+      self.sparseHeadDim = sparseHeadDim
+      self.sparseQueries = sparseQueries
+      self.sparseK = sparseK
+      self.sparseGroupSizes = sparseGroupSizes
+      self.sparseRowCurve = sparseRowCurve
+      self.readBytesPerSecond = readBytesPerSecond
+    }
+
+    /// c_G(F), seconds per gathered row for group size G at footprint F bytes: each group size's
+    /// curve interpolated linearly in ln F (constant beyond its ends, as the gather curve), then
+    /// linearly in G through the two measured group sizes G_1 < G_2 (extrapolated beyond them),
+    /// never below 0:
+    ///
+    ///     c_G(F) = max(0, c_1(F) + (G − G_1)·(c_2(F) − c_1(F))/(G_2 − G_1))
+    ///
+    /// The row's gathers cost the same for every G; each head adds its dot products, exp and P·V,
+    /// so the cost is taken as linear in G.
+    public func sparseSecondsPerRow(groupSize G: Int, footprintBytes F: Double, scope: Scope = .allCores) -> Double {
+      let curves = sparseGroupSizes.indices.map { i in
+        MachineProfile.interpolateLogLinear(
+          F, points: sparseRowCurve.map { (Double($0.footprintBytes), $0.secondsPerRow[i][scope]) })
+      }
+      guard curves.count >= 2, let g1 = sparseGroupSizes.first, let g2 = sparseGroupSizes.last, g2 > g1 else {
+        return curves.first ?? .nan
+      }
+      let c1 = curves.first!, c2 = curves.last!
+      return max(0, c1 + Double(G - g1) * (c2 - c1) / Double(g2 - g1))
     }
   }
 

@@ -138,6 +138,33 @@ public enum PerformanceBenchmark {
       kMin: 1, kMax: 1)
   }
 
+  /// One timed layer series: `variant` under `config` at `lengths`, `o.repeats` repeats.
+  static func series(
+    _ name: String, _ config: LayerConfig, _ variant: Variant, _ lengths: [Int], _ o: Options, progress: (String) -> Void
+  ) throws(ConfigError) -> Series {
+    // `configured(for:)` only flips gates and activation; sizes stay as given.
+    let plan = SweepPlan(config: config, variants: [variant], lengths: lengths, repeats: o.repeats, seed: o.seed)
+    let points = try Sweep.run(plan) { done, total, label in progress("\(name): \(label) (\(done)/\(total))") }
+    return Series(name: name, config: plan.config(for: variant), variant: variant, points: points)
+  }
+
+  /// The speedup series alone, at the speedup length: A (dense) and B (gsa) at H_kv 8, and A′/B′
+  /// at `groupedKvHeads` when set, as `run` times them (for gsa-bench `--only time-model`).
+  public static func speedupSeries(
+    _ o: Options, progress: (String) -> Void = { _ in }
+  ) throws(ConfigError) -> [(String, Series, Series)] {
+    let L = [o.speedupLength]
+    let dense = try series("A dense layer", denseConfig(o), .dense, L, o, progress: progress)
+    let gsa = try series("B gsa layer", gsaConfig(o, tinyCore: false), .gsa, L, o, progress: progress)
+    var pairs = [("A/B, H_kv \(dense.config.kvHeads)", dense, gsa)]
+    if let kvHeads = o.groupedKvHeads {
+      let d = try series("A′ dense layer, H_kv \(kvHeads)", denseConfig(o, kvHeads: kvHeads), .dense, L, o, progress: progress)
+      let g = try series("B′ gsa layer, H_kv \(kvHeads)", gsaConfig(o, tinyCore: false, kvHeads: kvHeads), .gsa, L, o, progress: progress)
+      pairs.append(("A′/B′, H_kv \(kvHeads)", d, g))
+    }
+    return pairs
+  }
+
   public static func run(_ o: Options, progress: (String) -> Void = { _ in }) throws(ConfigError) -> Result {
     let before = loadAverage()
     progress("roofline")
@@ -189,10 +216,7 @@ public enum PerformanceBenchmark {
         rows: 2 * l, rowFloats: probeHeadDim, gathersPerWorker: o.gatherRowsPerWorker, repeats: max(3, o.repeats), seed: o.seed)
     }
     func series(_ name: String, _ config: LayerConfig, _ variant: Variant, _ lengths: [Int]) throws(ConfigError) -> Series {
-      // `configured(for:)` only flips gates and activation; sizes stay as given.
-      let plan = SweepPlan(config: config, variants: [variant], lengths: lengths, repeats: o.repeats, seed: o.seed)
-      let points = try Sweep.run(plan) { done, total, label in progress("\(name): \(label) (\(done)/\(total))") }
-      return Series(name: name, config: plan.config(for: variant), variant: variant, points: points)
+      try Self.series(name, config, variant, lengths, o, progress: progress)
     }
     let seriesLengths = Array(Set(o.fitLengths + [o.speedupLength])).sorted()
     let denseLayer = try series("A dense layer", denseConfig(o), .dense, [o.speedupLength])

@@ -34,6 +34,14 @@ import GSAModel
 ///   cached only between steps, if the cache fits).
 /// - All-cores rates (the kernels use every core), unless the model is built per thread.
 ///
+/// **Kernel rates (prefill).** The work of the probed kernels (`kernelWork`) leaves those terms
+/// and is priced at the kernel's own rate, on the compute side: GEMM FLOPs at R_gemm; the dense
+/// flash core's executed FLOPs at R_tile and the indexer's pair FLOPs at R_idx (their exps, σ and
+/// comparisons inside the rate); the sparse core's gathered rows at c_G(F), weighted over the
+/// gather footprints as r̄ is (its gathered bytes and counts leave the other terms). Decode keeps
+/// the primitive rates, with its streamed bytes at W_read. Without a kernel rate (a spec profile)
+/// the kernel's work stays at the primitive rates.
+///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
 /// free (a lower bound on their time): G_b·(1 − φ)/W; the transcendental and top-k terms are not
@@ -65,12 +73,28 @@ public struct TimeModel: Sendable {
     /// R_σ, R_exp, evaluations/s; nil when unpriced.
     public var sigmoidsPerSecond: Double?
     public var expsPerSecond: Double?
+    /// R_gemm, R_tile (dense flash core), R_idx (indexer score tile), FLOP/s; nil: priced at P.
+    public var gemmFlopsPerSecond: Double?
+    public var denseTileFlopsPerSecond: Double?
+    public var indexerTileFlopsPerSecond: Double?
+    /// The sparse core's row cost c_G(F) (`MachineProfile.KernelRates.sparseSecondsPerRow`); nil:
+    /// its FLOPs at P and its gathers at r(F).
+    public var sparseRows: MachineProfile.KernelRates?
+    /// W_read, the read-only streaming rate that prices a decode step's streamed bytes; nil: W.
+    public var readBytesPerSecond: Double?
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
       scope: MachineProfile.Scope = .allCores, onChipFraction: Double = 0, topKSecondsPerComparison: Double? = nil,
-      sigmoidsPerSecond: Double? = nil, expsPerSecond: Double? = nil
+      sigmoidsPerSecond: Double? = nil, expsPerSecond: Double? = nil, gemmFlopsPerSecond: Double? = nil,
+      denseTileFlopsPerSecond: Double? = nil, indexerTileFlopsPerSecond: Double? = nil,
+      sparseRows: MachineProfile.KernelRates? = nil, readBytesPerSecond: Double? = nil
     ) {
+      self.gemmFlopsPerSecond = gemmFlopsPerSecond
+      self.denseTileFlopsPerSecond = denseTileFlopsPerSecond
+      self.indexerTileFlopsPerSecond = indexerTileFlopsPerSecond
+      self.sparseRows = sparseRows
+      self.readBytesPerSecond = readBytesPerSecond
       self.flopsPerSecond = flopsPerSecond
       self.streamBytesPerSecond = streamBytesPerSecond
       self.gatherCurve = gatherCurve
@@ -92,6 +116,46 @@ public struct TimeModel: Sendable {
       let inverse = footprints.reduce(0) { $0 + $1.weight / MachineProfile.interpolateLogLinear($1.bytes, points: points) }
       return bytes * inverse / weight
     }
+
+    /// Seconds of `rows` sparse-core rows for group size G drawn from the given footprints:
+    /// rows · Σ w_i c_G(F_i) / Σ w_i (nil without a row cost).
+    public func sparseRowSeconds(_ rows: Double, groupSize G: Int, footprints: [Footprint]) -> Double? {
+      guard let sparseRows else { return nil }
+      guard rows > 0 else { return 0 }
+      let weight = footprints.reduce(0) { $0 + $1.weight }
+      guard weight > 0 else { return .nan }
+      let cost = footprints.reduce(0) {
+        $0 + $1.weight * sparseRows.sparseSecondsPerRow(groupSize: G, footprintBytes: $1.bytes, scope: scope)
+      }
+      return rows * cost / weight
+    }
+
+    /// These rates without the kernel rates: every FLOP at P, gathers at r(F), streams at W (the
+    /// model before the profile had kernel probes; a GPU spec profile's rates).
+    public var primitivesOnly: Rates {
+      var r = self
+      r.gemmFlopsPerSecond = nil
+      r.denseTileFlopsPerSecond = nil
+      r.indexerTileFlopsPerSecond = nil
+      r.sparseRows = nil
+      r.readBytesPerSecond = nil
+      return r
+    }
+  }
+
+  /// The counted work of a pass that runs in a kernel with its own measured rate, per bucket
+  /// (`kernelWork(config:variant:phase:length:ledger:)`): GEMM FLOPs; the dense flash core's and
+  /// the indexer score tile's executed counts; the sparse core's gathered rows, its counts and its
+  /// group size G = H/H_kv. Everything else in the ledger is priced at the primitive rates.
+  public struct KernelWork: Sendable, Hashable {
+    public var gemmFlops: [FlopBucket: Int] = [:]
+    /// Dense core (attention) and indexer score tile (indexer) executed counts.
+    public var tileCounts: [FlopBucket: FlopCounts] = [:]
+    /// Gathered (query, kv group) rows of the sparse core, its counts, and G.
+    public var sparseRows = 0.0
+    public var sparseCounts = FlopCounts()
+    public var groupSize = 1
+    public init() {}
   }
 
   /// A gather footprint and its share of the gathered rows.
@@ -112,12 +176,15 @@ public struct TimeModel: Sendable {
     public var transcendentalSeconds = 0.0
     /// Counted top-k comparisons at τ_c (selection only).
     public var topKSeconds = 0.0
+    /// Kernel work at the kernels' own rates: GEMM FLOPs at R_gemm, tile FLOPs at R_tile or R_idx,
+    /// sparse-core rows at c_G(F).
+    public var kernelSeconds = 0.0
     /// Compulsory (streamed) bytes at W.
     public var streamSeconds = 0.0
     /// Gathered bytes at r(F_g).
     public var gatherSeconds = 0.0
     public init() {}
-    public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds }
+    public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds + kernelSeconds }
     public var memorySeconds: Double { streamSeconds + gatherSeconds }
     /// t_b = max(compute, memory).
     public var seconds: Double { max(computeSeconds, memorySeconds) }
@@ -152,12 +219,15 @@ public struct TimeModel: Sendable {
     switch profile.rates {
     case .measured(let m):
       let comparisonsPerRow = Double(CostModel.topKComparisons(m.topKCandidates, m.topKBudget))
+      let k = m.kernels
       rates = Rates(
         flopsPerSecond: m.fmaFlopsPerSecond[scope], streamBytesPerSecond: m.triadBytesPerSecond[scope], gatherCurve: m.gatherCurve,
         scope: scope,
         topKSecondsPerComparison: comparisonsPerRow > 0
           ? m.topKSecondsPerCandidate[scope] * Double(m.topKCandidates) / comparisonsPerRow : nil,
-        sigmoidsPerSecond: m.sigmoidsPerSecond[scope], expsPerSecond: m.expsPerSecond[scope])
+        sigmoidsPerSecond: m.sigmoidsPerSecond[scope], expsPerSecond: m.expsPerSecond[scope],
+        gemmFlopsPerSecond: k.gemmFlopsPerSecond[scope], denseTileFlopsPerSecond: k.denseFlopsPerSecond[scope],
+        indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], sparseRows: k, readBytesPerSecond: k.readBytesPerSecond[scope])
     case .spec(let s):
       rates = Rates(
         flopsPerSecond: precision == .bf16 ? s.peakDenseBF16FlopsPerSecond.value : s.peakFP32FlopsPerSecond.value,
@@ -185,14 +255,75 @@ public struct TimeModel: Sendable {
     }
   }
 
+  /// The part of a prefill ledger that runs in kernels with their own rates (decode: none; its
+  /// GEMVs, decode scoring and per-sequence attention are priced at the primitive rates):
+  ///
+  ///     gemm_proj = 2LD(n_q + 2n_kv) + 2L·n_q·D      gemm_gates = 2LD·n_kv [G2] + 2LD·n_q [G1]
+  ///     gemm_idx  = 2LD(H_I·d_I + d_I + H_I)
+  ///     tile_idx  = executed_idx − (gemm_idx + L·H_I [+ L·H_I·d_I] flops, L·H_I σ)
+  ///     tile_att  = executed_att − L·n_q flops      (dense variants: the flash core)
+  ///     core_att  = executed_att − L·n_q flops,  rows = G_att/(2·e·d_h)   (sparse variants)
+  ///
+  /// `config` is the variant's configuration (`configured(for:)`); each part is clamped to the
+  /// ledger's counts.
+  public static func kernelWork(
+    config c: LayerConfig, variant: Variant, phase: Phase, length L: Int, ledger: FlopLedger, elementBytes e: Int = 4
+  ) -> KernelWork {
+    var work = KernelWork()
+    guard phase == .prefill, L > 0 else { return work }
+    let D = c.modelDim, d = c.headDim, nq = c.heads * c.headDim, nkv = c.kvHeads * c.headDim
+    work.gemmFlops[.projections] = min(ledger.executed[.projections].flops, 2 * L * D * (nq + 2 * nkv) + 2 * L * nq * D)
+    if variant.isGated {
+      let gates = (c.valueGate ? 2 * L * D * nkv : 0) + (c.outputGate ? 2 * L * D * nq : 0)
+      work.gemmFlops[.gates] = min(ledger.executed[.gates].flops, gates)
+    }
+    let scale = FlopCounts(flops: L * nq)
+    if variant.isSparse {
+      let HI = c.indexerHeads, dI = c.indexerDim
+      let gemm = 2 * L * D * (HI * dI + dI + HI)
+      work.gemmFlops[.indexer] = min(ledger.executed[.indexer].flops, gemm)
+      let projections = FlopCounts(flops: gemm + L * HI + (c.indexerScale ? L * HI * dI : 0), transcendentals: L * HI)
+      work.tileCounts[.indexer] = ledger.executed[.indexer] - projections
+      work.sparseCounts = ledger.executed[.attention] - scale
+      work.sparseRows = Double(ledger.bytes[.attention].gathered) / Double(2 * e * d)
+      work.groupSize = max(1, c.heads / max(1, c.kvHeads))
+    } else {
+      work.tileCounts[.attention] = ledger.executed[.attention] - scale
+    }
+    return work
+  }
+
   /// The prediction for `ledger` (its executed counts and bytes), with its gathers' footprints
-  /// (`gatherFootprints`).
-  public func predict(_ ledger: FlopLedger, phase: Phase, gatherFootprints: [Footprint]) -> Prediction {
+  /// (`gatherFootprints`) and the part of it run by kernels with their own rates (`work`; none by
+  /// default: everything at the primitive rates). Kernel work whose rate the profile lacks (a GPU
+  /// spec profile) stays at the primitive rates.
+  public func predict(
+    _ ledger: FlopLedger, phase: Phase, gatherFootprints: [Footprint], kernelWork work: KernelWork = KernelWork()
+  ) -> Prediction {
     var buckets = [FlopBucket: BucketPrediction]()
     var unpriced = Set<String>()
     for bucket in FlopBucket.allCases {
-      let counts = ledger.executed[bucket], bytes = ledger.bytes[bucket]
+      var counts = ledger.executed[bucket]
+      let bytes = ledger.bytes[bucket]
       var p = BucketPrediction()
+      // Kernel work at its own rates, taken out of the counts the primitive rates price.
+      var gathered = Double(bytes.gathered)
+      if let rate = rates.gemmFlopsPerSecond, let gemm = work.gemmFlops[bucket], gemm > 0 {
+        p.kernelSeconds += Double(gemm) / rate
+        counts.flops -= gemm
+      }
+      let tileRate = bucket == .attention ? rates.denseTileFlopsPerSecond : bucket == .indexer ? rates.indexerTileFlopsPerSecond : nil
+      if let tileRate, let tile = work.tileCounts[bucket] {
+        p.kernelSeconds += Double(tile.flops) / tileRate
+        counts = counts - tile
+      }
+      if bucket == .attention, work.sparseRows > 0,
+        let seconds = rates.sparseRowSeconds(work.sparseRows, groupSize: work.groupSize, footprints: gatherFootprints)
+      {
+        p.kernelSeconds += seconds
+        counts = counts - work.sparseCounts
+        gathered = 0
+      }
       let comparisons = bucket == .selection ? 0 : counts.comparisons
       p.flopSeconds = Double(counts.flops + comparisons) / rates.flopsPerSecond
       let rate = bucket == .attention ? rates.expsPerSecond : rates.sigmoidsPerSecond
@@ -207,8 +338,9 @@ public struct TimeModel: Sendable {
         }
       }
       let gatheredInRead = phase == .decode ? min(bytes.gathered, bytes.read) : 0
-      p.streamSeconds = Double(bytes.compulsory - gatheredInRead) / rates.streamBytesPerSecond
-      p.gatherSeconds = rates.gatherSeconds(Double(bytes.gathered), footprints: gatherFootprints)
+      let stream = phase == .decode ? rates.readBytesPerSecond ?? rates.streamBytesPerSecond : rates.streamBytesPerSecond
+      p.streamSeconds = Double(bytes.compulsory - gatheredInRead) / stream
+      p.gatherSeconds = rates.gatherSeconds(gathered, footprints: gatherFootprints)
       buckets[bucket] = p
     }
     return Prediction(buckets: buckets, unpriced: unpriced.sorted(), gatherFootprints: gatherFootprints)
@@ -230,7 +362,8 @@ public struct TimeModel: Sendable {
     return predict(
       ledger, phase: phase,
       gatherFootprints: Self.gatherFootprints(
-        config: c, phase: phase, length: L, batch: B, elementBytes: e, budgets: phase == .prefill && variant.isSparse ? budgets : nil))
+        config: c, phase: phase, length: L, batch: B, elementBytes: e, budgets: phase == .prefill && variant.isSparse ? budgets : nil),
+      kernelWork: Self.kernelWork(config: c, variant: variant, phase: phase, length: L, ledger: ledger, elementBytes: e))
   }
 }
 
@@ -239,7 +372,8 @@ extension TimeModel {
   public func predict(_ point: SweepPoint, config: LayerConfig) -> Prediction {
     let c = config.configured(for: point.variant)
     return predict(
-      point.counted, phase: .prefill, gatherFootprints: Self.gatherFootprints(config: c, phase: .prefill, length: point.length))
+      point.counted, phase: .prefill, gatherFootprints: Self.gatherFootprints(config: c, phase: .prefill, length: point.length),
+      kernelWork: Self.kernelWork(config: c, variant: point.variant, phase: .prefill, length: point.length, ledger: point.counted))
   }
 
   /// The prediction for a measured decode point (its counted ledger and measured k_t).
@@ -248,5 +382,14 @@ extension TimeModel {
     return predict(
       point.counted, phase: .decode,
       gatherFootprints: Self.gatherFootprints(config: c, phase: .decode, length: point.length, batch: point.batch))
+  }
+}
+
+extension FlopCounts {
+  /// a − b per count, clamped at 0 (the time model's kernel work taken out of a bucket's counts).
+  fileprivate static func - (a: FlopCounts, b: FlopCounts) -> FlopCounts {
+    FlopCounts(
+      flops: max(0, a.flops - b.flops), transcendentals: max(0, a.transcendentals - b.transcendentals),
+      comparisons: max(0, a.comparisons - b.comparisons))
   }
 }

@@ -4,13 +4,15 @@ import Foundation
 import GSATheory
 
 let benchUsage = """
-  usage: gsa-bench [--output FILE] [--json FILE] [--side-by-side FILE|none] [--quick | --smoke]
+  usage: gsa-bench [--output FILE] [--json FILE] [--side-by-side FILE|none] [--quick | --smoke] [--only time-model]
   Writes the performance report (markdown) to FILE (default docs/performance.md) and its data as JSON to
   --json FILE (default docs/data/performance.json when --output is docs/performance.md; otherwise none).
     --side-by-side FILE  the torch SDPA / reference-layer comparison that Benchmarks/side_by_side.py wrote
              (default docs/data/side-by-side.json; rendered when it exists; 'none' leaves it out)
     --quick  short lengths, one repeat (a fast check, not the published numbers)
     --smoke  shorter still, with a short roofline measurement (CI: make docs-check)
+    --only time-model  the time-model section alone (its profile, sweeps and speedup series) to --output FILE,
+             which must not be docs/performance.md
   `make bench` builds the release binary with the CPU flags and writes both default files.
   """
 

@@ -21,6 +21,7 @@ var jsonPath: String?
 var mode = "full"
 var sideBySidePath: String? = "docs/data/side-by-side.json"
 var options = PerformanceBenchmark.Options()
+var only: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
   switch argument {
@@ -47,6 +48,11 @@ while let argument = arguments.popFirst() {
   case "--smoke":
     mode = "smoke"
     options.applySmoke()
+  case "--only":
+    guard let section = arguments.popFirst(), section == "time-model" else {
+      fail("--only: the one section that runs alone is 'time-model'", status: 2)
+    }
+    only = section
   case "--help", "-h":
     print(benchUsage)
     exit(0)
@@ -70,6 +76,10 @@ do { jsonTarget = try resolvedJSONPath(jsonPath, output: outputPath) } catch { f
 
 if let warning = KernelBuild.genericBuildWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
 let interactive = isatty(STDERR_FILENO) == 1
+if only == "time-model" {
+  runTimeModelOnly(options: options, mode: mode, output: outputPath, json: jsonPath, interactive: interactive)
+  exit(0)
+}
 let result: PerformanceBenchmark.Result
 do {
   result = try PerformanceBenchmark.run(options) { label in

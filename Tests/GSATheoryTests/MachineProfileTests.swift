@@ -24,11 +24,22 @@ import Testing
         let measured = Profile.MeasuredRates(
           threads: threads, fmaFlopsPerSecond: rates.0, triadBytesPerSecond: rates.1, gatherRowBytes: 512, gatherCurve: curve,
           topKCandidates: 32768, topKBudget: 2048, topKSecondsPerCandidate: rates.2, sigmoidsPerSecond: rates.0,
-          expsPerSecond: rates.1)
+          expsPerSecond: rates.1, kernels: Self.kernels(rates.0, rates.1, rates.2, footprints: curve.map(\.footprintBytes)))
         return Profile(
           machine: .init(name: "this", model: "CPU \"quoted\" \\ model", cores: threads, memoryBytes: 1 << 34),
           date: "2026-01-02T03:04:05Z", rates: .measured(measured), method: ["gather": "random rows", "top_k": "radix select"])
       }
+  }
+
+  /// Kernel rates from three rates, a sparse row cost per footprint (two group sizes).
+  static func kernels(
+    _ a: Profile.ThreadedRate, _ b: Profile.ThreadedRate, _ c: Profile.ThreadedRate, footprints: [Int]
+  ) -> Profile.KernelRates {
+    Profile.KernelRates(
+      gemmRows: 1536, gemmInner: 512, gemmCols: 512, gemmFlopsPerSecond: a, denseLength: 4096, denseHeads: 2, denseHeadDim: 64,
+      denseFlopsPerSecond: b, indexerLength: 8192, indexerHeads: 2, indexerDim: 16, indexerFlopsPerSecond: a, sparseHeadDim: 64,
+      sparseQueries: 4096, sparseK: 256, sparseGroupSizes: [1, 4],
+      sparseRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: [c, b]) }, readBytesPerSecond: b)
   }
 
   @Test func measuredProfilesRoundTripThroughTheirFile() throws {
@@ -82,7 +93,8 @@ import Testing
           threads: 2, fmaFlopsPerSecond: rate, triadBytesPerSecond: rate, gatherRowBytes: 512,
           gatherCurve: [.init(footprintBytes: 16384, bytesPerSecond: rate), .init(footprintBytes: 1 << 20, bytesPerSecond: rate)],
           topKCandidates: 32768, topKBudget: 2048, topKSecondsPerCandidate: .init(perThread: 1e-9, allCores: 5e-10),
-          sigmoidsPerSecond: rate, expsPerSecond: rate)))
+          sigmoidsPerSecond: rate, expsPerSecond: rate,
+          kernels: kernels(rate, rate, .init(perThread: 4e-8, allCores: 2e-8), footprints: [1 << 18, 1 << 24]))))
   }()
 
   /// Every leaf of a JSON object as (path, value), paths as `ProfileError.field` spells them.
@@ -159,7 +171,8 @@ import Testing
       if case .failure(let error) = Self.decode(Self.replacing(root, path: path, with: value)) { return error.field }
       return nil
     }
-    #expect(field("schema_version", 2) == "schema_version")
+    #expect(field("schema_version", 1) == "schema_version")  // a file from before the kernel rates
+    #expect(field("schema_version", 3) == "schema_version")
     #expect(field("schema_version", "1") == "schema_version")
     #expect(field("kind", "guess") == "kind")
     #expect(field("threads", 1.5) == "threads")
@@ -169,6 +182,14 @@ import Testing
     #expect(field("gather.curve", [Any]()) == "gather.curve")
     #expect(field("top_k.k", 32768) == "top_k.k")  // k must be below the candidates
     #expect(field("machine.name", " ") == "machine.name")
+    #expect(field("sparse_row.group_sizes", [4, 1]) == "sparse_row.group_sizes[1]")  // not increasing
+    #expect(field("sparse_row.group_sizes", [1]) == "sparse_row.group_sizes")
+    #expect(field("sparse_row.group_sizes", [1, "4"]) == "sparse_row.group_sizes[1]")
+    #expect(field("sparse_row.curve[1].footprint_bytes", 1 << 18) == "sparse_row.curve[1].footprint_bytes")
+    #expect(
+      field("sparse_row.curve[0].seconds_per_row", [["per_thread": 1e-8, "all_cores": 1e-8]]) == "sparse_row.curve[0].seconds_per_row")
+    #expect(field("sparse_row.curve", [Any]()) == "sparse_row.curve")
+    #expect(field("gemm.flops_per_second.per_thread", "fast") == "gemm.flops_per_second.per_thread")
     #expect(field("date", "") == "date")
     let spec = try JSONSerialization.jsonObject(with: Data(try Profile.spec(named: "h100").encodedJSON().utf8))
     if case .failure(let error) = Self.decode(Self.replacing(spec, path: "hbm_bytes_per_second.label", with: "[measured]")) {

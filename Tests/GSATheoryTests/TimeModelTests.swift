@@ -105,12 +105,142 @@ import Testing
       threads: 2, fmaFlopsPerSecond: .init(perThread: 1, allCores: 2), triadBytesPerSecond: .init(perThread: 1, allCores: 2),
       gatherRowBytes: 512, gatherCurve: [.init(footprintBytes: 1024, bytesPerSecond: .init(perThread: 1, allCores: 1))],
       topKCandidates: 32768, topKBudget: 2048, topKSecondsPerCandidate: .init(perThread: 3e-9, allCores: 2e-9),
-      sigmoidsPerSecond: .init(perThread: 1, allCores: 1), expsPerSecond: .init(perThread: 1, allCores: 1))
+      sigmoidsPerSecond: .init(perThread: 1, allCores: 1), expsPerSecond: .init(perThread: 1, allCores: 1),
+      kernels: Self.kernelRates)
     let profile = MachineProfile(machine: .init(name: "this", model: "test"), date: "2026-01-01T00:00:00Z", rates: .measured(measured))
     let tau = try #require(TimeModel(profile: profile).rates.topKSecondsPerComparison)
     #expect(abs(tau - 2e-9 * 32768 / 216_064) < 1e-24)
     #expect(TimeModel(profile: profile).rates.flopsPerSecond == 2)
     #expect(TimeModel(profile: profile, scope: .perThread).rates.flopsPerSecond == 1)
+  }
+
+  /// Sparse row cost: G 1 costs 1 s/row at 100 B and 3 s/row at 10⁴ B, G 3 costs 2 and 7 (per
+  /// thread half of it). GEMM 50, dense tile 25, indexer tile 20 FLOP/s, read stream 8 B/s.
+  static let kernelRates = MachineProfile.KernelRates(
+    gemmRows: 6, gemmInner: 8, gemmCols: 16, gemmFlopsPerSecond: .init(perThread: 25, allCores: 50), denseLength: 64,
+    denseHeads: 2, denseHeadDim: 8, denseFlopsPerSecond: .init(perThread: 12.5, allCores: 25), indexerLength: 64, indexerHeads: 2,
+    indexerDim: 4, indexerFlopsPerSecond: .init(perThread: 10, allCores: 20), sparseHeadDim: 8, sparseQueries: 16, sparseK: 4,
+    sparseGroupSizes: [1, 3],
+    sparseRowCurve: [
+      .init(footprintBytes: 100, secondsPerRow: [.init(perThread: 2, allCores: 1), .init(perThread: 4, allCores: 2)]),
+      .init(footprintBytes: 10_000, secondsPerRow: [.init(perThread: 6, allCores: 3), .init(perThread: 14, allCores: 7)]),
+    ], readBytesPerSecond: .init(perThread: 4, allCores: 8))
+
+  static var kernelModelRates: TimeModel.Rates {
+    var r = rates
+    r.gemmFlopsPerSecond = 50
+    r.denseTileFlopsPerSecond = 25
+    r.indexerTileFlopsPerSecond = 20
+    r.sparseRows = kernelRates
+    r.readBytesPerSecond = 8
+    return r
+  }
+
+  /// c_G(F): log-linear in F per group size, linear in G through the two group sizes.
+  @Test func sparseRowCostInterpolatesInFootprintAndGroupSize() {
+    let k = Self.kernelRates
+    #expect(k.sparseSecondsPerRow(groupSize: 1, footprintBytes: 100) == 1)
+    #expect(k.sparseSecondsPerRow(groupSize: 3, footprintBytes: 10_000) == 7)
+    #expect(abs(k.sparseSecondsPerRow(groupSize: 1, footprintBytes: 1000) - 2) < 1e-12)  // halfway in ln F
+    #expect(abs(k.sparseSecondsPerRow(groupSize: 2, footprintBytes: 1000) - 3.25) < 1e-12)  // 2 + (4.5 − 2)/2
+    #expect(abs(k.sparseSecondsPerRow(groupSize: 5, footprintBytes: 100) - 3) < 1e-12)  // extrapolated: 1 + 4·(2 − 1)/2
+    #expect(k.sparseSecondsPerRow(groupSize: 1, footprintBytes: 10, scope: .perThread) == 2)  // constant below the curve
+    #expect(k.sparseSecondsPerRow(groupSize: 3, footprintBytes: 1e9, scope: .perThread) == 14)
+  }
+
+  /// Kernel work at the kernels' rates, the rest at the primitive rates (hand-computed).
+  @Test func kernelRatesPriceTheirWorkHandComputed() {
+    var l = FlopLedger()
+    // projections: 300 flops of which 200 GEMM (4 s at 50) + 100 at P (1 s); 20 bytes at W = 2 s.
+    l.add(.projections, FlopCounts(flops: 300))
+    l.addBytes(.projections, ByteCounts(read: 15, written: 5))
+    // indexer: 150 flops, 10 σ, of which GEMM 50 (1 s), tile 80 flops + 8 σ (4 s at 20); rest 20 flops
+    // at P (0.2 s) + 2 σ at R_σ 4 (0.5 s): 5.7 s.
+    l.add(.indexer, FlopCounts(flops: 150, transcendentals: 10))
+    // attention (sparse): 6 gathered rows at G 3, F 100 → 12 s; rest 10 flops (0.1 s); 30 bytes streamed → 3 s.
+    l.add(.attention, FlopCounts(flops: 110, transcendentals: 20, comparisons: 20))
+    l.addBytes(.attention, ByteCounts(read: 25, written: 5, gathered: 48))
+    var work = TimeModel.KernelWork()
+    work.gemmFlops = [.projections: 200, .indexer: 50]
+    work.tileCounts = [.indexer: FlopCounts(flops: 80, transcendentals: 8)]
+    work.sparseRows = 6
+    work.sparseCounts = FlopCounts(flops: 100, transcendentals: 20, comparisons: 20)
+    work.groupSize = 3
+    let model = TimeModel(rates: Self.kernelModelRates)
+    let p = model.predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    let expected: [FlopBucket: Double] = [.projections: 5, .indexer: 5.7, .attention: 12.1, .gates: 0, .selection: 0]
+    for (bucket, seconds) in expected {
+      #expect(abs(p.buckets[bucket]!.seconds - seconds) < 1e-12, "\(bucket): \(p.buckets[bucket]!.seconds) vs \(seconds)")
+    }
+    #expect(abs(p.buckets[.projections]!.kernelSeconds - 4) < 1e-12)
+    #expect(p.buckets[.attention]!.gatherSeconds == 0)  // the row cost includes the gathers
+    #expect(abs(p.buckets[.attention]!.kernelSeconds - 12) < 1e-12)
+    // Without the kernel rates (a spec profile's case) the same ledger and work are priced as before.
+    let primitive = TimeModel(rates: Self.kernelModelRates.primitivesOnly)
+      .predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    let plain = TimeModel(rates: Self.rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)])
+    for bucket in FlopBucket.allCases {
+      #expect(primitive.buckets[bucket]!.seconds == plain.buckets[bucket]!.seconds, "\(bucket)")
+      #expect(primitive.buckets[bucket]!.kernelSeconds == 0)
+    }
+    // Decode streams at the read rate W_read = 8 B/s.
+    let decode = model.predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)])
+    #expect(abs(decode.buckets[.projections]!.streamSeconds - 20.0 / 8) < 1e-12)
+  }
+
+  /// `kernelWork` takes the closed forms of docs/time-model.md out of `CostModel`'s ledger.
+  @Test func kernelWorkIsTheDocumentedPartOfTheLedger() {
+    var c = LayerConfig.tiny
+    c.kRule = .fixed
+    let L = 48
+    let D = c.modelDim, nq = c.heads * c.headDim, nkv = c.kvHeads * c.headDim, HI = c.indexerHeads, dI = c.indexerDim
+    for variant in Variant.allCases {
+      let vc = c.configured(for: variant)
+      let ledger = CostModel(config: vc, variant: variant).ledger(length: L)
+      let work = TimeModel.kernelWork(config: vc, variant: variant, phase: .prefill, length: L, ledger: ledger)
+      #expect(work.gemmFlops[.projections] == 2 * L * D * (nq + 2 * nkv) + 2 * L * nq * D)
+      let gates = variant.isGated ? (vc.valueGate ? 2 * L * D * nkv : 0) + (vc.outputGate ? 2 * L * D * nq : 0) : nil
+      #expect(work.gemmFlops[.gates] == gates)
+      if variant.isSparse {
+        #expect(work.gemmFlops[.indexer] == 2 * L * D * (HI * dI + dI + HI))
+        // Executed pairs: 6-row groups over ⌈min(6g + 6, L)⌉₁₆ keys; H_I(2d_I + 3) flops each.
+        var pairs = 0
+        for g in 0..<((L + 5) / 6) { pairs += 6 * ((min(6 * g + 6, L) + 15) / 16 * 16) }
+        #expect(work.tileCounts[.indexer]?.flops == pairs * HI * (2 * dI + 3))
+        let selected = CostModel(config: vc, variant: variant).nominalBudgets(length: L).reduce(0, +)
+        #expect(work.sparseRows == Double(selected * vc.kvHeads))
+        #expect(work.sparseCounts.flops == ledger.executed[.attention].flops - L * nq)
+        #expect(work.groupSize == vc.heads / vc.kvHeads)
+      } else {
+        #expect(work.tileCounts[.attention]?.flops == ledger.executed[.attention].flops - L * nq)
+        #expect(work.sparseRows == 0)
+      }
+    }
+    // Decode runs no probed kernel.
+    let ledger = CostModel(config: c, variant: .gsa).decodeLedger(length: L, batch: 1, kPerSequence: nil)
+    #expect(TimeModel.kernelWork(config: c, variant: .gsa, phase: .decode, length: L, ledger: ledger) == TimeModel.KernelWork())
+  }
+
+  /// A measured profile's model takes every kernel rate at its scope; a spec profile has none.
+  @Test func profilesResolveTheKernelRates() throws {
+    let k = Self.kernelRates
+    let measured = MachineProfile.MeasuredRates(
+      threads: 2, fmaFlopsPerSecond: .init(perThread: 1, allCores: 2), triadBytesPerSecond: .init(perThread: 1, allCores: 2),
+      gatherRowBytes: 512, gatherCurve: [.init(footprintBytes: 1024, bytesPerSecond: .init(perThread: 1, allCores: 1))],
+      topKCandidates: 32768, topKBudget: 2048, topKSecondsPerCandidate: .init(perThread: 3e-9, allCores: 2e-9),
+      sigmoidsPerSecond: .init(perThread: 1, allCores: 1), expsPerSecond: .init(perThread: 1, allCores: 1), kernels: k)
+    let profile = MachineProfile(machine: .init(name: "this", model: "test"), date: "2026-01-01T00:00:00Z", rates: .measured(measured))
+    for scope in MachineProfile.Scope.allCases {
+      let r = TimeModel(profile: profile, scope: scope).rates
+      #expect(r.gemmFlopsPerSecond == k.gemmFlopsPerSecond[scope])
+      #expect(r.denseTileFlopsPerSecond == k.denseFlopsPerSecond[scope])
+      #expect(r.indexerTileFlopsPerSecond == k.indexerFlopsPerSecond[scope])
+      #expect(r.readBytesPerSecond == k.readBytesPerSecond[scope])
+      #expect(r.sparseRowSeconds(2, groupSize: 1, footprints: [.init(bytes: 100)]) == 2 * k.sparseRowCurve[0].secondsPerRow[0][scope])
+    }
+    let h100 = TimeModel(profile: try MachineProfile.spec(named: "h100"), precision: .bf16).rates
+    #expect(h100.gemmFlopsPerSecond == nil && h100.denseTileFlopsPerSecond == nil && h100.sparseRows == nil)
+    #expect(h100 == h100.primitivesOnly)
   }
 
   /// Scaling every count of a ledger by n scales every bucket's prediction by n (seeded random ledgers).

@@ -53,7 +53,7 @@ struct AttentionInputs {
 /// is counted n exps there; the kernel ran C + 1).
 func denseAttention(
   _ inputs: AttentionInputs, length L: Int, causal: Bool, tiling: KernelTiling, output: UnsafeMutablePointer<Float>,
-  ledger: inout FlopLedger
+  ledger: inout FlopLedger, workers: Int = kernelWorkerCount
 ) {
   let R = tiling.denseRowGroup, C = denseTileKeys
   precondition(R % 6 == 0 && tiling.denseKeyTile == C, "dense tiles need 6 | rows and \(denseTileKeys)-key tiles")
@@ -69,7 +69,7 @@ func denseAttention(
   let blocks = (groups + perTask - 1) / perTask
   let pOut = SharedPointer(output)
   let box = UncheckedBox(inputs)
-  let partial = parallelTasks(taskCount: H * blocks) { _, task, ledger in
+  let partial = parallelTasks(taskCount: H * blocks, workers: workers) { _, task, ledger in
     let inputs = box.value
     let h = task % H
     let blockIndex = task / H

@@ -3,11 +3,12 @@
 ///
 /// Counts: 2·m·k·n flops (one FMA per multiply-add) plus m·n for the bias.
 /// Blocking: tasks of 48 rows × 256 columns; K blocks of 256; a 6×16 register micro-kernel
-/// (12 SIMD8 accumulators), B panels stay in L1 across the 6-row strips.
+/// (12 SIMD8 accumulators), B panels stay in L1 across the 6-row strips. `workers` threads
+/// (default all cores; the profile's per-thread GEMM rate runs it on 1).
 @discardableResult
 func gemm(
   _ a: UnsafePointer<Float>, rows m: Int, inner k: Int, _ b: UnsafePointer<Float>, cols n: Int,
-  into c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil
+  into c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil, workers: Int = kernelWorkerCount
 ) -> FlopCounts {
   guard m > 0, n > 0 else { return FlopCounts() }
   if k == 0 {
@@ -20,7 +21,7 @@ func gemm(
   let colTasks = (n + colPanel - 1) / colPanel
   let pa = SharedConstPointer(a), pb = SharedConstPointer(b), pc = SharedPointer(c)
   let pbias = bias.map { SharedConstPointer($0) }
-  _ = parallelTasks(taskCount: rowTasks * colTasks, workers: m * n * k >= 1 << 16 ? kernelWorkerCount : 1) {
+  _ = parallelTasks(taskCount: rowTasks * colTasks, workers: m * n * k >= 1 << 16 ? workers : 1) {
     _, task, _ in
     let r0 = (task / colTasks) * rowPanel, r1 = min(m, r0 + rowPanel)
     let c0 = (task % colTasks) * colPanel, c1 = min(n, c0 + colPanel)

@@ -34,7 +34,7 @@ import Foundation
 /// selected K and V row once per query and kv group, Σ_t k_t·H_kv·d·2 floats.
 func sparseAttention(
   _ inputs: AttentionInputs, selection: SelectionSets, length L: Int, output: UnsafeMutablePointer<Float>,
-  ledger: inout FlopLedger
+  ledger: inout FlopLedger, workers requested: Int = kernelWorkerCount
 ) {
   let d = inputs.headDim
   let H = inputs.heads
@@ -49,8 +49,8 @@ func sparseAttention(
     packedK.deallocate()
     packedV.deallocate()
   }
-  packByKVHead(inputs.keys, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedK)
-  packByKVHead(inputs.values, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedV)
+  packByKVHead(inputs.keys, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedK, workers: requested)
+  packByKVHead(inputs.values, rows: L, kvHeads: Hkv, headDim: d, blockRows: L, into: packedV, workers: requested)
   ledger.addBytes(.attention, ByteCounts(read: 4 * 2 * L * Hkv * d))
   let pOut = SharedPointer(output)
   let pK = SharedConstPointer(packedK), pV = SharedConstPointer(packedV)
@@ -62,7 +62,7 @@ func sparseAttention(
   // rows only); in each phase the prefetch stream runs on from one query's selection to the next.
   let queryBlock = KernelBuffers.sparseTaskQueries
   let blocks = (L + queryBlock - 1) / queryBlock
-  let workers = min(kernelWorkerCount, max(1, Hkv * blocks))
+  let workers = max(1, min(requested, Hkv * blocks))
   // Per worker: the task's score rows (queries × heads × scoreStride floats), then the heads' 1/Σp.
   let scratchFloats = KernelBuffers.sparseScratchFloats(length: L, groupSize: groupSize, maxSelected: maxK)
   let scratch = (0..<workers).map { _ in SharedPointer(allocateAligned(max(1, scratchFloats))) }
@@ -159,11 +159,11 @@ func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
 /// (blockRows = keyStride) use this layout.
 func packByKVHead(
   _ source: UnsafePointer<Float>, rows: Int, kvHeads Hkv: Int, headDim d: Int, blockRows: Int,
-  into destination: UnsafeMutablePointer<Float>
+  into destination: UnsafeMutablePointer<Float>, workers: Int = kernelWorkerCount
 ) {
   let rowsPerTask = 64
   let from = SharedConstPointer(source), to = SharedPointer(destination)
-  _ = parallelTasks(taskCount: (rows + rowsPerTask - 1) / rowsPerTask) { _, task, _ in
+  _ = parallelTasks(taskCount: (rows + rowsPerTask - 1) / rowsPerTask, workers: workers) { _, task, _ in
     for s in (task * rowsPerTask)..<min(rows, task * rowsPerTask + rowsPerTask) {
       for g in 0..<Hkv {
         (to.base + (g * blockRows + s) * d).update(from: from.base + (s * Hkv + g) * d, count: d)

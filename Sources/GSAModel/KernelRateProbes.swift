@@ -1,0 +1,138 @@
+import Foundation
+import GSLKit
+
+/// The kernel-rate micro-benchmarks of a measured machine profile: the project's own kernels
+/// (GEMM, the dense flash tile loop, the indexer score tile, the sparse core) run alone on seeded
+/// synthetic operands at fixed sizes, each on `workers` threads (1 for the per-thread rate, all
+/// cores for the aggregate one), plus a read-only streaming bandwidth. Each returns one value per
+/// repeat; they time kernels, never a layer.
+extension KernelProbe {
+  /// FLOP/s of `gemm` (C = A·B, m × k by k × n, 2mkn FLOPs) on `workers` threads, per repeat.
+  public static func gemmRate(rows m: Int, inner k: Int, cols n: Int, workers: Int, repeats: Int, seed: UInt64) -> [Double] {
+    let timing = gemm(rows: m, inner: k, cols: n, seed: seed, repeats: repeats, workers: workers)
+    let flops = Double(timing.ledger.executed.total.flops)
+    return timing.seconds.map { flops / $0 }
+  }
+
+  /// Executed FLOP/s of the dense flash-attention core (`denseAttention`, causal, H heads over one
+  /// kv head of dimension d, length L) on `workers` threads, per repeat: its executed FLOPs (the
+  /// tiles' 4d·R·C + 2RC + R(d + 3) and the groups' R·d) over the wall time, so the rate carries the
+  /// tiles' exps, comparisons, masking and K/V reads at that length.
+  public static func denseTileRate(
+    length L: Int, heads H: Int, headDim d: Int, workers: Int, repeats: Int, seed: UInt64
+  ) -> [Double] {
+    let timing = denseCore(length: L, heads: H, kvHeads: 1, headDim: d, seed: seed, repeats: repeats, workers: workers)
+    let flops = Double(timing.ledger.executed[.attention].flops)
+    return timing.seconds.map { flops / $0 }
+  }
+
+  /// Executed FLOP/s of the indexer score kernel alone (`indexer(select: false)`: the 6 × 16
+  /// micro-tiles over causal query blocks, scores discarded) at length L with `config`'s indexer
+  /// heads, dimension and activation, on `workers` threads, per repeat: its executed pair FLOPs
+  /// H_I(2d_I + 3) per pair over the wall time (the pairs' σ or ReLU are inside the rate).
+  public static func indexerTileRate(
+    length L: Int, config: LayerConfig, workers: Int, repeats: Int, seed: UInt64
+  ) -> [Double] {
+    let timing = indexer(length: L, config: config, select: false, seed: seed, repeats: repeats, workers: workers)
+    let flops = Double(timing.ledger.executed[.indexer].flops)
+    return timing.seconds.map { flops / $0 }
+  }
+
+  /// Seconds per gathered row of the sparse core (`sparseAttention`), per repeat: one kv group of
+  /// dimension d serving `groupSize` query heads, K and V of `footprintBytes / (2·4·d)` keys (so
+  /// the group's packed K and V span the footprint), the first `queries` queries each attending to
+  /// k keys drawn uniformly (Floyd's sampling, seeded, ascending) from all the keys, the others to
+  /// none; wall seconds / (queries · k). A row costs its K and V gathers at that footprint, the
+  /// group's dot products, exp and P·V accumulation; the head-major copy of K and V is inside.
+  /// One result per entry of `workerCounts` (the operands are built once for all of them).
+  public static func sparseRowSeconds(
+    footprintBytes: Int, groupSize G: Int, headDim d: Int, queries: Int, k: Int, workerCounts: [Int], repeats: Int, seed: UInt64
+  ) -> [[Double]] {
+    let keys = max(k + 1, footprintBytes / (2 * 4 * d))
+    let queries = max(1, min(queries, keys))
+    let rng = GSLRandom(seed: seed)
+    var offsets = [Int](repeating: 0, count: keys + 1), counts = [Int](repeating: 0, count: keys)
+    var indices = [Int32]()
+    indices.reserveCapacity(queries * k)
+    var chosen = Set<Int32>()
+    for t in 0..<keys {
+      if t < queries {
+        chosen.removeAll(keepingCapacity: true)
+        for j in (keys - k)..<keys {
+          let r = Int32(min(j, Int(rng.uniform() * Double(j + 1))))
+          chosen.insert(chosen.contains(r) ? Int32(j) : r)
+        }
+        indices += chosen.sorted()
+        counts[t] = k
+      }
+      offsets[t + 1] = indices.count
+    }
+    let selection = SelectionSets(offsets: offsets, counts: counts, indices: indices, variances: [])
+    let keyStride = roundUp(keys, 64)
+    let q = random(keys * G * d, rng, scale: 1 / Double(d).squareRoot())
+    let kv = random(2 * keyStride * d, rng)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: keys * G * d)
+    out.initialize(repeating: 0, count: keys * G * d)
+    defer {
+      q.deallocate()
+      kv.deallocate()
+      out.deallocate()
+    }
+    let inputs = AttentionInputs(
+      queries: q, keysT: kv, valuesByHead: kv + keyStride * d, keys: kv, values: kv + keyStride * d, keyStride: keyStride, heads: G,
+      kvHeads: 1, headDim: d)
+    let rows = Double(queries * k)
+    return workerCounts.map { workers in
+      var scratch = FlopLedger()
+      // One untimed run faults in the kernel's copies and scratch (as the layer's earlier passes do).
+      sparseAttention(inputs, selection: selection, length: keys, output: out, ledger: &scratch, workers: workers)
+      return (0..<max(1, repeats)).map { _ in
+        var ledger = FlopLedger()
+        let start = DispatchTime.now().uptimeNanoseconds
+        sparseAttention(inputs, selection: selection, length: keys, output: out, ledger: &ledger, workers: workers)
+        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / rows
+      }
+    }
+  }
+
+  /// Read-only streaming bandwidth, per repeat: `threads` threads each sum their contiguous share
+  /// of one buffer of `elements` floats (larger than the last cache level), 8-wide with 4
+  /// accumulators, `passes` times; 4·elements·passes bytes over the wall time.
+  public static func readBandwidth(elements: Int, passes: Int, threads: Int, repeats: Int) -> [Double] {
+    let threads = max(1, threads)
+    let n = max(64 * threads, elements / (32 * threads) * 32 * threads)
+    let buffer = allocateAligned(n)
+    defer { buffer.deallocate() }
+    buffer.initialize(repeating: 1, count: n)
+    let base = SharedConstPointer(buffer)
+    let sums = SharedPointer(UnsafeMutablePointer<Float>.allocate(capacity: threads))
+    defer { sums.base.deallocate() }
+    let share = n / threads, passes = max(1, passes)
+    return (0..<max(1, repeats)).map { _ in
+      let start = DispatchTime.now().uptimeNanoseconds
+      _ = parallelTasks(taskCount: threads, workers: threads) { _, thread, _ in
+        var total: Float = 0
+        for _ in 0..<passes { total += sumRun(base.base + thread * share, count: share) }
+        sums[thread] = total
+      }
+      let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+      // A sum of ones, exact below 2²⁴ per accumulator lane: a wrong total means the reads did not run.
+      for t in 0..<threads where !(sums[t] > 0) { return .nan }
+      return Double(4 * n * passes) / wall
+    }
+  }
+
+  @inline(never)
+  static func sumRun(_ p: UnsafePointer<Float>, count n: Int) -> Float {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var i = 0
+    while i + 32 <= n {
+      a0 += loadV(p + i)
+      a1 += loadV(p + i + 8)
+      a2 += loadV(p + i + 16)
+      a3 += loadV(p + i + 24)
+      i += 32
+    }
+    return horizontalSum((a0 + a1) + (a2 + a3))
+  }
+}
