@@ -7,7 +7,7 @@ CPU_FLAGS := $(shell grep -q avx2 /proc/cpuinfo 2>/dev/null && grep -q fma /proc
 SWIFT_FLAGS ?= $(CPU_FLAGS)
 RELEASE_BIN = .build/release/gsa-theory
 
-.PHONY: run test lint format deps build release bench docs docs-check clean
+.PHONY: run test lint format deps build release bench compare docs docs-check clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -30,6 +30,16 @@ bench: deps
 	swift build -c release $(SWIFT_FLAGS) --product gsa-bench
 	@mkdir -p docs/data
 	.build/release/gsa-bench --output docs/performance.md --json docs/data/performance.json
+
+## Optional: torch SDPA against the dense kernel and the reference layer against the GSA layer, in one run
+## (needs PyTorch, e.g. `pip install torch` (CPU wheel), and a checkout of the reference:
+## `make compare REFERENCE=/path/to/Gated-Sparse-Attention`); writes docs/data/side-by-side.json, which
+## `make bench` renders into docs/performance.md. About 10 minutes; run it on a quiet machine.
+PYTHON ?= python3
+compare: release
+	@test -n "$(REFERENCE)" || { echo "error: REFERENCE is not set; pass REFERENCE=/path/to/Gated-Sparse-Attention (scripts/reference/README.md)"; exit 2; }
+	@mkdir -p docs/data
+	$(PYTHON) Benchmarks/side_by_side.py --reference $(REFERENCE) --binary $(RELEASE_BIN) --json docs/data/side-by-side.json
 
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift
