@@ -71,7 +71,7 @@ commands=$("$bin" --help | awk '/^COMMANDS:/{on=1; next} on && /^$/{exit} on {pr
     echo
     echo '```text'
     echo "\$ gsa-theory $example"
-    printf '%s\n' "$output" | head -n "$MAX_LINES"
+    printf '%s\n' "$output" | sed -n "1,${MAX_LINES}p"  # reads all input: no SIGPIPE under pipefail
     if ((lines > MAX_LINES)); then echo "… ($((lines - MAX_LINES)) more lines)"; fi
     echo '```'
   done
