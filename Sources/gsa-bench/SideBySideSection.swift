@@ -103,8 +103,6 @@ struct SideBySideReport: Decodable {
     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
     return (loadAverageBefore.first ?? 0) > cores || (loadAverageAfter.first ?? 0) > cores
   }
-
-  func sdpaRow(_ length: Int) -> SDPARow? { sdpa.rows.first { $0.length == length } ?? sdpa.rows.last }
 }
 
 func gib(_ bytes: Double) -> String { String(format: "%.2f GiB", bytes / 1_073_741_824) }

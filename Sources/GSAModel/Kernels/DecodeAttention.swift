@@ -171,16 +171,7 @@ private func decodeBlockScores(
     i += 8
   }
   while i < rows {
-    let row = kb + i * d
-    for h in 0..<G {
-      var a = SIMD8<Float>()
-      var x = 0
-      while x < d {
-        a = a.addingProduct(loadV(q + h * d + x), loadV(row + x))
-        x += 8
-      }
-      scores[h * stride + i] = horizontalSum(a)
-    }
+    scoreOneRow(q, heads: G, row: kb + i * d, headDim: d, scores: scores + i, stride: stride)
     i += 1
   }
 }

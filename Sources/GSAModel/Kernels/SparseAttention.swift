@@ -209,17 +209,27 @@ private func scoreRun(
   }
   if i < k { prefetchStream(kBase, headDim: d, sel, count: k, next, nextCount: nextCount, from: i + 8) }
   while i < k {
-    let row = kBase + Int(sel[i]) * d
-    for h in 0..<G {
-      var a = SIMD8<Float>()
-      var x = 0
-      while x < d {
-        a = a.addingProduct(loadV(q + h * d + x), loadV(row + x))
-        x += 8
-      }
-      scores[h * scoreStride + i] = horizontalSum(a)
-    }
+    scoreOneRow(q, heads: G, row: kBase + Int(sel[i]) * d, headDim: d, scores: scores + i, stride: scoreStride)
     i += 1
+  }
+}
+
+/// scores[h·stride] = q_h · row for the G query heads of one kv group (rows of d floats at
+/// q + h·d; d a multiple of 8): one 8-wide accumulator per head, as the tails of the sparse and
+/// the dense decode score runs compute a single remaining key row.
+@inline(__always)
+func scoreOneRow(
+  _ q: UnsafePointer<Float>, heads G: Int, row: UnsafePointer<Float>, headDim d: Int,
+  scores: UnsafeMutablePointer<Float>, stride: Int
+) {
+  for h in 0..<G {
+    var a = SIMD8<Float>()
+    var x = 0
+    while x < d {
+      a = a.addingProduct(loadV(q + h * d + x), loadV(row + x))
+      x += 8
+    }
+    scores[h * stride] = horizontalSum(a)
   }
 }
 
