@@ -59,7 +59,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     self.path = path
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else {
-      throw SafetensorsError("\(path): cannot open (\(String(cString: strerror(errno)))); give an existing safetensors file")
+      throw SafetensorsError("\(path): cannot read (\(String(cString: strerror(errno)))); give an existing safetensors file")
     }
     var info = stat()
     guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -108,11 +108,17 @@ public final class SafetensorsFile: @unchecked Sendable {
 
   /// The values of a floating-point tensor as float64 (only its bytes are read).
   public func doubles(_ name: String) throws(SafetensorsError) -> [Double] {
-    let e = try entry(name)
+    try Self.doubles(of: entry(name), in: mapping!, source: path)
+  }
+
+  /// The values of the floating-point tensor `e` of a file whose bytes start at `file`, as float64;
+  /// an integer dtype or a non-finite value is an error naming the tensor.
+  static func doubles(of e: Entry, in file: UnsafeRawPointer, source: String) throws(SafetensorsError) -> [Double] {
     guard e.dtype.isFloatingPoint else {
-      throw SafetensorsError("\(path): tensor '\(name)' has integer dtype \(e.dtype.rawValue); a floating-point tensor is expected")
+      throw SafetensorsError(
+        "\(source): tensor '\(e.name)' has integer dtype \(e.dtype.rawValue); a floating-point tensor is expected")
     }
-    let p = mapping! + e.fileOffset
+    let p = file + e.fileOffset
     var values = [Double](repeating: 0, count: e.count)
     values.withUnsafeMutableBufferPointer { out in
       for i in 0..<e.count {
@@ -128,7 +134,7 @@ public final class SafetensorsFile: @unchecked Sendable {
       }
     }
     guard values.allSatisfy(\.isFinite) else {
-      throw SafetensorsError("\(path): tensor '\(name)' contains NaN or infinite values")
+      throw SafetensorsError("\(source): tensor '\(e.name)' contains NaN or infinite values")
     }
     return values
   }
@@ -148,6 +154,9 @@ public final class SafetensorsFile: @unchecked Sendable {
   static func parseHeader(
     _ raw: UnsafeRawPointer, fileSize: Int, source: String
   ) throws(SafetensorsError) -> ([String: Entry], [String: String]) {
+    guard fileSize >= 8 else {
+      throw SafetensorsError("\(source): \(fileSize) bytes is too short for a safetensors file (needs an 8-byte header length)")
+    }
     let headerLength = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
     guard headerLength <= UInt64(fileSize - 8) else {
       throw SafetensorsError(

@@ -36,75 +36,46 @@ public enum Safetensors {
     }
   }
 
-  /// Parses a whole file; validates the header, offsets, dtypes and sizes.
+  /// Parses a whole file held in memory, with `SafetensorsFile`'s header validation; every tensor
+  /// must be floating-point and finite.
   public static func decode(_ data: Data, source: String = "weights file") throws(SafetensorsError) -> [String: Tensor] {
-    let bytes = [UInt8](data)
-    guard bytes.count >= 8 else {
-      throw SafetensorsError("\(source): \(bytes.count) bytes is too short for a safetensors file (needs an 8-byte header length)")
-    }
-    var headerLength: UInt64 = 0
-    for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-    guard headerLength <= UInt64(bytes.count - 8) else {
-      throw SafetensorsError(
-        "\(source): header length \(headerLength) exceeds the file size \(bytes.count); the file is truncated or not safetensors")
-    }
-    let headerData = Data(bytes[8..<(8 + Int(headerLength))])
-    let parsed: Any
-    do {
-      parsed = try JSONSerialization.jsonObject(with: headerData)
-    } catch {
-      throw SafetensorsError("\(source): header is not valid JSON; the file is not safetensors")
-    }
-    guard let header = parsed as? [String: Any] else {
-      throw SafetensorsError("\(source): header must be a JSON object of tensors")
-    }
-    let dataStart = 8 + Int(headerLength)
-    let dataLength = bytes.count - dataStart
-    var result: [String: Tensor] = [:]
-    for (name, entry) in header where name != "__metadata__" {
-      guard let fields = entry as? [String: Any], let dtypeName = fields["dtype"] as? String,
-        let shapeRaw = fields["shape"] as? [Any], let offsetsRaw = fields["data_offsets"] as? [Any]
-      else {
-        throw SafetensorsError("\(source): tensor '\(name)' needs dtype, shape and data_offsets in the header")
+    let result: Result<[String: Tensor], SafetensorsError> = data.withUnsafeBytes { raw in
+      do throws(SafetensorsError) {
+        guard let base = raw.baseAddress, raw.count >= 8 else {
+          throw SafetensorsError(
+            "\(source): \(raw.count) bytes is too short for a safetensors file (needs an 8-byte header length)")
+        }
+        var tensors: [String: Tensor] = [:]
+        for (name, entry) in try SafetensorsFile.parseHeader(base, fileSize: raw.count, source: source).0 {
+          guard let dtype = DType(rawValue: entry.dtype.rawValue) else {
+            throw SafetensorsError(
+              "\(source): tensor '\(name)' has dtype \(entry.dtype.rawValue); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+          }
+          tensors[name] = Tensor(
+            dtype: dtype, shape: entry.shape, values: try SafetensorsFile.doubles(of: entry, in: base, source: source))
+        }
+        return .success(tensors)
+      } catch {
+        return .failure(error)
       }
-      guard let dtype = DType(rawValue: dtypeName) else {
+    }
+    return try result.get()
+  }
+
+  /// Every tensor of an opened file, converted to float64 (all must be floating-point and finite).
+  public static func tensors(in file: SafetensorsFile) throws(SafetensorsError) -> [String: Tensor] {
+    var tensors: [String: Tensor] = [:]
+    for name in file.names {
+      let entry = try file.entry(name)
+      guard let dtype = DType(rawValue: entry.dtype.rawValue) else {
         throw SafetensorsError(
-          "\(source): tensor '\(name)' has dtype \(dtypeName); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))")
-      }
-      let shape = shapeRaw.compactMap { ($0 as? NSNumber)?.intValue }
-      let offsets = offsetsRaw.compactMap { ($0 as? NSNumber)?.intValue }
-      guard shape.count == shapeRaw.count, shape.allSatisfy({ $0 >= 0 }), offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0]
-      else {
-        throw SafetensorsError("\(source): tensor '\(name)' has a malformed shape or data_offsets")
-      }
-      guard offsets[1] <= dataLength else {
-        throw SafetensorsError(
-          "\(source): tensor '\(name)' ends at byte \(offsets[1]) of a \(dataLength)-byte data section; the file is truncated")
-      }
-      let count = shape.reduce(1, *)
-      guard offsets[1] - offsets[0] == count * dtype.size else {
-        throw SafetensorsError(
-          "\(source): tensor '\(name)' has \(offsets[1] - offsets[0]) bytes but shape \(shape) in \(dtype.rawValue) needs \(count * dtype.size)"
+          "\(file.path): tensor '\(name)' has dtype \(entry.dtype.rawValue); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"
         )
       }
-      var values = [Double](repeating: 0, count: count)
-      let base = dataStart + offsets[0]
-      for i in 0..<count {
-        var raw: UInt64 = 0
-        for b in 0..<dtype.size { raw |= UInt64(bytes[base + i * dtype.size + b]) << (8 * UInt64(b)) }
-        switch dtype {
-        case .f64: values[i] = Double(bitPattern: raw)
-        case .f32: values[i] = Double(Float(bitPattern: UInt32(raw)))
-        case .bf16: values[i] = Double(Float(bitPattern: UInt32(raw) << 16))
-        case .f16: values[i] = halfToDouble(UInt16(raw))
-        }
-      }
-      guard values.allSatisfy(\.isFinite) else {
-        throw SafetensorsError("\(source): tensor '\(name)' contains NaN or infinite values")
-      }
-      result[name] = Tensor(dtype: dtype, shape: shape, values: values)
+      tensors[name] = Tensor(dtype: dtype, shape: entry.shape, values: try file.doubles(name))
     }
-    return result
+    return tensors
   }
 
   /// IEEE 754 binary16 → float64 (subnormals, infinities and NaN included).

@@ -105,11 +105,9 @@ extension Commands {
     var initial: LayerParameters? = checkpointLayer?.layer.parameters
     var weightsSource = checkpointLayer?.source ?? "random (Xavier, [code] init)"
     if let path = o.string("--weights") {
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw UsageError("--weights: cannot read '\(path)'; give an existing safetensors file")
-      }
       do {
-        initial = try Safetensors.layerParameters(Safetensors.decode(data, source: path), config: config, variant: variant, source: path)
+        let file = try SafetensorsFile(path: path)
+        initial = try Safetensors.layerParameters(Safetensors.tensors(in: file), config: config, variant: variant, source: path)
       } catch let error as SafetensorsError {
         throw UsageError("--weights: \(error.message)")
       }
