@@ -14,7 +14,8 @@
 
 Every measurement runs in its own child process; its peak resident memory is the child's
 ru_maxrss (os.wait4), and each side's idle baseline (the same process at L = 256) is reported
-beside it. The two sides alternate at every length, both use every core (torch.set_num_threads),
+beside it. The parent never imports torch, since a child's ru_maxrss starts from its parent's
+high-water mark at exec. The two sides alternate at every length, both use every core (torch.set_num_threads),
 and each reports the median and best of --repeats timed calls after one warm-up call.
 
 Optional: needs PyTorch (a CPU wheel: pip install torch) and, for part 2, a checkout of the
@@ -29,6 +30,8 @@ Usage:
 
 import argparse
 import datetime
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -265,9 +268,10 @@ def main():
         print(json.dumps(worker_reference(args.reference, args.length, args.repeats, args.seed)))
         return 0
 
-    try:
-        import torch
-    except ImportError:
+    # torch is imported only in the children: Linux carries a process's RSS high-water mark across
+    # exec into its child's ru_maxrss, so a parent holding torch (~190 MiB) would floor every
+    # child's measured peak at its own size.
+    if importlib.util.find_spec("torch") is None:
         print("PyTorch is not installed; nothing to compare (pip install torch, a CPU wheel is enough).")
         return 0
     if not os.access(args.binary, os.X_OK):
@@ -285,7 +289,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
     report = dict(schema_version=SCHEMA_VERSION, date=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  versions=versions(args, torch.__version__), repeats=args.repeats, seed=args.seed,
+                  versions=versions(args, importlib.metadata.version("torch")), repeats=args.repeats, seed=args.seed,
                   sdpa=dict(shape="batch 1, H 8 x d_h 64, causal, float32", rows=sdpa_part(args)))
     if args.reference:
         report["layer"] = dict(configuration="paper-shape: " + ", ".join(f"{k} {v}" for k, v in PAPER_SHAPE.items()),
