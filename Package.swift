@@ -36,7 +36,7 @@ let package = Package(
     .testTarget(name: "GSLKitTests", dependencies: ["GSLKit", "PropertyTesting"]),
     .testTarget(name: "BenchTests", dependencies: ["gsa-bench", "GSATheory", "GSAModel"]),
     .testTarget(name: "PropertyTestingTests", dependencies: ["PropertyTesting", "GSAModel"]),
-    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheoryCLI", "PropertyTesting"]),
+    .testTarget(name: "CLITests", dependencies: ["gsa-theory", "GSATheory", "GSATheoryCLI", "PropertyTesting"]),
     .testTarget(name: "GSAModelTests", dependencies: ["GSAModel", "GSLKit", "PropertyTesting"]),
     .testTarget(name: "GSATheoryTests", dependencies: ["GSATheory", "GSAModel", "GSLKit", "PropertyTesting"]),
     .testTarget(

@@ -14,66 +14,9 @@ public struct ProfileError: Error, CustomStringConvertible, Sendable, Equatable 
 }
 
 extension MachineProfile {
-  /// An ordered JSON tree (object keys keep their order, so a profile always serialises to the
-  /// same bytes); the CLI converts it to its own JSON value.
-  public indirect enum JSONNode: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case number(Double)
-    case string(String)
-    case array([JSONNode])
-    case object([(String, JSONNode)])
-
-    public static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized() == rhs.serialized() }
-
-    /// Pretty-printed JSON, 2-space indent, arrays of scalars on one line; doubles in Swift's
-    /// shortest round-trip form (integral values below 10¹⁵ without a fraction).
-    public func serialized(indent: Int = 0) -> String {
-      let pad = String(repeating: "  ", count: indent + 1), closePad = String(repeating: "  ", count: indent)
-      switch self {
-      case .null: return "null"
-      case .bool(let b): return b ? "true" : "false"
-      case .int(let i): return String(i)
-      case .number(let d):
-        guard d.isFinite else { return "null" }
-        return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
-      case .string(let s): return Self.quote(s)
-      case .array(let items):
-        if items.isEmpty { return "[]" }
-        if items.allSatisfy(\.isScalar) { return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]" }
-        return "[\n" + items.map { pad + $0.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n" + closePad + "]"
-      case .object(let members):
-        if members.isEmpty { return "{}" }
-        return "{\n"
-          + members.map { pad + Self.quote($0.0) + ": " + $0.1.serialized(indent: indent + 1) }.joined(separator: ",\n")
-          + "\n" + closePad + "}"
-      }
-    }
-
-    private var isScalar: Bool {
-      switch self {
-      case .array, .object: return false
-      default: return true
-      }
-    }
-
-    static func quote(_ s: String) -> String {
-      var out = "\""
-      for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-      }
-      return out + "\""
-    }
-  }
+  /// A profile file's JSON tree (the toolkit's one JSON value type; object keys keep their order,
+  /// so a profile always serialises to the same bytes).
+  public typealias JSONNode = JSONValue
 
   // MARK: Encoding
 
@@ -181,7 +124,8 @@ extension MachineProfile {
   /// Reads a profile from JSON bytes: every required field present with its type, then
   /// `validate()`. Unknown fields are ignored. Throws one `ProfileError` naming the first bad field.
   public static func decode(_ data: Data) throws(ProfileError) -> MachineProfile {
-    let parsed = try JSONNode.parse(data)
+    let parsed: JSONNode
+    do { parsed = try JSONNode.parse(data) } catch { throw ProfileError(field: nil, error.description) }
     guard case .object(let root) = parsed else { throw ProfileError(field: nil, "expected a JSON object at the top level") }
     let reader = try FieldReader(root, path: "")
     let version = try reader.int("schema_version")

@@ -1,3 +1,5 @@
+import GSATheory
+
 /// The determinism convention of every JSON report (docs/reliability.md).
 ///
 /// The same command with the same `--seed` gives byte-identical JSON, except for fields that

@@ -1,4 +1,5 @@
 import Foundation
+import GSATheory
 
 /// The machine a measurement ran on (reported in JSON so results can be compared).
 public struct MachineInfo: Sendable {

@@ -83,21 +83,6 @@ enum MachineOption {
   }
 }
 
-extension MachineProfile.JSONNode {
-  /// The same tree as the CLI's JSON value (key order kept).
-  var jsonValue: JSONValue {
-    switch self {
-    case .null: return .null
-    case .bool(let b): return .bool(b)
-    case .int(let i): return .int(i)
-    case .number(let d): return .number(d)
-    case .string(let s): return .string(s)
-    case .array(let items): return .array(items.map(\.jsonValue))
-    case .object(let members): return .object(members.map { ($0.0, $0.1.jsonValue) })
-    }
-  }
-}
-
 extension TestHooks {
   /// `GSA_THEORY_TEST_SMOKE_PROFILE=1`: every machine-profile measurement uses the tiny
   /// `MeasurementSettings.smoke` sizes (tests of `roofline --save` and `--machine this` in a debug build).

@@ -1,4 +1,5 @@
 import Foundation
+import GSATheory
 import GSATheoryCLI
 import PropertyTesting
 import Testing

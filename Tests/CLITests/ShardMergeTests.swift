@@ -1,4 +1,5 @@
 import Foundation
+import GSATheory
 import PropertyTesting
 import Testing
 

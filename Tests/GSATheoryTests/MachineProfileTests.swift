@@ -227,7 +227,7 @@ import Testing
     #expect(try parse("9223372036854775807") == .int(Int.max))
     #expect(try parse("9223372036854775808") == .number(9_223_372_036_854_775_808))
     for bad in ["", "01", "1.", "-", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "\"\\x\"", "\"abc", "[1] 2", "nul", "1e999", "\"\u{01}\""] {
-      #expect(throws: ProfileError.self, "\(bad)") { try parse(bad) }
+      #expect(throws: JSONParseError.self, "\(bad)") { try parse(bad) }
     }
     try forAll(Gen<Double>.double(in: -300...300).map { Foundation.pow(10, $0) * 1.234_567_890_123 }) { x in
       try parse(Node.number(x).serialized()) == .number(x) || x == x.rounded()

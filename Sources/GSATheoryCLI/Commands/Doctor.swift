@@ -1,5 +1,6 @@
 import Foundation
 import GSAModel
+import GSATheory
 import GSLKit
 
 extension Commands {

@@ -78,7 +78,7 @@ extension Commands {
       header = "Machine profile '\(profile.machine.name)' (\(profile.machine.model)): datasheet figures, compiled \(profile.date)\n"
     }
     let footer = path.map { "Saved to \($0) (schema_version \(MachineProfile.schemaVersion)).\n" } ?? ""
-    return Report(json: profile.json.jsonValue, table: header + table.rendered() + footer, csv: table.csv())
+    return Report(json: profile.json, table: header + table.rendered() + footer, csv: table.csv())
   }
 
   /// "16 KiB", "4 MiB", "1.5 GiB".

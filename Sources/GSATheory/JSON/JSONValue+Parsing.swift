@@ -1,12 +1,25 @@
 import Foundation
 
-extension MachineProfile.JSONNode {
-  /// Parses JSON text (RFC 8259) into a tree, keeping object keys in order and every number
-  /// exact: an integer literal that fits in `Int` stays an `int`; any other number is
-  /// `Double(text)`, which rounds correctly (so a double written in its shortest form reads back
-  /// bit for bit). Throws one `ProfileError` giving the byte offset and what was expected.
-  public static func parse(_ data: Data) throws(ProfileError) -> MachineProfile.JSONNode {
-    var parser = Parser(bytes: [UInt8](data))
+/// A JSON document could not be read: the byte offset and what was expected there.
+public struct JSONParseError: Error, CustomStringConvertible, Sendable {
+  public let offset: Int
+  public let reason: String
+  public var description: String { "not valid JSON at byte \(offset): \(reason)" }
+}
+
+extension JSONValue {
+  /// Parses JSON text (RFC 8259, strictly: no leading zeros, trailing commas or raw control
+  /// characters), keeping object keys in order and every number exact: an integer literal that
+  /// fits in `Int` stays an `.int`; any other number is `Double(text)`, which rounds correctly (so
+  /// a double written in its shortest form reads back bit for bit, and `serialized()` ∘ `parse` is
+  /// the identity on the tool's own output).
+  public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue { try parse(bytes: [UInt8](data)) }
+
+  /// `parse` of the text's UTF-8 bytes.
+  public static func parse(_ text: String) throws(JSONParseError) -> JSONValue { try parse(bytes: Array(text.utf8)) }
+
+  private static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    var parser = Parser(bytes: bytes)
     parser.skipWhitespace()
     let value = try parser.value(depth: 0)
     parser.skipWhitespace()
@@ -20,16 +33,16 @@ extension MachineProfile.JSONNode {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func error(_ expected: String) -> ProfileError {
+    func error(_ expected: String) -> JSONParseError {
       let found = index < bytes.count ? "'\(Character(Unicode.Scalar(bytes[index])))'" : "the end of the file"
-      return ProfileError(field: nil, "not valid JSON at byte \(index): \(expected), found \(found)")
+      return JSONParseError(offset: index, reason: "\(expected), found \(found)")
     }
 
     mutating func skipWhitespace() {
       while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
     }
 
-    mutating func expect(_ literal: String, _ value: MachineProfile.JSONNode) throws(ProfileError) -> MachineProfile.JSONNode {
+    mutating func expect(_ literal: String, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
       let utf8 = Array(literal.utf8)
       guard index + utf8.count <= bytes.count, Array(bytes[index..<(index + utf8.count)]) == utf8 else {
         throw error("expected a JSON value")
@@ -38,7 +51,7 @@ extension MachineProfile.JSONNode {
       return value
     }
 
-    mutating func value(depth: Int) throws(ProfileError) -> MachineProfile.JSONNode {
+    mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
       guard depth < 64 else { throw error("nesting deeper than 64 levels") }
       guard index < bytes.count else { throw error("expected a JSON value") }
       switch bytes[index] {
@@ -52,9 +65,9 @@ extension MachineProfile.JSONNode {
       }
     }
 
-    mutating func object(depth: Int) throws(ProfileError) -> MachineProfile.JSONNode {
+    mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
       index += 1
-      var members = [(String, MachineProfile.JSONNode)]()
+      var members = [(String, JSONValue)]()
       skipWhitespace()
       if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
         index += 1
@@ -81,9 +94,9 @@ extension MachineProfile.JSONNode {
       }
     }
 
-    mutating func array(depth: Int) throws(ProfileError) -> MachineProfile.JSONNode {
+    mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
       index += 1
-      var items = [MachineProfile.JSONNode]()
+      var items = [JSONValue]()
       skipWhitespace()
       if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
         index += 1
@@ -104,7 +117,7 @@ extension MachineProfile.JSONNode {
       }
     }
 
-    mutating func hex4() throws(ProfileError) -> UInt32 {
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
       guard index + 4 <= bytes.count, let text = String(bytes: bytes[index..<(index + 4)], encoding: .ascii),
         let code = UInt32(text, radix: 16)
       else { throw error("expected 4 hex digits after \\u") }
@@ -112,7 +125,7 @@ extension MachineProfile.JSONNode {
       return code
     }
 
-    mutating func string() throws(ProfileError) -> String {
+    mutating func string() throws(JSONParseError) -> String {
       index += 1
       var scalars = String.UnicodeScalarView()
       var run = [UInt8]()
@@ -173,7 +186,7 @@ extension MachineProfile.JSONNode {
     }
 
     /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    mutating func number() throws(ProfileError) -> MachineProfile.JSONNode {
+    mutating func number() throws(JSONParseError) -> JSONValue {
       let start = index
       func digits() -> Int {
         let from = index
