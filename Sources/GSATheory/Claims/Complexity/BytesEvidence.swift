@@ -57,6 +57,12 @@ extension ComplexityChecks {
     ]
   }
 
+  /// The assumption sentence of every claim that carries `bytesRows` (appended to its assumptions).
+  static let bytesRowsAssumption =
+    " Bytes rows (evidence, the verdict does not use them): CostModel's logical bytes per pass at bf16, fixed k = 2048, "
+    + "L = 131072 (compulsory, and GSA's gathered K/V rows), with the buckets' arithmetic intensity against this "
+    + "machine's measured ridge point."
+
   /// This machine's ridge point, to set the bytes rows' intensities against (`ClaimOutcome.measurements`;
   /// none in quick runs).
   public static func ridgeMeasurements(_ context: ClaimContext) -> [EvidenceItem] {

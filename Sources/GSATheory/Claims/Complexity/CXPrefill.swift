@@ -11,10 +11,8 @@ extension Claim {
     assumptions: """
       Speedup = 1/relative cost. Model values at the paper configuration (fixed k = 2048, L = 131072) from the \
       kernels' counted FLOPs (CX-cost fit): prefill = whole forward; decode = the marginal cost of the last query \
-      (cost(L) − cost(L − 1)), attention core and whole layer. Decode is judged by bytes in CX-decode. Bytes rows (evidence, the verdict does not use them): CostModel's logical bytes per pass at bf16, fixed k = 2048, \
-      L = 131072 (compulsory, and GSA's gathered K/V rows), with the buckets' arithmetic intensity against this machine's \
-      measured ridge point.
-      """,
+      (cost(L) − cost(L − 1)), attention core and whole layer. Decode is judged by bytes in CX-decode.
+      """ + ComplexityChecks.bytesRowsAssumption,
     scope: "Exact: counted FLOPs against the paper's reported table (not wall time)."
   ) { context in
     var outcome = try ComplexityChecks.prefill(context: context, tablePrefill: 0.09, tableDecode: 0.13)

@@ -11,10 +11,8 @@ extension Claim {
       Paper configuration, fixed k = 2048, L = 131072, prefill. Three conventions: (a) the O-ratio \
       L²D/(L²·d_I·H_I + L·k·D) (a formula, no constants); (b) the attention core (dense QK/AV vs indexer pair scores \
       + sparse core) with FLOPs counted by the kernels' ledger (CX-cost fit: causal, multiply-add = 2); (c) the whole \
-      layer (adds Q/K/V/O projections, both gates, indexer projections) from the same counts. Bytes rows (evidence, the verdict does not use them): CostModel's logical bytes per pass at bf16, fixed k = 2048, \
-      L = 131072 (compulsory, and GSA's gathered K/V rows), with the buckets' arithmetic intensity against this machine's \
-      measured ridge point.
-      """,
+      layer (adds Q/K/V/O projections, both gates, indexer projections) from the same counts.
+      """ + ComplexityChecks.bytesRowsAssumption,
     scope: "Exact: counted FLOPs at the paper's configuration, L = 128K (not wall time)."
   ) { context in
     var outcome = try ComplexityChecks.speedup128k(context: context, claimedLow: 12, claimedHigh: 16)

@@ -15,10 +15,8 @@ extension Claim {
       gated-only 5.761), RULER@128K 31.65 → 62.18, first-token attention 46.7% → 3.9%, loss spikes 12.3 → 0.3 per 100K \
       steps, prefill cost 0.09× (sparse-only 0.08×), decode 0.13× (0.12×). Rounding to the abstract's digits; "nearly \
       double" = ratio in [1.85, 2); speedup = 1/relative cost. The dense and gated-only numbers coinciding with Qiu et al. \
-      2025 (arXiv 2505.06708) cannot be checked by computation and is not judged. Bytes rows (evidence, the verdict does not use them): CostModel's logical bytes per pass at bf16, fixed k = 2048, \
-      L = 131072 (compulsory, and GSA's gathered K/V rows), with the buckets' arithmetic intensity against this machine's \
-      measured ridge point.
-      """,
+      2025 (arXiv 2505.06708) cannot be checked by computation and is not judged.
+      """ + ComplexityChecks.bytesRowsAssumption,
     scope: "The paper's reported numbers against each other; nothing is re-measured."
   ) { context in
     var outcome = try HeadlineChecks.abstract(context: context, table: .paper)
