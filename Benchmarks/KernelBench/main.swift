@@ -45,13 +45,11 @@ if mode == "decode" {
   // read-only stream and the triad on 1 and all workers; GB/s of K and V (2·H_kv·L·d_h·4 bytes).
   func bestMedian(_ r: [Double]) -> (Double, Double) { (r.max() ?? .nan, r.sorted()[r.count / 2]) }
   for threads in Set([1, kernelWorkerCount]).sorted() {
-    let (rb, rm) = bestMedian(DecodeBenchmark.readStream(threads: threads, elements: 3 << 25, repeats: 7))
-    let (pb, pm) = bestMedian(KernelProbe.readBandwidth(elements: 1 << 26, passes: 2, threads: threads, repeats: 7))
-    print(String(format: "profile read probe, %d thread(s): best %5.2f GB/s  median %5.2f GB/s", threads, pb / 1e9, pm / 1e9))
+    let (rb, rm) = bestMedian(KernelProbe.readBandwidth(elements: 3 << 25, passes: 1, threads: threads, repeats: 7))
     let triad = Roofline.streamTriad(threads: threads, elements: 1 << 25, passes: 2, repeats: 5).max() ?? .nan
     print(String(format: "read-only stream, %d thread(s): best %5.2f GB/s  median %5.2f GB/s;  triad best %5.2f GB/s", threads, rb / 1e9, rm / 1e9, triad / 1e9))
   }
-  var kernels: [KernelProbe.DenseDecodeKernel] = [.indexList]
+  var kernels: [KernelProbe.DenseDecodeKernel] = [.indexList, .blockedPerHead(splitRows: 8192, blockRows: 64)]
   for split in [8192, 32768, 131072] { kernels.append(.blocked(splitRows: split, blockRows: 64, prefetchRows: 0)) }
   kernels += [
     .blocked(splitRows: 8192, blockRows: 128, prefetchRows: 0), .blocked(splitRows: 8192, blockRows: 256, prefetchRows: 0),

@@ -74,10 +74,11 @@ extension MachineProfile {
         gemm: (1536, 512, 512), dense: (4096, 2, 64), indexer: (8192, 2, 16), sparseHeadDim: 64, sparseQueries: 4096,
         sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 1 << 20, 4 << 20, 16 << 20],
         readElements: 1 << 26, readPasses: 2)
-      /// Half the sizes, three footprints, reads over 64 MiB, decode caches up to 64 MiB.
+      /// Half the sizes, three footprints, one pass of reads over 256 MiB (a smaller buffer can sit in a
+      /// large L3), decode caches up to 64 MiB.
       public static let quick = KernelSizes(
         gemm: (768, 512, 512), dense: (2048, 2, 64), indexer: (4096, 2, 16), sparseHeadDim: 64, sparseQueries: 2048,
-        sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 4 << 20, 16 << 20], readElements: 1 << 24,
+        sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 4 << 20, 16 << 20], readElements: 1 << 26,
         readPasses: 1, decodeFootprints: [256 << 10, 4 << 20, 64 << 20])
       /// Tiny sizes (tests, CI): valid numbers, not meaningful ones.
       public static let smoke = KernelSizes(
@@ -123,7 +124,7 @@ extension MachineProfile {
         threads: max(1, threads), repeats: 3, fmaPerThread: 40_000_000, triadElements: 1 << 23, triadPasses: 2,
         gatherFootprints: [16 << 10, 256 << 10, 4 << 20, 16 << 20, 256 << 20], gatherRowFloats: 128,
         gatherBytesPerThread: 16 << 20, topKCandidates: 32768, topKBudget: 2048, topKRows: 16, transcendentalElements: 4096,
-        transcendentalPasses: 500)
+        transcendentalPasses: 500, kernels: .quick)
     }
 
     /// Tiny sizes for tests and CI smoke runs (well under a second even in a debug build): two

@@ -43,10 +43,12 @@ enum DenseDecode {
 /// (row stride d) for the G heads of `q` (rows of d floats at q + h·d), into `partial`
 /// (`DenseDecode.partialFloats` floats: acc, maxima, sums). `scores` holds
 /// `DenseDecode.scratchFloats(heads:blockRows:)` floats. `prefetchRows` > 0 adds software prefetch
-/// hints that many rows ahead on both streams (measured slower; kept for the probe).
+/// hints that many rows ahead on both streams (measured slower; kept for the probe); `groupBlocked`
+/// false takes the one-head-at-a-time score path at G = 4 too (the probe's comparison).
 func denseDecodePart(
   _ q: UnsafePointer<Float>, heads G: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, headDim d: Int,
-  rows n: Int, blockRows: Int = DenseDecode.blockRows, prefetchRows: Int = 0, scores: UnsafeMutablePointer<Float>,
+  rows n: Int, blockRows: Int = DenseDecode.blockRows, prefetchRows: Int = 0, groupBlocked: Bool = true,
+  scores: UnsafeMutablePointer<Float>,
   partial: UnsafeMutablePointer<Float>
 ) {
   let acc = partial, maxima = partial + G * d, sums = maxima + G
@@ -66,10 +68,10 @@ func denseDecodePart(
         prefetchLines(values + ahead * d, floats: m * d)
       }
     }
-    if G == 4 && d == 64 {
+    if groupBlocked && G == 4 && d == 64 {
       // The paper shape's d_h as a literal: the x loop unrolls fully.
       decodeBlockScoresFourHeads(q, keys: kb, headDim: 64, rows: rows, scores: scores, stride: stride)
-    } else if G == 4 && d % 8 == 0 {
+    } else if groupBlocked && G == 4 && d % 8 == 0 {
       decodeBlockScoresFourHeads(q, keys: kb, headDim: d, rows: rows, scores: scores, stride: stride)
     } else if d % 8 == 0 {
       decodeBlockScores(q, heads: G, keys: kb, headDim: d, rows: rows, scores: scores, stride: stride)
