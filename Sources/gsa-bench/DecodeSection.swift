@@ -97,7 +97,7 @@ func decodeMarkdown(_ r: DecodeBenchmark.Result, verdicts: [(String, String, Str
       ? "its bytes can come from cache between steps, and bytes at triad bandwidth overstate its time (best / predicted \(g(ratio, 3)))"
       : "its bytes could come from cache between steps, yet it takes \(g(ratio, 3))× its bytes-at-triad time: at batch 1 the step is bound by work its bytes do not price (the indexer's pass over every cached key, the top-k over L + 1 candidates, the code rule's O(L) variance recompute, one-row GEMMs), not by memory traffic"
     md.append(
-      "**Batch 1 (a finding, not a target).** At L = \(T) GSA's step re-reads \(mib(gsa.footprintBytes)) (weights, indexer keys, gathered rows) against a 32 MiB L3 shared with the host's other tenants, while dense streams \(mib(dense.footprintBytes)) of K and V: \(reading). Measured speedup \(g(measured, 3))× against \(g(predicted, 3))× from bytes\(r.point(.gsa, length: T, batch: B).map { ", where at B = \(B) its footprint is \(mib($0.footprintBytes))" } ?? "")."
+      "**Batch 1 (a finding, not a target).** At L = \(T) GSA's step re-reads \(mib(gsa.footprintBytes)) (weights, indexer keys, gathered rows) against \(CacheHierarchy.detect().l3.map { "a " + mib($0) + " L3" } ?? "an L3 of unknown size") shared with the host's other tenants, while dense streams \(mib(dense.footprintBytes)) of K and V: \(reading). Measured speedup \(g(measured, 3))× against \(g(predicted, 3))× from bytes\(r.point(.gsa, length: T, batch: B).map { ", where at B = \(B) its footprint is \(mib($0.footprintBytes))" } ?? "")."
     )
     md.append("")
   }

@@ -234,7 +234,7 @@ let bound = PerformanceBenchmark.RooflineBound(result.roofline)
 md.append("## Sparse attention core alone (`KernelProbe.sparseCore`, H 8 × d_h 64, k = \(options.k), random causal selections, all cores)")
 md.append("")
 md.append(
-  "Each query gathers its k selected key and value rows: Σ_t k_t · H_kv · d_h · 4 B · 2 of scattered reads, against 4·d_h FLOPs per selected pair and head, so the arithmetic intensity of the gathers is 4·H/H_kv ÷ 8 FLOP/B (0.5 at H_kv = 8, 2 at H_kv = 2) against this machine's ridge of \(g(result.roofline.ridgeIntensity, 3)) FLOP/B (peak FLOP/s ÷ triad bandwidth)\(result.roofline.ridgeIntensity > 2 ? ": the kernel is bound by the gathers, not by FLOPs" : ""). The kernel works on head-major copies of K and V, one kv group at a time, so the rows one group gathers (2·L·d_h·4 B: 16 MiB at L = 32768) can stay in the 32 MiB L3 and only the compulsory traffic (K and V once) must come from DRAM. 'DRAM time' is gathered bytes / the triad bandwidth, what the gathers would take if every row came from DRAM: best / DRAM time < 1 means the caches served them. 'Effective GB/s' is gathered bytes / the best time."
+  "Each query gathers its k selected key and value rows: Σ_t k_t · H_kv · d_h · 4 B · 2 of scattered reads, against 4·d_h FLOPs per selected pair and head, so the arithmetic intensity of the gathers is 4·H/H_kv ÷ 8 FLOP/B (0.5 at H_kv = 8, 2 at H_kv = 2) against this machine's ridge of \(g(result.roofline.ridgeIntensity, 3)) FLOP/B (peak FLOP/s ÷ triad bandwidth)\(result.roofline.ridgeIntensity > 2 ? ": the kernel is bound by the gathers, not by FLOPs" : ""). The kernel works on head-major copies of K and V, one kv group at a time, so the rows one group gathers (2·L·d_h·4 B: 16 MiB at L = 32768) can stay in the \(CacheHierarchy.detect().l3.map(mib) ?? "shared") L3 and only the compulsory traffic (K and V once) must come from DRAM. 'DRAM time' is gathered bytes / the triad bandwidth, what the gathers would take if every row came from DRAM: best / DRAM time < 1 means the caches served them. 'Effective GB/s' is gathered bytes / the best time."
 )
 md.append("")
 md.append("| H_kv | L | useful FLOPs | gathered bytes | best s | median s | GFLOP/s | effective GB/s | DRAM time s | best / DRAM time |")
@@ -487,7 +487,7 @@ md.append(
 )
 md.append("")
 md.append(
-  "Per-bucket wall times are not reported by `AttentionLayer.forward`: the dense core, the indexer and the sparse core are timed alone with `KernelProbe`; the whole-layer difference B − C is kept as a cross-check. The sparse core's time per selected pair grows with L while the rows one kv group gathers (2 · L · d_h · 4 B: 1 MiB at L = 2048, 16 MiB at L = 32768) move from the 512 KiB L2 to the 32 MiB L3 (shared with the VM host's other tenants) and, past it, to DRAM: its exponent exceeds 1 for a reason FLOP counts cannot see."
+  "Per-bucket wall times are not reported by `AttentionLayer.forward`: the dense core, the indexer and the sparse core are timed alone with `KernelProbe`; the whole-layer difference B − C is kept as a cross-check. The sparse core's time per selected pair grows with L while the rows one kv group gathers (2 · L · d_h · 4 B: 1 MiB at L = 2048, 16 MiB at L = 32768) move from the \(CacheHierarchy.detect().l2.map(mib) ?? "per-core") L2 to the \(CacheHierarchy.detect().l3.map(mib) ?? "shared") L3 (shared with the VM host's other tenants) and, past it, to DRAM: its exponent exceeds 1 for a reason FLOP counts cannot see."
 )
 md.append("")
 md.append("## Raw series")
