@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
-//   .build/release/kernel-bench [dense|decode|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
+//   .build/release/kernel-bench [dense|decode|decode-core|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
 import Foundation
 import GSAModel
 import GSATheory
@@ -45,11 +45,11 @@ if mode == "decode" {
   // read-only stream and the triad on 1 and all workers; GB/s of K and V (2·H_kv·L·d_h·4 bytes).
   func bestMedian(_ r: [Double]) -> (Double, Double) { (r.max() ?? .nan, r.sorted()[r.count / 2]) }
   for threads in Set([1, kernelWorkerCount]).sorted() {
-    let (rb, rm) = bestMedian(DecodeBenchmark.readStream(threads: threads, elements: 3 << 25, repeats: 7))
+    let (rb, rm) = bestMedian(KernelProbe.readBandwidth(elements: 3 << 25, passes: 1, threads: threads, repeats: 7))
     let triad = Roofline.streamTriad(threads: threads, elements: 1 << 25, passes: 2, repeats: 5).max() ?? .nan
     print(String(format: "read-only stream, %d thread(s): best %5.2f GB/s  median %5.2f GB/s;  triad best %5.2f GB/s", threads, rb / 1e9, rm / 1e9, triad / 1e9))
   }
-  var kernels: [KernelProbe.DenseDecodeKernel] = [.indexList]
+  var kernels: [KernelProbe.DenseDecodeKernel] = [.indexList, .blockedPerHead(splitRows: 8192, blockRows: 64)]
   for split in [8192, 32768, 131072] { kernels.append(.blocked(splitRows: split, blockRows: 64, prefetchRows: 0)) }
   kernels += [
     .blocked(splitRows: 8192, blockRows: 128, prefetchRows: 0), .blocked(splitRows: 8192, blockRows: 256, prefetchRows: 0),
@@ -64,6 +64,22 @@ if mode == "decode" {
         String(
           format: "dense decode L %6d %-40@ best %7.3f ms (%5.2f GB/s)  median %7.3f ms (%5.2f GB/s)", L,
           kernel.description as NSString, best * 1e3, bytes / best / 1e9, median * 1e3, bytes / median / 1e9))
+    }
+  }
+}
+if mode == "decode-core" {
+  // The dense decode core per cached row (G 4 × d_h 64: 512 B of K and V, 1024 FLOPs), each worker on its own
+  // K/V blocks, by footprint per thread: in L1/L2 it is the kernel's compute rate, beyond the L3 DRAM's.
+  for rows in lengths.isEmpty ? [64, 512, 2048, 8192, 65536, 262144] : lengths {
+    for workers in Set([1, kernelWorkerCount]).sorted() {
+      let passes = max(1, 4_000_000 / rows)
+      let r = KernelProbe.denseDecodeRowSeconds(
+        rows: rows, groupSize: 4, headDim: 64, workers: workers, passes: passes, repeats: max(repeats, 7), seed: 1)
+      let best = r.min() ?? .nan, median = r.sorted()[r.count / 2]
+      print(
+        String(
+          format: "decode core rows %7d (%8.1f KiB/thread) x%d: best %6.2f ns/row (%5.2f GB/s/thread, %5.1f GFLOP/s/thread)  median %6.2f ns/row",
+          rows, Double(rows * 512) / 1024, workers, best * 1e9, 512 / best / 1e9, 1024 / best / 1e9, median * 1e9))
     }
   }
 }

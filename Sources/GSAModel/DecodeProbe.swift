@@ -14,12 +14,15 @@ extension KernelProbe {
     /// `denseDecodePart` over parts of `splitRows` rows, blocks of `blockRows`, software prefetch
     /// `prefetchRows` ahead (0: none), then `combineDenseDecodeParts`.
     case blocked(splitRows: Int, blockRows: Int, prefetchRows: Int)
+    /// `blocked` with the one-head-at-a-time score path (`groupBlocked: false`).
+    case blockedPerHead(splitRows: Int, blockRows: Int)
 
     public var description: String {
       switch self {
       case .indexList: return "index list (two passes)"
       case let .blocked(split, block, prefetch):
         return "blocked split \(split) block \(block)" + (prefetch > 0 ? " prefetch \(prefetch)" : "")
+      case let .blockedPerHead(split, block): return "blocked split \(split) block \(block), scores per head"
       }
     }
   }
@@ -48,6 +51,7 @@ extension KernelProbe {
     let maxParts =
       kernels.map { kernel -> Int in
         if case let .blocked(split, _, _) = kernel { return DenseDecode.parts(rows: L, splitRows: split) }
+        if case let .blockedPerHead(split, _) = kernel { return DenseDecode.parts(rows: L, splitRows: split) }
         return 1
       }.max() ?? 1
     let partialFloats = DenseDecode.partialFloats(heads: G, headDim: d)
@@ -73,14 +77,20 @@ extension KernelProbe {
             pq.base + g * G * d, heads: G, keys: pK.base + g * L * d, values: pV.base + g * L * d, headDim: d,
             selected: pRows.base, count: L, scratch: pScratch.base + worker * scratchFloats, output: po.base + g * G * d)
         }
-      case let .blocked(split, block, prefetch):
+      case .blocked, .blockedPerHead:
+        let (split, block, prefetch, groupBlocked) =
+          switch kernel {
+          case let .blocked(split, block, prefetch): (split, block, prefetch, true)
+          case let .blockedPerHead(split, block): (split, block, 0, false)
+          default: (0, 0, 0, true)
+          }
         let parts = DenseDecode.parts(rows: L, splitRows: split)
         _ = parallelTasks(taskCount: Hkv * parts) { worker, task, _ in
           let g = task / parts, first = (task % parts) * split
           denseDecodePart(
             pq.base + g * G * d, heads: G, keys: pK.base + (g * L + first) * d, values: pV.base + (g * L + first) * d,
             headDim: d, rows: min(L, first + split) - first, blockRows: block, prefetchRows: prefetch,
-            scores: pScratch.base + worker * scratchFloats, partial: pPartials.base + task * partialFloats)
+            groupBlocked: groupBlocked, scores: pScratch.base + worker * scratchFloats, partial: pPartials.base + task * partialFloats)
         }
         for g in 0..<Hkv {
           combineDenseDecodeParts(

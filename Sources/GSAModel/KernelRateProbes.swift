@@ -136,3 +136,44 @@ extension KernelProbe {
     return horizontalSum((a0 + a1) + (a2 + a3))
   }
 }
+
+extension KernelProbe {
+  /// Seconds per cached row of the dense decode core (`denseDecodePart`, G heads of dimension d
+  /// per kv group), per repeat: each of `workers` threads streams its own contiguous K and V
+  /// blocks of `rows` rows (footprint 2·4·d·rows bytes per thread, `passes` times per repeat), so
+  /// small `rows` give the kernel's in-cache compute rate and large ones its rate from DRAM;
+  /// wall seconds / (rows · passes), a per-thread row time (all threads run concurrently).
+  public static func denseDecodeRowSeconds(
+    rows: Int, groupSize G: Int, headDim d: Int, workers: Int, passes: Int, repeats: Int, seed: UInt64
+  ) -> [Double] {
+    let workers = max(1, workers), rows = max(1, rows), passes = max(1, passes)
+    let rng = GSLRandom(seed: seed)
+    let kv = random(workers * 2 * rows * d, rng)
+    let q = random(G * d, rng, scale: 1 / Double(d).squareRoot())
+    let scratchFloats = DenseDecode.scratchFloats(heads: G), partialFloats = DenseDecode.partialFloats(heads: G, headDim: d)
+    let scratch = allocateAligned(workers * (scratchFloats + partialFloats))
+    defer {
+      kv.deallocate()
+      q.deallocate()
+      scratch.deallocate()
+    }
+    let pKV = SharedConstPointer(kv), pq = SharedConstPointer(q), pScratch = SharedPointer(scratch)
+    func run() {
+      _ = parallelTasks(taskCount: workers, workers: workers) { _, t, _ in
+        let keys = pKV.base + t * 2 * rows * d
+        let work = pScratch.base + t * (scratchFloats + partialFloats)
+        for _ in 0..<passes {
+          denseDecodePart(
+            pq.base, heads: G, keys: keys, values: keys + rows * d, headDim: d, rows: rows, scores: work,
+            partial: work + scratchFloats)
+        }
+      }
+    }
+    run()
+    return (0..<max(1, repeats)).map { _ in
+      let start = DispatchTime.now().uptimeNanoseconds
+      run()
+      return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(rows * passes)
+    }
+  }
+}

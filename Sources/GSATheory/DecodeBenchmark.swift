@@ -94,51 +94,6 @@ public enum DecodeBenchmark {
     }
   }
 
-  /// Σ of `elements` floats per thread-chunk on `threads` threads, repeated; bytes/s per repeat.
-  public static func readStream(threads: Int, elements: Int, repeats: Int) -> [Double] {
-    let n = max(elements, threads * 64)
-    let data = UnsafeMutablePointer<Float>.allocate(capacity: n)
-    defer { data.deallocate() }
-    let chunk = (n + threads - 1) / threads
-    let shared = UncheckedSendable(data)
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-      for i in (t * chunk)..<min(n, (t + 1) * chunk) { shared.value[i] = 1 }
-    }
-    var results = [Double]()
-    let sums = UnsafeMutablePointer<Float>.allocate(capacity: threads)
-    defer { sums.deallocate() }
-    let pSums = UncheckedSendable(sums)
-    for _ in 0..<max(1, repeats) {
-      let start = DispatchTime.now().uptimeNanoseconds
-      DispatchQueue.concurrentPerform(iterations: threads) { t in
-        pSums.value[t] = sumRange(shared.value, (t * chunk)..<min(n, (t + 1) * chunk))
-      }
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-      results.append(Double(4 * n) / seconds)
-    }
-    return (0..<threads).reduce(0) { $0 + sums[$1] } == Float(n) ? results : results.map { _ in .nan }
-  }
-
-  @inline(never)
-  static func sumRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) -> Float {
-    var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>(), d = SIMD8<Float>()
-    var i = range.lowerBound
-    while i + 32 <= range.upperBound {
-      let raw = UnsafeRawPointer(p + i)
-      a += raw.loadUnaligned(as: SIMD8<Float>.self)
-      b += raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-      c += raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
-      d += raw.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-      i += 32
-    }
-    var s = (a + b + c + d).sum()
-    while i < range.upperBound {
-      s += p[i]
-      i += 1
-    }
-    return s
-  }
-
   /// The working set a step of `variant` re-reads every step (see `Point.footprintBytes`).
   static func footprint(_ config: LayerConfig, _ variant: Variant, length L: Int, batch B: Int, ledger: FlopLedger) -> Int {
     let shapes = LayerWeights.shapes(for: config)
@@ -160,7 +115,8 @@ public enum DecodeBenchmark {
     progress("decode: roofline")
     let peak = (0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: o.fmaPerThread) }
     let triad = Roofline.streamTriad(threads: threads, elements: o.triadElements, passes: 2, repeats: 5)
-    let read = readStream(threads: threads, elements: o.readElements, repeats: 5)
+    // The machine profile's read probe (one probe for both): a buffer well beyond the last cache level.
+    let read = KernelProbe.readBandwidth(elements: o.readElements, passes: 1, threads: threads, repeats: 5)
     var points = [Point]()
     var settings = o.lengths.map { ($0, 1) }
     if o.largeBatch > 1 { settings.append((o.targetLength, o.largeBatch)) }

@@ -100,6 +100,19 @@ extension MachineProfile {
           ])
         ),
         ("read_bytes_per_second", rate(k.readBytesPerSecond)),
+        (
+          "decode_row",
+          .object([
+            ("group_size", .int(k.decodeGroupSize)), ("head_dim", .int(k.decodeHeadDim)),
+            (
+              "curve",
+              .array(
+                k.decodeRowCurve.map {
+                  .object([("footprint_bytes", .int($0.footprintBytes)), ("seconds_per_row", rate($0.secondsPerRow))])
+                })
+            ),
+          ])
+        ),
       ]
     case .spec(let s):
       fields += [
@@ -169,6 +182,12 @@ extension MachineProfile {
         }
         sparseCurve.append(SparseRowPoint(footprintBytes: try point.int("footprint_bytes"), secondsPerRow: costs))
       }
+      let decode = try reader.object("decode_row")
+      var decodeCurve = [DecodeRowPoint]()
+      for point in try decode.objects("curve") {
+        decodeCurve.append(
+          DecodeRowPoint(footprintBytes: try point.int("footprint_bytes"), secondsPerRow: try rate(point, "seconds_per_row")))
+      }
       let kernels = KernelRates(
         gemmRows: try gemm.int("rows"), gemmInner: try gemm.int("inner"), gemmCols: try gemm.int("cols"),
         gemmFlopsPerSecond: try rate(gemm, "flops_per_second"), denseLength: try dense.int("length"),
@@ -177,7 +196,8 @@ extension MachineProfile {
         indexerHeads: try indexer.int("heads"), indexerDim: try indexer.int("dim"),
         indexerFlopsPerSecond: try rate(indexer, "flops_per_second"), sparseHeadDim: try sparse.int("head_dim"),
         sparseQueries: try sparse.int("queries"), sparseK: try sparse.int("k"), sparseGroupSizes: groupSizes,
-        sparseRowCurve: sparseCurve, readBytesPerSecond: try rate(reader, "read_bytes_per_second"))
+        sparseRowCurve: sparseCurve, readBytesPerSecond: try rate(reader, "read_bytes_per_second"),
+        decodeGroupSize: try decode.int("group_size"), decodeHeadDim: try decode.int("head_dim"), decodeRowCurve: decodeCurve)
       rates = .measured(
         MeasuredRates(
           threads: try reader.int("threads"), fmaFlopsPerSecond: try rate(reader, "fma_peak_flops_per_second"),
@@ -311,6 +331,19 @@ extension MachineProfile {
         for (j, cost) in point.secondsPerRow.enumerated() { try positive(cost, field + ".seconds_per_row[\(j)]") }
       }
       try positive(k.readBytesPerSecond, "read_bytes_per_second")
+      try atLeastOne(k.decodeGroupSize, "decode_row.group_size")
+      try atLeastOne(k.decodeHeadDim, "decode_row.head_dim")
+      guard !k.decodeRowCurve.isEmpty else { throw ProfileError(field: "decode_row.curve", "must hold at least one point") }
+      for (i, point) in k.decodeRowCurve.enumerated() {
+        let field = "decode_row.curve[\(i)]"
+        try atLeastOne(point.footprintBytes, field + ".footprint_bytes")
+        if i > 0, point.footprintBytes <= k.decodeRowCurve[i - 1].footprintBytes {
+          throw ProfileError(
+            field: field + ".footprint_bytes",
+            "must exceed the previous point's \(k.decodeRowCurve[i - 1].footprintBytes) (footprints strictly increasing)")
+        }
+        try positive(point.secondsPerRow, field + ".seconds_per_row")
+      }
     case .spec(let s):
       let values: [(String, SpecValue)] = [
         ("peak_dense_bf16_flops_per_second", s.peakDenseBF16FlopsPerSecond), ("peak_fp32_flops_per_second", s.peakFP32FlopsPerSecond),

@@ -45,11 +45,17 @@ extension MachineProfile {
       public var sparseFootprints: [Int]
       public var readElements: Int
       public var readPasses: Int
+      /// The dense decode core's group size, head dimension and cache footprints (bytes).
+      public var decodeGroupSize = 4
+      public var decodeHeadDim = 64
+      public var decodeFootprints: [Int] = [256 << 10, 4 << 20, 16 << 20, 64 << 20, 256 << 20]
 
       public static func == (a: KernelSizes, b: KernelSizes) -> Bool {
         a.gemm == b.gemm && a.dense == b.dense && a.indexer == b.indexer && a.sparseHeadDim == b.sparseHeadDim
           && a.sparseQueries == b.sparseQueries && a.sparseK == b.sparseK && a.sparseGroupSizes == b.sparseGroupSizes
           && a.sparseFootprints == b.sparseFootprints && a.readElements == b.readElements && a.readPasses == b.readPasses
+          && a.decodeGroupSize == b.decodeGroupSize && a.decodeHeadDim == b.decodeHeadDim
+          && a.decodeFootprints == b.decodeFootprints
       }
       public func hash(into h: inout Hasher) {
         h.combine(gemm.rows)
@@ -57,25 +63,28 @@ extension MachineProfile {
         h.combine(indexer.length)
         h.combine(sparseFootprints)
         h.combine(readElements)
+        h.combine(decodeFootprints)
       }
 
       /// The paper-shape layer's kernels (D 512, d_h 64, H_I 2 × d_I 16, k 256, H/H_kv 1 and 4):
       /// GEMM 1536 × 512 by 512 × 512; dense core L 4096, 2 heads; indexer L 8192; sparse core
       /// 4096 queries at 256 KiB … 16 MiB (the prefill's causal prefixes up to L = 32768); reads
-      /// over 256 MiB.
+      /// over 256 MiB; the dense decode core (G 4, d_h 64) over caches of 256 KiB … 256 MiB.
       public static let full = KernelSizes(
         gemm: (1536, 512, 512), dense: (4096, 2, 64), indexer: (8192, 2, 16), sparseHeadDim: 64, sparseQueries: 4096,
         sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 1 << 20, 4 << 20, 16 << 20],
         readElements: 1 << 26, readPasses: 2)
-      /// Half the sizes, three footprints, reads over 64 MiB.
+      /// Half the sizes, three footprints, one pass of reads over 256 MiB (a smaller buffer can sit in a
+      /// large L3), decode caches up to 64 MiB.
       public static let quick = KernelSizes(
         gemm: (768, 512, 512), dense: (2048, 2, 64), indexer: (4096, 2, 16), sparseHeadDim: 64, sparseQueries: 2048,
-        sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 4 << 20, 16 << 20], readElements: 1 << 24,
-        readPasses: 1)
+        sparseK: 256, sparseGroupSizes: [1, 4], sparseFootprints: [256 << 10, 4 << 20, 16 << 20], readElements: 1 << 26,
+        readPasses: 1, decodeFootprints: [256 << 10, 4 << 20, 64 << 20])
       /// Tiny sizes (tests, CI): valid numbers, not meaningful ones.
       public static let smoke = KernelSizes(
         gemm: (12, 16, 32), dense: (96, 2, 8), indexer: (96, 2, 4), sparseHeadDim: 8, sparseQueries: 16, sparseK: 8,
-        sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1)
+        sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1, decodeGroupSize: 2,
+        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10])
     }
 
     public init(
@@ -115,7 +124,7 @@ extension MachineProfile {
         threads: max(1, threads), repeats: 3, fmaPerThread: 40_000_000, triadElements: 1 << 23, triadPasses: 2,
         gatherFootprints: [16 << 10, 256 << 10, 4 << 20, 16 << 20, 256 << 20], gatherRowFloats: 128,
         gatherBytesPerThread: 16 << 20, topKCandidates: 32768, topKBudget: 2048, topKRows: 16, transcendentalElements: 4096,
-        transcendentalPasses: 500)
+        transcendentalPasses: 500, kernels: .quick)
     }
 
     /// Tiny sizes for tests and CI smoke runs (well under a second even in a debug build): two
@@ -135,11 +144,11 @@ extension MachineProfile {
       let k = kernels
       let sparseKeys = (k.sparseFootprints.max() ?? 0) / (8 * k.sparseHeadDim)
       let sparse = 4 * sparseKeys * k.sparseHeadDim * (2 * (k.sparseGroupSizes.max() ?? 1) + 4)
-      return max(triad, gather, topK, 4 * k.readElements, sparse)
+      return max(triad, gather, topK, 4 * k.readElements, sparse, k.decodeFootprints.max() ?? 0)
     }
 
     /// Measurement steps, for progress reporting.
-    public var stepCount: Int { 10 + gatherFootprints.count + kernels.sparseFootprints.count }
+    public var stepCount: Int { 10 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
   }
 
   /// Measures this machine: every rate on one thread, then on `settings.threads` threads at once,
@@ -228,13 +237,30 @@ extension MachineProfile {
     let read = both { t in
       KernelProbe.readBandwidth(elements: k.readElements, passes: k.readPasses, threads: t, repeats: repeats)
     }
+    var decodeCurve = [DecodeRowPoint]()
+    for footprint in k.decodeFootprints {
+      next("dense decode rows at \(footprint) bytes")
+      let rowBytes = 2 * 4 * k.decodeHeadDim
+      // Each repeat streams at least 16 MiB of rows (several passes over a small cache).
+      let passes = max(1, (16 << 20) / max(1, footprint))
+      let cost = ThreadedRate(
+        perThread: KernelProbe.denseDecodeRowSeconds(
+          rows: max(1, footprint / rowBytes), groupSize: k.decodeGroupSize, headDim: k.decodeHeadDim, workers: 1, passes: passes,
+          repeats: repeats, seed: seed &+ UInt64(footprint)
+        ).min() ?? .nan,
+        allCores: (KernelProbe.denseDecodeRowSeconds(
+          rows: max(1, footprint / (rowBytes * threads)), groupSize: k.decodeGroupSize, headDim: k.decodeHeadDim, workers: threads,
+          passes: passes, repeats: repeats, seed: seed &+ UInt64(footprint)
+        ).min() ?? .nan) / Double(threads))
+      decodeCurve.append(DecodeRowPoint(footprintBytes: footprint, secondsPerRow: cost))
+    }
     progress(total, total, "done")
     let kernels = KernelRates(
       gemmRows: k.gemm.rows, gemmInner: k.gemm.inner, gemmCols: k.gemm.cols, gemmFlopsPerSecond: gemm, denseLength: k.dense.length,
       denseHeads: k.dense.heads, denseHeadDim: k.dense.headDim, denseFlopsPerSecond: dense, indexerLength: k.indexer.length,
       indexerHeads: k.indexer.heads, indexerDim: k.indexer.dim, indexerFlopsPerSecond: indexer, sparseHeadDim: k.sparseHeadDim,
       sparseQueries: k.sparseQueries, sparseK: k.sparseK, sparseGroupSizes: k.sparseGroupSizes, sparseRowCurve: sparseCurve,
-      readBytesPerSecond: read)
+      readBytesPerSecond: read, decodeGroupSize: k.decodeGroupSize, decodeHeadDim: k.decodeHeadDim, decodeRowCurve: decodeCurve)
     let rates = MeasuredRates(
       threads: threads, fmaFlopsPerSecond: fma, triadBytesPerSecond: triad, gatherRowBytes: rowBytes, gatherCurve: curve,
       topKCandidates: settings.topKCandidates, topKBudget: settings.topKBudget, topKSecondsPerCandidate: topK,
@@ -262,6 +288,8 @@ extension MachineProfile {
         "sparseAttention alone: one kv group, the first `queries` queries each on k uniform random keys of footprint/(8 d) keys; wall seconds / (queries k), per group size",
       "read_bytes_per_second":
         "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
+      "decode_row":
+        "denseDecodePart alone (G \(k.decodeGroupSize), d_h \(k.decodeHeadDim)): each thread streams its own K and V blocks (its share of the footprint), passes to 16 MiB per repeat; wall seconds / rows (all_cores: rows of all threads)",
     ]
     let profile = MachineProfile(machine: machine, date: timestamp(date), rates: .measured(rates), method: method)
     do {

@@ -20,7 +20,9 @@ import Foundation
 ///   softmax's exp over an L1-resident buffer (`KernelProbe.transcendentalRate`).
 /// - the kernels' own rates (`kernels`, `KernelRates`; schema_version 2): `gemm`, `dense_tile`,
 ///   `indexer_tile` (FLOP/s), `sparse_row` (seconds per gathered row against footprint, at two
-///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands.
+///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands;
+///   schema_version 3 adds `decode_row` (the dense decode core's seconds per cached row against
+///   the cache's footprint).
 /// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
 ///
 /// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak
@@ -31,7 +33,7 @@ import Foundation
 /// date (ISO 8601, UTC) of the measurement or of the compilation from the datasheets.
 public struct MachineProfile: Sendable, Hashable {
   /// The one schema this version reads and writes.
-  public static let schemaVersion = 2
+  public static let schemaVersion = 3
 
   /// What the profile describes.
   public struct Machine: Sendable, Hashable {
@@ -156,6 +158,18 @@ public struct MachineProfile: Sendable, Hashable {
     }
   }
 
+  /// One point of the dense decode core's row cost: seconds per cached (kv-group) row when the
+  /// streamed K and V span `footprintBytes` (per thread: one thread over all of it; all cores:
+  /// each thread over its share, wall seconds per row of all threads).
+  public struct DecodeRowPoint: Sendable, Hashable {
+    public var footprintBytes: Int
+    public var secondsPerRow: ThreadedRate
+    public init(footprintBytes: Int, secondsPerRow: ThreadedRate) {
+      self.footprintBytes = footprintBytes
+      self.secondsPerRow = secondsPerRow
+    }
+  }
+
   /// The rates of the layer's own kernels, each run alone on synthetic operands
   /// (`KernelProbe.gemmRate`, `denseTileRate`, `indexerTileRate`, `sparseRowSeconds`,
   /// `readBandwidth`), on one thread (per_thread) and on all the profile's threads (all_cores).
@@ -187,13 +201,22 @@ public struct MachineProfile: Sendable, Hashable {
     public var sparseRowCurve: [SparseRowPoint]
     /// Read-only streaming bandwidth, bytes/s (a sum over a buffer larger than the last cache).
     public var readBytesPerSecond: ThreadedRate
+    /// The dense decode core (`denseDecodePart`: `decodeGroupSize` heads of `decodeHeadDim` per kv
+    /// group): seconds per cached row against the footprint of the K and V it streams.
+    public var decodeGroupSize: Int
+    public var decodeHeadDim: Int
+    public var decodeRowCurve: [DecodeRowPoint]
 
     public init(
       gemmRows: Int, gemmInner: Int, gemmCols: Int, gemmFlopsPerSecond: ThreadedRate, denseLength: Int, denseHeads: Int,
       denseHeadDim: Int, denseFlopsPerSecond: ThreadedRate, indexerLength: Int, indexerHeads: Int, indexerDim: Int,
       indexerFlopsPerSecond: ThreadedRate, sparseHeadDim: Int, sparseQueries: Int, sparseK: Int, sparseGroupSizes: [Int],
-      sparseRowCurve: [SparseRowPoint], readBytesPerSecond: ThreadedRate
+      sparseRowCurve: [SparseRowPoint], readBytesPerSecond: ThreadedRate, decodeGroupSize: Int, decodeHeadDim: Int,
+      decodeRowCurve: [DecodeRowPoint]
     ) {
+      self.decodeGroupSize = decodeGroupSize
+      self.decodeHeadDim = decodeHeadDim
+      self.decodeRowCurve = decodeRowCurve
       self.gemmRows = gemmRows
       self.gemmInner = gemmInner
       self.gemmCols = gemmCols
@@ -352,5 +375,22 @@ public struct MachineProfile: Sendable, Hashable {
     let (x0, y0) = points[i - 1], (x1, y1) = points[i]
     let t = (log(x) - log(x0)) / (log(x1) - log(x0))
     return y0 + (y1 - y0) * t
+  }
+}
+
+extension MachineProfile.KernelRates {
+  /// c_D(F), seconds per cached row of the dense decode core at cache footprint F bytes, for head
+  /// dimension d: the curve interpolated linearly in ln F (constant beyond its ends, as the gather
+  /// curve), scaled by d/d_p (a row's bytes and FLOPs are both proportional to d; d_p the probe's):
+  ///
+  ///     c_D(F) = c_p(F)·d/d_p
+  ///
+  /// The probe's group size G_p is kept: a layer with another G = H/H_kv is priced at G_p's row
+  /// cost (an assumption; the paper shape's G is 4, the probe's). NaN without a curve.
+  public func decodeSecondsPerRow(headDim d: Int, footprintBytes F: Double, scope: MachineProfile.Scope = .allCores) -> Double {
+    guard !decodeRowCurve.isEmpty else { return .nan }
+    let c = MachineProfile.interpolateLogLinear(
+      F, points: decodeRowCurve.map { (Double($0.footprintBytes), $0.secondsPerRow[scope]) })
+    return c * Double(d) / Double(max(1, decodeHeadDim))
   }
 }

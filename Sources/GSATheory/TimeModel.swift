@@ -38,9 +38,14 @@ import GSAModel
 /// and is priced at the kernel's own rate, on the compute side: GEMM FLOPs at R_gemm; the dense
 /// flash core's executed FLOPs at R_tile and the indexer's pair FLOPs at R_idx (their exps, σ and
 /// comparisons inside the rate); the sparse core's gathered rows at c_G(F), weighted over the
-/// gather footprints as r̄ is (its gathered bytes and counts leave the other terms). Decode keeps
-/// the primitive rates, with its streamed bytes at W_read. Without a kernel rate (a spec profile)
-/// the kernel's work stays at the primitive rates.
+/// gather footprints as r̄ is (its gathered bytes and counts leave the other terms).
+///
+/// **Kernel rates (decode).** The dense decode core's rows at its row cost c_D(F) at the cache's
+/// footprint F (`decode_row`: compute and streaming together, since the probe measured them
+/// together; the rows' K and V bytes and the core's counts leave the other terms); the sparse
+/// variants' gathered rows at c_G(F), as in prefill, at the same F. The GEMVs and the indexer's
+/// scoring keep the primitive rates, with their streamed bytes at W_read. Without a kernel rate (a
+/// spec profile) the kernel's work stays at the primitive rates.
 ///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
@@ -77,8 +82,9 @@ public struct TimeModel: Sendable {
     public var gemmFlopsPerSecond: Double?
     public var denseTileFlopsPerSecond: Double?
     public var indexerTileFlopsPerSecond: Double?
-    /// The sparse core's row cost c_G(F) (`MachineProfile.KernelRates.sparseSecondsPerRow`); nil:
-    /// its FLOPs at P and its gathers at r(F).
+    /// The kernel row costs: the sparse core's c_G(F) (`MachineProfile.KernelRates.sparseSecondsPerRow`)
+    /// and the dense decode core's c_D(F) (`decodeSecondsPerRow`); nil: their FLOPs at P, their
+    /// gathers at r(F) and their streams at W_read.
     public var sparseRows: MachineProfile.KernelRates?
     /// W_read, the read-only streaming rate that prices a decode step's streamed bytes; nil: W.
     public var readBytesPerSecond: Double?
@@ -130,6 +136,14 @@ public struct TimeModel: Sendable {
       return rows * cost / weight
     }
 
+    /// Seconds of `rows` dense decode core rows of head dimension d when the cache spans
+    /// `footprintBytes`: rows · c_D(F) (nil without a decode row cost).
+    public func decodeRowSeconds(_ rows: Double, headDim d: Int, footprintBytes F: Double) -> Double? {
+      guard let sparseRows, !sparseRows.decodeRowCurve.isEmpty else { return nil }
+      guard rows > 0 else { return 0 }
+      return rows * sparseRows.decodeSecondsPerRow(headDim: d, footprintBytes: F, scope: scope)
+    }
+
     /// These rates without the kernel rates: every FLOP at P, gathers at r(F), streams at W (the
     /// model before the profile had kernel probes; a GPU spec profile's rates).
     public var primitivesOnly: Rates {
@@ -155,6 +169,12 @@ public struct TimeModel: Sendable {
     public var sparseRows = 0.0
     public var sparseCounts = FlopCounts()
     public var groupSize = 1
+    /// Cached rows the dense decode core streams (B·H_kv·(L + 1)), its counts, the K and V bytes
+    /// it reads, and d_h.
+    public var decodeRows = 0.0
+    public var decodeCounts = FlopCounts()
+    public var decodeBytes = 0
+    public var headDim = 1
     public init() {}
   }
 
@@ -255,8 +275,7 @@ public struct TimeModel: Sendable {
     }
   }
 
-  /// The part of a prefill ledger that runs in kernels with their own rates (decode: none; its
-  /// GEMVs, decode scoring and per-sequence attention are priced at the primitive rates):
+  /// The part of a ledger that runs in kernels with their own rates. Prefill:
   ///
   ///     gemm_proj = 2LD(n_q + 2n_kv) + 2L·n_q·D      gemm_gates = 2LD·n_kv [G2] + 2LD·n_q [G1]
   ///     gemm_idx  = 2LD(H_I·d_I + d_I + H_I)
@@ -264,14 +283,37 @@ public struct TimeModel: Sendable {
   ///     tile_att  = executed_att − L·n_q flops      (dense variants: the flash core)
   ///     core_att  = executed_att − L·n_q flops,  rows = G_att/(2·e·d_h)   (sparse variants)
   ///
+  /// Decode (a step at length L, batch B; its GEMVs and the indexer's scoring stay at the
+  /// primitive rates):
+  ///
+  ///     decode_att = executed_att − B·n_q flops,  rows = B·H_kv·(L + 1),  bytes = rows·2·e·d_h   (dense)
+  ///     core_att   = executed_att − B·n_q flops,  rows = G_att/(2·e·d_h)                         (sparse)
+  ///
   /// `config` is the variant's configuration (`configured(for:)`); each part is clamped to the
   /// ledger's counts.
   public static func kernelWork(
-    config c: LayerConfig, variant: Variant, phase: Phase, length L: Int, ledger: FlopLedger, elementBytes e: Int = 4
+    config c: LayerConfig, variant: Variant, phase: Phase, length L: Int, batch B: Int = 1, ledger: FlopLedger,
+    elementBytes e: Int = 4
   ) -> KernelWork {
     var work = KernelWork()
-    guard phase == .prefill, L > 0 else { return work }
     let D = c.modelDim, d = c.headDim, nq = c.heads * c.headDim, nkv = c.kvHeads * c.headDim
+    work.headDim = d
+    if phase == .decode {
+      guard L >= 0, B > 0 else { return work }
+      let scale = FlopCounts(flops: B * nq)
+      if variant.isSparse {
+        work.sparseCounts = ledger.executed[.attention] - scale
+        work.sparseRows = Double(ledger.bytes[.attention].gathered) / Double(2 * e * d)
+        work.groupSize = max(1, c.heads / max(1, c.kvHeads))
+      } else {
+        let rows = B * c.kvHeads * (L + 1)
+        work.decodeRows = Double(rows)
+        work.decodeCounts = ledger.executed[.attention] - scale
+        work.decodeBytes = min(ledger.bytes[.attention].read, rows * 2 * e * d)
+      }
+      return work
+    }
+    guard L > 0 else { return work }
     work.gemmFlops[.projections] = min(ledger.executed[.projections].flops, 2 * L * D * (nq + 2 * nkv) + 2 * L * nq * D)
     if variant.isGated {
       let gates = (c.valueGate ? 2 * L * D * nkv : 0) + (c.outputGate ? 2 * L * D * nq : 0)
@@ -324,6 +366,14 @@ public struct TimeModel: Sendable {
         counts = counts - work.sparseCounts
         gathered = 0
       }
+      var streamedInKernel = 0
+      if bucket == .attention, work.decodeRows > 0, let cache = gatherFootprints.first,
+        let seconds = rates.decodeRowSeconds(work.decodeRows, headDim: work.headDim, footprintBytes: cache.bytes)
+      {
+        p.kernelSeconds += seconds
+        counts = counts - work.decodeCounts
+        streamedInKernel = work.decodeBytes
+      }
       let comparisons = bucket == .selection ? 0 : counts.comparisons
       p.flopSeconds = Double(counts.flops + comparisons) / rates.flopsPerSecond
       let rate = bucket == .attention ? rates.expsPerSecond : rates.sigmoidsPerSecond
@@ -339,7 +389,7 @@ public struct TimeModel: Sendable {
       }
       let gatheredInRead = phase == .decode ? min(bytes.gathered, bytes.read) : 0
       let stream = phase == .decode ? rates.readBytesPerSecond ?? rates.streamBytesPerSecond : rates.streamBytesPerSecond
-      p.streamSeconds = Double(bytes.compulsory - gatheredInRead) / stream
+      p.streamSeconds = Double(max(0, bytes.compulsory - gatheredInRead - streamedInKernel)) / stream
       p.gatherSeconds = rates.gatherSeconds(gathered, footprints: gatherFootprints)
       buckets[bucket] = p
     }
@@ -363,7 +413,7 @@ public struct TimeModel: Sendable {
       ledger, phase: phase,
       gatherFootprints: Self.gatherFootprints(
         config: c, phase: phase, length: L, batch: B, elementBytes: e, budgets: phase == .prefill && variant.isSparse ? budgets : nil),
-      kernelWork: Self.kernelWork(config: c, variant: variant, phase: phase, length: L, ledger: ledger, elementBytes: e))
+      kernelWork: Self.kernelWork(config: c, variant: variant, phase: phase, length: L, batch: B, ledger: ledger, elementBytes: e))
   }
 }
 
@@ -381,7 +431,9 @@ extension TimeModel {
     let c = config.configured(for: point.variant)
     return predict(
       point.counted, phase: .decode,
-      gatherFootprints: Self.gatherFootprints(config: c, phase: .decode, length: point.length, batch: point.batch))
+      gatherFootprints: Self.gatherFootprints(config: c, phase: .decode, length: point.length, batch: point.batch),
+      kernelWork: Self.kernelWork(
+        config: c, variant: point.variant, phase: .decode, length: point.length, batch: point.batch, ledger: point.counted))
   }
 }
 

@@ -39,7 +39,8 @@ import Testing
       gemmRows: 1536, gemmInner: 512, gemmCols: 512, gemmFlopsPerSecond: a, denseLength: 4096, denseHeads: 2, denseHeadDim: 64,
       denseFlopsPerSecond: b, indexerLength: 8192, indexerHeads: 2, indexerDim: 16, indexerFlopsPerSecond: a, sparseHeadDim: 64,
       sparseQueries: 4096, sparseK: 256, sparseGroupSizes: [1, 4],
-      sparseRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: [c, b]) }, readBytesPerSecond: b)
+      sparseRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: [c, b]) }, readBytesPerSecond: b,
+      decodeGroupSize: 4, decodeHeadDim: 64, decodeRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: c) })
   }
 
   @Test func measuredProfilesRoundTripThroughTheirFile() throws {
@@ -172,7 +173,8 @@ import Testing
       return nil
     }
     #expect(field("schema_version", 1) == "schema_version")  // a file from before the kernel rates
-    #expect(field("schema_version", 3) == "schema_version")
+    #expect(field("schema_version", 2) == "schema_version")  // a file from before the decode row cost
+    #expect(field("schema_version", 4) == "schema_version")
     #expect(field("schema_version", "1") == "schema_version")
     #expect(field("kind", "guess") == "kind")
     #expect(field("threads", 1.5) == "threads")
@@ -190,6 +192,9 @@ import Testing
       field("sparse_row.curve[0].seconds_per_row", [["per_thread": 1e-8, "all_cores": 1e-8]]) == "sparse_row.curve[0].seconds_per_row")
     #expect(field("sparse_row.curve", [Any]()) == "sparse_row.curve")
     #expect(field("gemm.flops_per_second.per_thread", "fast") == "gemm.flops_per_second.per_thread")
+    #expect(field("decode_row.curve[1].footprint_bytes", 1) == "decode_row.curve[1].footprint_bytes")  // not increasing
+    #expect(field("decode_row.curve", [Any]()) == "decode_row.curve")
+    #expect(field("decode_row", NSNull()) == "decode_row")
     #expect(field("date", "") == "date")
     let spec = try JSONSerialization.jsonObject(with: Data(try Profile.spec(named: "h100").encodedJSON().utf8))
     if case .failure(let error) = Self.decode(Self.replacing(spec, path: "hbm_bytes_per_second.label", with: "[measured]")) {

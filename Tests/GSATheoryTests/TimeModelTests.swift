@@ -124,7 +124,11 @@ import Testing
     sparseRowCurve: [
       .init(footprintBytes: 100, secondsPerRow: [.init(perThread: 2, allCores: 1), .init(perThread: 4, allCores: 2)]),
       .init(footprintBytes: 10_000, secondsPerRow: [.init(perThread: 6, allCores: 3), .init(perThread: 14, allCores: 7)]),
-    ], readBytesPerSecond: .init(perThread: 4, allCores: 8))
+    ], readBytesPerSecond: .init(perThread: 4, allCores: 8), decodeGroupSize: 4, decodeHeadDim: 8,
+    decodeRowCurve: [
+      .init(footprintBytes: 100, secondsPerRow: .init(perThread: 2, allCores: 1)),
+      .init(footprintBytes: 10_000, secondsPerRow: .init(perThread: 6, allCores: 5)),
+    ])
 
   static var kernelModelRates: TimeModel.Rates {
     var r = rates
@@ -216,9 +220,56 @@ import Testing
         #expect(work.sparseRows == 0)
       }
     }
-    // Decode runs no probed kernel.
-    let ledger = CostModel(config: c, variant: .gsa).decodeLedger(length: L, batch: 1, kPerSequence: nil)
-    #expect(TimeModel.kernelWork(config: c, variant: .gsa, phase: .decode, length: L, ledger: ledger) == TimeModel.KernelWork())
+    // Decode: the dense core's B·H_kv·(L + 1) rows (its K and V bytes), the sparse core's gathered rows.
+    for B in [1, 3] {
+      for variant in Variant.allCases {
+        let vc = c.configured(for: variant)
+        let ledger = CostModel(config: vc, variant: variant).decodeLedger(length: L, batch: B, kPerSequence: nil)
+        let work = TimeModel.kernelWork(config: vc, variant: variant, phase: .decode, length: L, batch: B, ledger: ledger)
+        #expect(work.gemmFlops.isEmpty && work.tileCounts.isEmpty)
+        if variant.isSparse {
+          let k = min(vc.kBase, L + 1)
+          #expect(work.sparseRows == Double(B * vc.kvHeads * k), "\(variant) B \(B)")
+          #expect(work.decodeRows == 0)
+        } else {
+          #expect(work.decodeRows == Double(B * vc.kvHeads * (L + 1)), "\(variant) B \(B)")
+          #expect(work.decodeBytes == B * vc.kvHeads * (L + 1) * 2 * 4 * vc.headDim)
+          #expect(work.decodeCounts.flops == ledger.executed[.attention].flops - B * nq)
+          #expect(work.sparseRows == 0)
+        }
+      }
+    }
+  }
+
+  /// The dense decode core's rows at c_D(F) (hand-computed), its K and V bytes out of the stream.
+  @Test func decodeRowsArePricedAtTheirRowCost() {
+    let k = Self.kernelRates
+    // c_D at the curve's points, log-linear between them, constant beyond; scaled by d/d_p.
+    #expect(k.decodeSecondsPerRow(headDim: 8, footprintBytes: 100) == 1)
+    #expect(abs(k.decodeSecondsPerRow(headDim: 8, footprintBytes: 1000, scope: .perThread) - 4) < 1e-12)
+    #expect(k.decodeSecondsPerRow(headDim: 16, footprintBytes: 1e6) == 10)
+    var l = FlopLedger()
+    // attention: 50 flops of which 40 in the core; 100 bytes read, 64 of them the rows' K and V.
+    l.add(.attention, FlopCounts(flops: 50))
+    l.addBytes(.attention, ByteCounts(read: 100, written: 4))
+    var work = TimeModel.KernelWork()
+    work.decodeRows = 3
+    work.decodeCounts = FlopCounts(flops: 40)
+    work.decodeBytes = 64
+    work.headDim = 8
+    let p = TimeModel(rates: Self.kernelModelRates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 1000)], kernelWork: work)
+    let a = p.buckets[.attention]!
+    // 3 rows × c_D(1000) = 3 × 3 (all cores: 1 → 5 over two decades) = 9 s; 10 flops at P 100 = 0.1 s;
+    // 40 bytes at W_read 8 = 5 s.
+    #expect(abs(a.kernelSeconds - 9) < 1e-12)
+    #expect(abs(a.flopSeconds - 0.1) < 1e-12)
+    #expect(abs(a.streamSeconds - 5) < 1e-12)
+    #expect(abs(a.seconds - 9.1) < 1e-12)
+    // Without the kernel rates the rows are priced at the primitive rates again.
+    let primitive = TimeModel(rates: Self.kernelModelRates.primitivesOnly)
+      .predict(l, phase: .decode, gatherFootprints: [.init(bytes: 1000)], kernelWork: work)
+    #expect(primitive.buckets[.attention]!.kernelSeconds == 0)
+    #expect(abs(primitive.buckets[.attention]!.streamSeconds - 10.4) < 1e-12)
   }
 
   /// A measured profile's model takes every kernel rate at its scope; a spec profile has none.

@@ -10,8 +10,9 @@ import CKernelSupport
 ///
 /// Part p covers rows [p·R, min(n, (p + 1)·R)) (R = `splitRows`, a fixed row count, so the parts
 /// and the result do not depend on the number of workers). Within a part, blocks of b rows
-/// (`blockRows`): the G × b scores (8 rows at a time: 8 independent dot products per head on rows
-/// in L1, then a transpose-add), the block max m_blk; when it exceeds the running max m, the
+/// (`blockRows`): the G × b scores (G = 4: two rows × four heads per step, each K load serving the
+/// four heads; other G: 8 rows at a time, 8 independent dot products per head; on rows in L1, then
+/// a transpose-add), the block max m_blk; when it exceeds the running max m, the
 /// accumulator and the running sum are rescaled by e^{m − m_blk} (eager, exact); p = e^{s − m}
 /// in place, l += Σp; acc_h += Σ_j p_{h,j} v_j (64 columns in 8 register accumulators per pass).
 /// A part's state is (acc_h, m_h, l_h) per head. Combine (in part order):
@@ -42,10 +43,12 @@ enum DenseDecode {
 /// (row stride d) for the G heads of `q` (rows of d floats at q + h·d), into `partial`
 /// (`DenseDecode.partialFloats` floats: acc, maxima, sums). `scores` holds
 /// `DenseDecode.scratchFloats(heads:blockRows:)` floats. `prefetchRows` > 0 adds software prefetch
-/// hints that many rows ahead on both streams (measured slower; kept for the probe).
+/// hints that many rows ahead on both streams (measured slower; kept for the probe); `groupBlocked`
+/// false takes the one-head-at-a-time score path at G = 4 too (the probe's comparison).
 func denseDecodePart(
   _ q: UnsafePointer<Float>, heads G: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, headDim d: Int,
-  rows n: Int, blockRows: Int = DenseDecode.blockRows, prefetchRows: Int = 0, scores: UnsafeMutablePointer<Float>,
+  rows n: Int, blockRows: Int = DenseDecode.blockRows, prefetchRows: Int = 0, groupBlocked: Bool = true,
+  scores: UnsafeMutablePointer<Float>,
   partial: UnsafeMutablePointer<Float>
 ) {
   let acc = partial, maxima = partial + G * d, sums = maxima + G
@@ -65,7 +68,12 @@ func denseDecodePart(
         prefetchLines(values + ahead * d, floats: m * d)
       }
     }
-    if d % 8 == 0 {
+    if groupBlocked && G == 4 && d == 64 {
+      // The paper shape's d_h as a literal: the x loop unrolls fully.
+      decodeBlockScoresFourHeads(q, keys: kb, headDim: 64, rows: rows, scores: scores, stride: stride)
+    } else if groupBlocked && G == 4 && d % 8 == 0 {
+      decodeBlockScoresFourHeads(q, keys: kb, headDim: d, rows: rows, scores: scores, stride: stride)
+    } else if d % 8 == 0 {
       decodeBlockScores(q, heads: G, keys: kb, headDim: d, rows: rows, scores: scores, stride: stride)
     } else {
       for h in 0..<G {
@@ -174,6 +182,50 @@ private func decodeBlockScores(
     scoreOneRow(q, heads: G, row: kb + i * d, headDim: d, scores: scores + i, stride: stride)
     i += 1
   }
+}
+
+/// `decodeBlockScores` for G = 4 (the paper shape's group), register-blocked over the heads: two
+/// rows × four heads in 8 accumulators, so each K load serves four heads (6 loads per 8 FMAs,
+/// against 9 per 8 with one head at a time). Each score's operations and their order are
+/// `decodeBlockScores`'s (8-lane FMA chains over x, then `laneSums`), so the scores are its bits.
+@inline(__always)
+private func decodeBlockScoresFourHeads(
+  _ q: UnsafePointer<Float>, keys kb: UnsafePointer<Float>, headDim d: Int, rows: Int, scores: UnsafeMutablePointer<Float>,
+  stride: Int
+) {
+  let q0 = q, q1 = q + d, q2 = q + 2 * d, q3 = q + 3 * d
+  var i = 0
+  while i + 2 <= rows {
+    let r0 = kb + i * d, r1 = r0 + d
+    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+    var x = 0
+    while x < d {
+      let k0 = loadV(r0 + x), k1 = loadV(r1 + x)
+      let h0 = loadV(q0 + x), h1 = loadV(q1 + x), h2 = loadV(q2 + x), h3 = loadV(q3 + x)
+      a00 = a00.addingProduct(h0, k0)
+      a01 = a01.addingProduct(h0, k1)
+      a10 = a10.addingProduct(h1, k0)
+      a11 = a11.addingProduct(h1, k1)
+      a20 = a20.addingProduct(h2, k0)
+      a21 = a21.addingProduct(h2, k1)
+      a30 = a30.addingProduct(h3, k0)
+      a31 = a31.addingProduct(h3, k1)
+      x &+= 8
+    }
+    let s = laneSums(a00, a01, a10, a11, a20, a21, a30, a31)
+    let out = scores + i
+    out[0] = s[0]
+    out[1] = s[1]
+    out[stride] = s[2]
+    out[stride + 1] = s[3]
+    out[2 * stride] = s[4]
+    out[2 * stride + 1] = s[5]
+    out[3 * stride] = s[6]
+    out[3 * stride + 1] = s[7]
+    i &+= 2
+  }
+  if i < rows { scoreOneRow(q, heads: 4, row: kb + i * d, headDim: d, scores: scores + i, stride: stride) }
 }
 
 /// output[x] += Σ_j weights[j]·values[j·d + x] over `rows` contiguous value rows: 64 columns per

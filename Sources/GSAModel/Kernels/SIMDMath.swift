@@ -1,3 +1,4 @@
+import CKernelSupport
 import Foundation
 
 /// Vectorised exp and logistic sigmoid on `SIMD8<Float>`, and stable scalar versions.
@@ -133,6 +134,7 @@ func sigmoidOfNegativeLog2V(_ input: SIMD16<Float>, clamp: Bool) -> SIMD16<Float
 
 /// max of the 8 lanes by halving (vmaxps on halves, no scalar compare-and-branch chain).
 @inline(__always) func horizontalMax(_ v: SIMD8<Float>) -> Float {
+  let v = gsa_opaque_float8(v)  // as in `laneSums`
   let a = v.lowHalf, b = v.highHalf
   let four = a.replacing(with: b, where: b .> a)
   let c = four.lowHalf, e = four.highHalf
@@ -141,11 +143,16 @@ func sigmoidOfNegativeLog2V(_ input: SIMD16<Float>, clamp: Bool) -> SIMD16<Float
 }
 
 /// The 8 lane-sums of 8 vectors as one vector: (Σa0, Σa1, …, Σa7), by a transpose-add tree
-/// (fold halves, then even/odd lanes), 7 vector adds instead of 8 horizontal sums.
+/// (fold halves, then even/odd lanes), 7 vector adds instead of 8 horizontal sums. The inputs pass
+/// and the result through `gsa_opaque_float8`, so the tree's lane shuffles cannot make the
+/// optimizer split the caller's accumulator loop into half-vectors or the tree into per-lane
+/// scalar work for the lanes a caller stores (see CKernelSupport.h); the sums are unchanged.
 @inline(__always) func laneSums(
   _ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>, _ a4: SIMD8<Float>,
   _ a5: SIMD8<Float>, _ a6: SIMD8<Float>, _ a7: SIMD8<Float>
 ) -> SIMD8<Float> {
+  let a0 = gsa_opaque_float8(a0), a1 = gsa_opaque_float8(a1), a2 = gsa_opaque_float8(a2), a3 = gsa_opaque_float8(a3)
+  let a4 = gsa_opaque_float8(a4), a5 = gsa_opaque_float8(a5), a6 = gsa_opaque_float8(a6), a7 = gsa_opaque_float8(a7)
   // b: lanes 0–3 = 4 partial sums of the first vector, lanes 4–7 of the second.
   let b01 = SIMD8(lowHalf: a0.lowHalf + a0.highHalf, highHalf: a1.lowHalf + a1.highHalf)
   let b23 = SIMD8(lowHalf: a2.lowHalf + a2.highHalf, highHalf: a3.lowHalf + a3.highHalf)
@@ -154,11 +161,12 @@ func sigmoidOfNegativeLog2V(_ input: SIMD16<Float>, clamp: Bool) -> SIMD16<Float
   // c: pairs of partial sums (a0, a0, a1, a1, a2, a2, a3, a3).
   let c0123 = SIMD8(lowHalf: b01.evenHalf + b01.oddHalf, highHalf: b23.evenHalf + b23.oddHalf)
   let c4567 = SIMD8(lowHalf: b45.evenHalf + b45.oddHalf, highHalf: b67.evenHalf + b67.oddHalf)
-  return SIMD8(lowHalf: c0123.evenHalf + c0123.oddHalf, highHalf: c4567.evenHalf + c4567.oddHalf)
+  return gsa_opaque_float8(SIMD8(lowHalf: c0123.evenHalf + c0123.oddHalf, highHalf: c4567.evenHalf + c4567.oddHalf))
 }
 
 /// Σ of the 8 lanes by halving (3 dependent adds).
 @inline(__always) func horizontalSum(_ v: SIMD8<Float>) -> Float {
+  let v = gsa_opaque_float8(v)  // as in `laneSums`
   let four = v.lowHalf + v.highHalf
   let two = four.lowHalf + four.highHalf
   return two[0] + two[1]

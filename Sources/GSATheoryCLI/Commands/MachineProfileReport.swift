@@ -60,6 +60,28 @@ extension Commands {
         row("sigmoid", m.sigmoidsPerSecond, scale: 1e-9, "G/s"),
         row("exp", m.expsPerSecond, scale: 1e-9, "G/s"),
       ]
+      let k = m.kernels
+      rows += [
+        row("GEMM \(k.gemmRows)×\(k.gemmInner) by \(k.gemmInner)×\(k.gemmCols)", k.gemmFlopsPerSecond, scale: 1e-9, "GFLOP/s"),
+        row(
+          "dense flash tile (L \(k.denseLength), \(k.denseHeads) heads, d_h \(k.denseHeadDim))", k.denseFlopsPerSecond, scale: 1e-9,
+          "GFLOP/s"),
+        row(
+          "indexer score tile (L \(k.indexerLength), \(k.indexerHeads)×\(k.indexerDim))", k.indexerFlopsPerSecond, scale: 1e-9,
+          "GFLOP/s"),
+      ]
+      for point in k.sparseRowCurve {
+        for (g, cost) in zip(k.sparseGroupSizes, point.secondsPerRow) {
+          rows.append(row("sparse core row, G \(g), footprint \(describeBytes(point.footprintBytes))", cost, scale: 1e9, "ns/row"))
+        }
+      }
+      for point in k.decodeRowCurve {
+        rows.append(
+          row(
+            "dense decode row, G \(k.decodeGroupSize) d_h \(k.decodeHeadDim), cache \(describeBytes(point.footprintBytes))",
+            point.secondsPerRow, scale: 1e9, "ns/row"))
+      }
+      rows.append(row("read-only stream", k.readBytesPerSecond, scale: 1e-9, "GB/s"))
       table = TextTable(headers: ["quantity", "1 thread", "\(m.threads) threads", "unit"], rows: rows)
       header =
         "Machine profile '\(profile.machine.name)' (\(profile.machine.model)), measured \(profile.date); "
