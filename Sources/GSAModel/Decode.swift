@@ -392,7 +392,7 @@ extension AttentionLayer {
   /// output of t + 1 tokens at position t, with the same S_t and k_t.
   ///
   /// Work is parallel over sequences and kv heads (scores over sequences and key ranges; the
-  /// selection, when B is below the worker count and L is long, over ranges of candidates too:
+  /// selection, when L is long, over ranges of candidates too:
   /// `DecodeSelectionSplit`). Counts and bytes: `CostModel.decodeLedger`.
   public func decodeStep(
     _ x: Matrix, cache: KVCache, options: ForwardOptions = ForwardOptions()
@@ -750,11 +750,9 @@ public struct DecodeSelectionSplit: Sendable, Hashable {
   /// Splits only at batches below this.
   public let workers: Int
 
-  /// n ≥ 32768 in ranges of 16384 (8 ranges and a 1-candidate rest at L = 131072), at B below the
-  /// kernels' worker count.
-  public static var standard: DecodeSelectionSplit {
-    DecodeSelectionSplit(threshold: 32768, rangeSize: 16384, workers: kernelWorkerCount)
-  }
+  /// n ≥ 32768 in ranges of 16384 (8 ranges and a 1-candidate rest at L = 131072), at every batch:
+  /// the rule, and so the counted comparisons, do not depend on the machine's core count.
+  public static let standard = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384, workers: .max)
 
   init(threshold: Int, rangeSize: Int, workers: Int) {
     precondition(rangeSize >= 1, "ranges hold at least one candidate")

@@ -10,7 +10,7 @@ extension CostModel {
   ///   divisions (code: every row's variance at N = n) or 4 + 2 divisions (figure: the new row's),
   ///   V̄ n + 1 flops and 1 division, the budget, r₁(n, c) + r(c, k), with c = min(k_max, n);
   ///   r₁(n, c) = r(n, c) for one select over all n, and when the step splits
-  ///   (`DecodeSelectionSplit.splits`: n ≥ 32768, B below the worker count) into ranges of s
+  ///   (`DecodeSelectionSplit.splits`: n ≥ 32768, at every batch) into ranges of s
   ///   candidates, ⌊n/s⌋·r(s, c) + r(n mod s, c) + r(m, c) with m = ⌊n/s⌋·min(c, s) + min(c, n mod s)
   ///   winners (the fixed rule's c is min(k_base, n));
   /// - attention: per head, softmax over m = n keys (dense) or k (sparse), no padding.
