@@ -124,7 +124,9 @@ public final class KVCache {
 
 /// Per-step working memory of a `KVCache`, sized for its capacity once (a step allocates nothing
 /// of O(L)): per worker the attention scratch and top-k scratch, per sequence a score row, the
-/// stage-1 kept scores and the selections.
+/// stage-1 kept scores and the selections, and for a split selection (`DecodeSelectionSplit`) the
+/// ranges' winners (indices and scores, at most n of each), the row's (Σ I, Σ I²) and the
+/// variance mean's chunk sums.
 final class DecodeScratch {
   let workers: Int
   let attentionFloats: Int
@@ -137,7 +139,11 @@ final class DecodeScratch {
   let selections: UnsafeMutablePointer<Int32>
   let kept: UnsafeMutablePointer<Float>
   let positions: UnsafeMutablePointer<Int32>
-  let variances: UnsafeMutablePointer<Double>
+  let winners: UnsafeMutablePointer<Int32>
+  let winnerScores: UnsafeMutablePointer<Float>
+  let rowTotals: UnsafeMutablePointer<SIMD2<Double>>
+  let chunkStride: Int
+  let chunkSums: UnsafeMutablePointer<Double>
 
   let partials: UnsafeMutablePointer<Float>
 
@@ -164,10 +170,14 @@ final class DecodeScratch {
       floats += B * (roundUp(C, 16) + 16)  // score rows
       floats += workers * TopK.scratchSize(candidates: C)  // Int32, same size
       floats += 3 * B * cap  // selections, kept scores, positions
-      floats += 2 * workers * C  // per worker, the step's row variances (float64)
+      floats += 2 * B * C  // split selection: the ranges' winners and their scores
+      floats += 2 * B * (2 + chunkStride(capacity: C))  // per sequence (Σ I, Σ I²) and the chunk sums (float64)
     }
     return floats
   }
+
+  /// Chunks of `varianceMeanChunk` variances in C.
+  static func chunkStride(capacity C: Int) -> Int { (C + varianceMeanChunk - 1) / varianceMeanChunk }
 
   init(config c: LayerConfig, variant: Variant, batch B: Int, capacity C: Int) {
     workers = kernelWorkerCount
@@ -184,7 +194,11 @@ final class DecodeScratch {
     selections = .allocate(capacity: sparse ? B * selectionStride : 1)
     kept = .allocate(capacity: sparse ? B * selectionStride : 1)
     positions = .allocate(capacity: sparse ? B * selectionStride : 1)
-    variances = .allocate(capacity: sparse ? workers * C : 1)
+    winners = .allocate(capacity: sparse ? B * C : 1)
+    winnerScores = .allocate(capacity: sparse ? B * C : 1)
+    rowTotals = .allocate(capacity: sparse ? B : 1)
+    chunkStride = Self.chunkStride(capacity: C)
+    chunkSums = .allocate(capacity: sparse ? B * chunkStride : 1)
   }
 
   func deallocate() {
@@ -195,7 +209,10 @@ final class DecodeScratch {
     selections.deallocate()
     kept.deallocate()
     positions.deallocate()
-    variances.deallocate()
+    winners.deallocate()
+    winnerScores.deallocate()
+    rowTotals.deallocate()
+    chunkSums.deallocate()
   }
 }
 
@@ -374,13 +391,21 @@ extension AttentionLayer {
   /// would mix the B sequences. So decoding token t after a prefill of t tokens gives the prefill
   /// output of t + 1 tokens at position t, with the same S_t and k_t.
   ///
-  /// Work is parallel over sequences and kv heads (scores over sequences and key ranges).
-  /// Counts and bytes: `CostModel.decodeLedger`.
+  /// Work is parallel over sequences and kv heads (scores over sequences and key ranges; the
+  /// selection, when L is long, over ranges of candidates too:
+  /// `DecodeSelectionSplit`). Counts and bytes: `CostModel.decodeLedger`.
   public func decodeStep(
     _ x: Matrix, cache: KVCache, options: ForwardOptions = ForwardOptions()
   ) throws(ConfigError)
     -> DecodeResult
   {
+    try decodeStep(x, cache: cache, options: options, selectionSplit: .standard)
+  }
+
+  /// `decodeStep` with the selection's range split given (tests force it at small n).
+  func decodeStep(
+    _ x: Matrix, cache: KVCache, options: ForwardOptions, selectionSplit: DecodeSelectionSplit
+  ) throws(ConfigError) -> DecodeResult {
     guard cache.config == config, cache.variant == variant else {
       throw ConfigError(field: "cache", message: "the cache was made for another layer; make it with this layer's makeCache")
     }
@@ -392,10 +417,14 @@ extension AttentionLayer {
     guard cache.length < cache.capacity else {
       throw ConfigError(field: "length", message: "the cache is full (\(cache.capacity) tokens); make a larger cache")
     }
-    return x.storage.withUnsafeBufferPointer { xb in step(xb.baseAddress!, cache: cache, options: options) }
+    return x.storage.withUnsafeBufferPointer { xb in
+      step(xb.baseAddress!, cache: cache, options: options, selectionSplit: selectionSplit)
+    }
   }
 
-  private func step(_ x: UnsafePointer<Float>, cache: KVCache, options: ForwardOptions) -> DecodeResult {
+  private func step(
+    _ x: UnsafePointer<Float>, cache: KVCache, options: ForwardOptions, selectionSplit: DecodeSelectionSplit
+  ) -> DecodeResult {
     let c = config
     let B = cache.batch, L = cache.length, n = L + 1
     let H = c.heads, Hkv = c.kvHeads, d = c.headDim, D = c.modelDim
@@ -446,7 +475,7 @@ extension AttentionLayer {
     var means: [Double] = []
     let scratch = cache.scratch
     if variant.isSparse {
-      let selection = selectForDecode(x, cache: cache, &ledger, &clock)
+      let selection = selectForDecode(x, cache: cache, selectionSplit: selectionSplit, &ledger, &clock)
       kPerSequence = selection.counts
       variances = selection.variances
       means = selection.means
@@ -524,7 +553,8 @@ extension AttentionLayer {
   /// The new tokens' indexer projections, their keys appended to the cache, their scores against
   /// the L + 1 cached keys and their selections (into the cache's scratch).
   private func selectForDecode(
-    _ x: UnsafePointer<Float>, cache: KVCache, _ ledger: inout FlopLedger, _ clock: inout PhaseClock
+    _ x: UnsafePointer<Float>, cache: KVCache, selectionSplit: DecodeSelectionSplit, _ ledger: inout FlopLedger,
+    _ clock: inout PhaseClock
   ) -> (counts: [Int], variances: [Double], means: [Double]) {
     let c = config
     let B = cache.batch, L = cache.length, n = L + 1
@@ -561,69 +591,122 @@ extension AttentionLayer {
     ledger.addBytes(.indexer, ByteCounts(read: 4 * (B * (HI * dI + HI + n * dI) + HI), written: 4 * B * n))
     clock.lap(.indexer)
 
-    // Selection, one task per sequence.
+    // Selection. Split (`DecodeSelectionSplit`): first tasks over (sequence, range), each a top-cap
+    // of its range and the variance mean's chunk sums starting in it, plus under the adaptive rules
+    // one task per sequence for the new row's (Σ I, Σ I²); then per sequence the top-cap of the
+    // rangeCount' winners, V̄ and stage 2. Otherwise one task per sequence does it all.
     let adaptive = c.kRule != .fixed
     let cap = min(adaptive ? c.kMax : c.kBase, n)
+    let split = selectionSplit.splits(candidates: n, batch: B)
+    let rangeSize = selectionSplit.rangeSize
+    let rangeCount = split ? (n + rangeSize - 1) / rangeSize : 1
+    // Winners of each full range, and of the last one; m of them in all.
+    let fullWinners = min(cap, rangeSize), lastWinners = min(cap, n - (rangeCount - 1) * rangeSize)
+    let winnerCount = (rangeCount - 1) * fullWinners + lastWinners
+    // Chunks of the variance mean: all but the last (which holds row L) are summed before row L's
+    // statistics exist.
+    let chunkCount = (n + varianceMeanChunk - 1) / varianceMeanChunk
     var counts = [Int](repeating: 0, count: B)
     var variances = [Double](repeating: 0, count: adaptive ? B : 0)
     var means = [Double](repeating: 0, count: adaptive ? B : 0)
     let pSums = cache.rowSums.map { SharedPointer($0) }
     let pVariances = cache.rowVariances.map { SharedPointer($0) }
     let capacity = cache.capacity
-    let pStepVariances = SharedPointer(scratch.variances)
     let pTopK = SharedPointer(scratch.topK), pSel = SharedPointer(scratch.selections)
     let pKept = SharedPointer(scratch.kept), pPositions = SharedPointer(scratch.positions)
-    let selectionStride = scratch.selectionStride, topKInt32s = scratch.topKInt32s
-    let workers = min(kernelWorkerCount, B)
+    let pWinners = SharedPointer(scratch.winners), pWinnerScores = SharedPointer(scratch.winnerScores)
+    let pTotals = SharedPointer(scratch.rowTotals), pChunkSums = SharedPointer(scratch.chunkSums)
+    let selectionStride = scratch.selectionStride, topKInt32s = scratch.topKInt32s, chunkStride = scratch.chunkStride
+    let codeScale = RowVarianceScale(entries: n)
+    // The chunk sums of the chunks j0 ..< j1 of sequence b's variances at this step.
+    func sumChunks(_ b: Int, _ j0: Int, _ j1: Int) {
+      for j in j0..<j1 {
+        let first = j * varianceMeanChunk, m = min(varianceMeanChunk, n - first)
+        if let sums = pSums {
+          pChunkSums[b * chunkStride + j] = codeRuleChunkVarianceSum(
+            UnsafePointer(sums.base + b * capacity), scale: codeScale, first: first, count: m)
+        } else {
+          pChunkSums[b * chunkStride + j] = chunkVarianceSum(
+            UnsafePointer(pVariances!.base + b * capacity), first: first, count: m)
+        }
+      }
+    }
+    if split {
+      let extra = adaptive ? 1 : 0
+      let tasksPerSequence = rangeCount + extra
+      ledger += parallelTasks(taskCount: B * tasksPerSequence) { worker, task, ledger in
+        let b = task / tasksPerSequence, r = task % tasksPerSequence - extra
+        let row = pScores.base + b * scoreStride
+        if r < 0 {
+          let (sum, squares) = sumAndSumOfSquares(UnsafePointer(row), count: n)
+          pTotals[b] = SIMD2(sum, squares)
+          return
+        }
+        let first = r * rangeSize, size = min(rangeSize, n - first)
+        let winners = pWinners.base + b * capacity + r * fullWinners
+        let scores = pWinnerScores.base + b * capacity + r * fullWinners
+        var comparisons = 0
+        let taken = TopK.select(
+          UnsafePointer(row + first), count: size, k: cap, scratch: pTopK.base + worker * topKInt32s, into: winners,
+          comparisons: &comparisons)
+        for i in 0..<taken {
+          winners[i] += Int32(first)
+          scores[i] = row[Int(winners[i])]
+        }
+        ledger.add(.selection, FlopCounts(comparisons: comparisons))
+        if adaptive {
+          // The chunks starting in this range, less the last chunk.
+          let j0 = (first + varianceMeanChunk - 1) / varianceMeanChunk
+          let j1 = min(chunkCount - 1, (first + size + varianceMeanChunk - 1) / varianceMeanChunk)
+          if j0 < j1 { sumChunks(b, j0, j1) }
+        }
+      }
+    }
     let partial = counts.withUnsafeMutableBufferPointer { cnt in
       variances.withUnsafeMutableBufferPointer { vars in
         means.withUnsafeMutableBufferPointer { mns in
           let pCounts = SharedPointer(cnt.baseAddress!)
           let pVars = SharedPointer(vars.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
           let pMeans = SharedPointer(mns.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
-          return parallelTasks(taskCount: B, workers: workers) { worker, b, ledger in
+          return parallelTasks(taskCount: B, workers: min(kernelWorkerCount, B)) { worker, b, ledger in
             let row = pScores.base + b * scoreStride
             let topK = pTopK.base + worker * topKInt32s
             let out = pSel.base + b * selectionStride
             var counts = FlopCounts()
             var bytes = ByteCounts(read: 4 * n)
-            let taken = TopK.select(UnsafePointer(row), count: n, k: cap, scratch: topK, into: out, comparisons: &counts.comparisons)
+            let taken: Int
+            if split {
+              // The top-cap of the rangeCount' winners (in range order, so in index order: the same set
+              // and order as one select over all n).
+              taken = TopK.select(
+                UnsafePointer(pWinnerScores.base + b * capacity), count: winnerCount, k: cap, scratch: topK, into: out,
+                comparisons: &counts.comparisons)
+              let winners = pWinners.base + b * capacity
+              for i in 0..<taken { out[i] = winners[Int(out[i])] }
+            } else {
+              taken = TopK.select(
+                UnsafePointer(row), count: n, k: cap, scratch: topK, into: out, comparisons: &counts.comparisons)
+            }
             var k = taken
             if adaptive {
-              let (sum, squares) = sumAndSumOfSquares(UnsafePointer(row), count: n)
+              let (sum, squares) =
+                split ? (pTotals[b].x, pTotals[b].y) : sumAndSumOfSquares(UnsafePointer(row), count: n)
               counts += FlopCounts(flops: 3 * n)
               let variance: Double
-              let mean: Double
               if let sums = pSums {
-                // Every row's variance at N = L + 1, then their mean (prefill's order).
-                let base = sums.base + b * capacity
-                base[L] = SIMD2(sum, squares)
-                let scale = RowVarianceScale(entries: n)
-                let step = pStepVariances.base + worker * capacity
-                var s = 0
-                while s + 4 <= n {
-                  let pair0 = base[s], pair1 = base[s + 1], pair2 = base[s + 2], pair3 = base[s + 3]
-                  let v = scale.variance(
-                    sums: SIMD4(pair0.x, pair1.x, pair2.x, pair3.x), sumsOfSquares: SIMD4(pair0.y, pair1.y, pair2.y, pair3.y))
-                  UnsafeMutableRawPointer(step + s).storeBytes(of: v, as: SIMD4<Double>.self)
-                  s += 4
-                }
-                while s < n {
-                  step[s] = scale.variance(sum: base[s].x, sumOfSquares: base[s].y)
-                  s += 1
-                }
-                variance = step[L]
-                mean = meanVariance(UnsafePointer(step), count: n)
+                // Every row's variance at N = L + 1, then their mean (prefill's chunked order).
+                sums.base[b * capacity + L] = SIMD2(sum, squares)
+                variance = codeScale.variance(sum: sum, sumOfSquares: squares)
                 counts += RowVarianceScale.setupCounts + RowVarianceScale.varianceCounts.times(n)
                 bytes += ByteCounts(read: 16 * L, written: 16)
               } else {
-                let base = pVariances!.base + b * capacity
                 variance = RowVarianceScale(entries: n).variance(sum: sum, sumOfSquares: squares)
-                base[L] = variance
-                mean = meanVariance(UnsafePointer(base), count: n)
+                pVariances!.base[b * capacity + L] = variance
                 counts += RowVarianceScale.setupCounts + RowVarianceScale.varianceCounts
                 bytes += ByteCounts(read: 8 * L, written: 8)
               }
+              sumChunks(b, split ? chunkCount - 1 : 0, chunkCount)
+              let mean = sumOfChunks(pChunkSums.base + b * chunkStride, count: chunkCount) / Double(n) + 1e-8
               counts += FlopCounts(flops: n + 1, transcendentals: 1) + budgetCounts(rule: c.kRule)
               k = adaptiveBudget(rule: c.kRule, variance: variance, meanVariance: mean, config: c, candidates: n)
               let kept = pKept.base + b * selectionStride
@@ -648,6 +731,53 @@ extension AttentionLayer {
     clock.lap(.selection)
     return (counts, variances, means)
   }
+}
+
+/// How a decode step's stage-1 top-k splits a sequence's n = L + 1 candidates when one sequence per
+/// core would leave cores idle (B < `workers`) and n ≥ `threshold` (and n > `rangeSize`): into
+/// ⌈n/s⌉ contiguous ranges of s = `rangeSize` candidates (the last holds the rest), a top-c of each
+/// (c = the stage-1 budget), then one top-c of their m = ⌊n/s⌋·min(c, s) + min(c, n mod s) winners,
+/// gathered in range order. A key of the overall top-c is in its range's top-c, and the winners keep
+/// index order, so the tie order (lower index first) and hence the selection and its order are those
+/// of one select over all n. The ranges depend on n alone; the worker count only decides whether to
+/// split. Comparisons: ⌊n/s⌋·r(s, c) + r(n mod s, c) + r(m, c) (`TopK.comparisons`), against r(n, c)
+/// unsplit; the bytes do not change (the winners are scratch, as stage 2's kept scores).
+public struct DecodeSelectionSplit: Sendable, Hashable {
+  /// Smallest n that splits.
+  public let threshold: Int
+  /// Candidates per range.
+  public let rangeSize: Int
+  /// Splits only at batches below this.
+  public let workers: Int
+
+  /// n ≥ 32768 in ranges of 16384 (8 ranges and a 1-candidate rest at L = 131072), at every batch:
+  /// the rule, and so the counted comparisons, do not depend on the machine's core count.
+  public static let standard = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384, workers: .max)
+
+  init(threshold: Int, rangeSize: Int, workers: Int) {
+    precondition(rangeSize >= 1, "ranges hold at least one candidate")
+    self.threshold = threshold
+    self.rangeSize = rangeSize
+    self.workers = workers
+  }
+
+  /// Whether a step of B sequences with n candidates each splits.
+  public func splits(candidates n: Int, batch B: Int) -> Bool { n >= threshold && n > rangeSize && B < workers }
+}
+
+/// The `blockedSum` of the code rule's row variances `first ..< first + count` at the scale's N,
+/// computed from the cached (Σ I, Σ I²) (four rows per block: the same bits as one row at a time).
+@inline(__always) func codeRuleChunkVarianceSum(
+  _ sums: UnsafePointer<SIMD2<Double>>, scale: RowVarianceScale, first: Int, count: Int
+) -> Double {
+  let p = sums + first
+  return blockedSum(
+    count: count,
+    block: { i in
+      let pair0 = p[i], pair1 = p[i + 1], pair2 = p[i + 2], pair3 = p[i + 3]
+      return scale.variance(
+        sums: SIMD4(pair0.x, pair1.x, pair2.x, pair3.x), sumsOfSquares: SIMD4(pair0.y, pair1.y, pair2.y, pair3.y))
+    }, term: { scale.variance(sum: p[$0].x, sumOfSquares: p[$0].y) })
 }
 
 /// Scores one query (H_I heads) against the 16-key chunks `chunks` of a sequence's cached indexer

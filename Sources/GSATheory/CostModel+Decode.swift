@@ -8,20 +8,27 @@ extension CostModel {
   /// - indexer: B·n useful pairs, B·16⌈n/16⌉ executed (16-key chunks);
   /// - selection, per sequence: fixed 1 clamp + r(n, c); adaptive 3n (row sums) + 4n and 2
   ///   divisions (code: every row's variance at N = n) or 4 + 2 divisions (figure: the new row's),
-  ///   V̄ n + 1 flops and 1 division, the budget, r(n, c) + r(c, k), with c = min(k_max, n);
+  ///   V̄ n + 1 flops and 1 division, the budget, r₁(n, c) + r(c, k), with c = min(k_max, n);
+  ///   r₁(n, c) = r(n, c) for one select over all n, and when the step splits
+  ///   (`DecodeSelectionSplit.splits`: n ≥ 32768, at every batch) into ranges of s
+  ///   candidates, ⌊n/s⌋·r(s, c) + r(n mod s, c) + r(m, c) with m = ⌊n/s⌋·min(c, s) + min(c, n mod s)
+  ///   winners (the fixed rule's c is min(k_base, n));
   /// - attention: per head, softmax over m = n keys (dense) or k (sparse), no padding.
   ///
   /// Bytes (e = `elementBytes`): every pass as in prefill with B rows; the RoPE sweeps read one
   /// table row; the KV append reads and writes 2e·B·n_kv (attention) and the indexer key append
   /// e·B·d_I; the scores read the n cached indexer keys of each sequence, e·(B(H_I·d_I + H_I + n·d_I)
   /// + H_I), and write e·B·n; the selection reads e·B·n and writes 4Σk, and reads the cached
-  /// statistics (code 16·L, figure 8·L bytes per sequence) and writes the new row's (16 or 8);
+  /// statistics (code 16·L, figure 8·L bytes per sequence) and writes the new row's (16 or 8),
+  /// split or not (the ranges' winners are scratch);
   /// the dense core reads Q and the n cached K and V rows, e(B·n_q + 2n·B·n_kv); the sparse core
   /// Q, its 4-byte indices and the k selected rows, e(B·n_q + 2n_kv·Σk) + 4Σk, gathered 2e·n_kv·Σk.
   ///
   /// Mathematical properties: bytes are affine in L at fixed k (the cache reads), and the weights'
   /// bytes do not grow with B: at batch B the weights are read once for all B tokens.
-  public func decodeLedger(length L: Int, batch B: Int, kPerSequence: [Int]? = nil) -> FlopLedger {
+  public func decodeLedger(
+    length L: Int, batch B: Int, kPerSequence: [Int]? = nil, selectionSplit: DecodeSelectionSplit = .standard
+  ) -> FlopLedger {
     let c = config
     let D = c.modelDim, H = c.heads, Hkv = c.kvHeads, d = c.headDim
     let nq = H * d, nkv = Hkv * d, half = d / 2
@@ -88,12 +95,21 @@ extension CostModel {
     var selection = FlopCounts()
     var selectionBytes = ByteCounts(read: e * B * n, written: 4 * totalK)
     let r = Self.topKComparisons
+    // Stage 1: one select over n, or the ranges' selects and the select over their winners.
+    let split = selectionSplit.splits(candidates: n, batch: B)
+    func stageOne(_ cap: Int) -> Int {
+      guard split else { return r(n, cap) }
+      let s = selectionSplit.rangeSize
+      let full = n / s, rest = n % s
+      let winners = full * min(cap, s) + min(cap, rest)
+      return full * r(s, cap) + r(rest, cap) + r(winners, cap)
+    }
     if c.kRule == .fixed {
-      selection.comparisons += B * (1 + r(n, min(c.kBase, n)))
+      selection.comparisons += B * (1 + stageOne(min(c.kBase, n)))
     } else {
       let cap = min(c.kMax, n)
       for k in budgets {
-        selection.comparisons += r(n, cap) + r(cap, k)
+        selection.comparisons += stageOne(cap) + r(cap, k)
         selection += FlopCounts(flops: 3 * n + n + 1, transcendentals: 2 + 1)
         selection += c.kRule == .code ? FlopCounts(flops: 4 * n) : FlopCounts(flops: 4)
         selection +=

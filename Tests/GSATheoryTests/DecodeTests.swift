@@ -1,8 +1,9 @@
-import GSAModel
 import GSATheory
 import GSLKit
 import PropertyTesting
 import Testing
+
+@testable import GSAModel
 
 @Suite struct DecodeTests {
   struct Case: CustomStringConvertible {
@@ -83,6 +84,89 @@ import Testing
       let model = CostModel(config: test.config, variant: test.variant)
       return step.ledger == model.decodeLedger(length: test.t, batch: test.batch, kPerSequence: step.kPerSequence)
     }
+  }
+
+  struct SplitCase: CustomStringConvertible {
+    var base: Case
+    var rangeSize: Int
+    var description: String { "\(base) range \(rangeSize)" }
+  }
+
+  /// Sparse variants, every rule, cache lengths 0...600 (more than two of `varianceMeanChunk`'s
+  /// 256-row chunks), batches 1...3, ranges of 1...700 candidates (below, at and above the
+  /// chunk; below and above the budget).
+  static var splitCases: Gen<SplitCase> {
+    Gen<(LayerConfig, Variant, Int)>.zip(
+      Gen<LayerConfig>.layerConfig(maxHeadDim: 8, maxHeads: 4, maxK: 24), .element(of: [Variant.sparseOnly, .gsa]),
+      Gen<Int>.int(in: 0...600)
+    ).flatMap { config, variant, t in
+      Gen<(Int, Int, Int)>.zip(.int(in: 1...3), .int(in: 0...1_000_000), .element(of: [1, 2, 7, 16, 33, 255, 256, 300, 700]))
+        .map { batch, seed, range in
+          SplitCase(base: Case(config: config, variant: variant, t: t, batch: batch, seed: UInt64(seed)), rangeSize: range)
+        }
+    }
+  }
+
+  /// The split selection (`DecodeSelectionSplit`, forced at every n and batch) is the one select:
+  /// the same S_t, k_t, Var_t, V̄ and output bits as the unsplit step on the same cache; it still
+  /// equals the prefill of t + 1 tokens at position t; and both steps' ledgers equal
+  /// `CostModel.decodeLedger` with the same split.
+  @Test func splitSelectionEqualsOneSelectAndThePrefill() throws {
+    try forAll(Self.splitCases, configuration: .init(cases: 40)) { split in
+      let test = split.base
+      let layer = try AttentionLayer(config: test.config, variant: test.variant, seed: test.seed)
+      let full = try Self.inputs(test)
+      let cache: KVCache
+      if test.t == 0 {
+        cache = try layer.makeCache(batch: test.batch, capacity: 1)
+      } else {
+        cache = try layer.prefill(try full.map { try Self.rows($0, 0..<test.t) }, capacity: test.t + 1).cache
+      }
+      var next = Matrix(rows: test.batch, cols: test.config.modelDim)
+      for b in 0..<test.batch {
+        for j in 0..<test.config.modelDim { next[b, j] = full[b][test.t, j] }
+      }
+      let forced = DecodeSelectionSplit(threshold: 0, rangeSize: split.rangeSize, workers: .max)
+      let never = DecodeSelectionSplit(threshold: .max, rangeSize: split.rangeSize, workers: .max)
+      let options = ForwardOptions(recordSelection: true)
+      let splitStep = try layer.decodeStep(next, cache: cache, options: options, selectionSplit: forced)
+      cache.truncate(to: test.t)
+      let oneStep = try layer.decodeStep(next, cache: cache, options: options, selectionSplit: never)
+      guard splitStep.selected == oneStep.selected, splitStep.kPerSequence == oneStep.kPerSequence else { return false }
+      guard splitStep.variances.map(\.bitPattern) == oneStep.variances.map(\.bitPattern) else { return false }
+      guard splitStep.meanVariances.map(\.bitPattern) == oneStep.meanVariances.map(\.bitPattern) else { return false }
+      guard splitStep.output.storage.map(\.bitPattern) == oneStep.output.storage.map(\.bitPattern) else { return false }
+      for b in 0..<test.batch {
+        let reference = try layer.forward(full[b], options: options)
+        guard Self.relativeError(splitStep.output.row(b), reference.output.row(test.t)) <= 1e-5 else { return false }
+        guard splitStep.kPerSequence[b] == reference.kPerQuery[test.t] else { return false }
+        guard splitStep.selected?[b] == reference.selected?[test.t] else { return false }
+      }
+      let model = CostModel(config: test.config, variant: test.variant)
+      let k = splitStep.kPerSequence
+      return splitStep.ledger == model.decodeLedger(length: test.t, batch: test.batch, kPerSequence: k, selectionSplit: forced)
+        && oneStep.ledger == model.decodeLedger(length: test.t, batch: test.batch, kPerSequence: k, selectionSplit: never)
+    }
+  }
+
+  /// The standard split: ranges of 16384 from n = 32768, only below the worker count; a split's
+  /// comparisons at L = 131072, c = 512 are 8·r(16384, 512) + r(1, 512) + r(4097, 512).
+  @Test func standardSplitCounts() {
+    let standard = DecodeSelectionSplit.standard
+    #expect(!standard.splits(candidates: 32767, batch: 1))
+    #expect(standard.splits(candidates: 32768, batch: 1))
+    #expect(standard.splits(candidates: 131_073, batch: 64))  // every batch: counts independent of the cores
+    let config = LayerConfig.paperShape
+    let forced = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384, workers: 2)
+    let model = CostModel(config: config, variant: .gsa)
+    let split = model.decodeLedger(length: 131_072, batch: 1, kPerSequence: [256], selectionSplit: forced)
+    let one = model.decodeLedger(
+      length: 131_072, batch: 1, kPerSequence: [256], selectionSplit: .init(threshold: .max, rangeSize: 1, workers: 2))
+    let r = { (n: Int, k: Int) in TopK.comparisons(candidates: n, k: k) }
+    #expect(
+      split.useful.selection.comparisons - one.useful.selection.comparisons
+        == 8 * r(16384, 512) + r(1, 512) + r(4097, 512) - r(131_073, 512))
+    #expect(split.bytes == one.bytes)
   }
 
   /// Several steps in a row stay equal to the prefill of t + 1 tokens at position t (the cached

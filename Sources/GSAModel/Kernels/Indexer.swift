@@ -323,11 +323,34 @@ struct RowVarianceScale {
   return sum
 }
 
+/// Terms per chunk of the row-variance mean (`meanVariance`): the sum is Σ over chunks, in order,
+/// of each chunk's `blockedSum`, so a decode step can sum the chunks on several cores
+/// (`chunkVarianceSum`) and add them in the same order, with the same bits.
+let varianceMeanChunk = 256
+
+/// The `blockedSum` of variances `first ..< first + count` (one chunk of `meanVariance`).
+@inline(__always) func chunkVarianceSum(_ variances: UnsafePointer<Double>, first: Int, count: Int) -> Double {
+  let p = variances + first
+  return blockedSum(count: count, block: { UnsafeRawPointer(p + $0).loadUnaligned(as: SIMD4<Double>.self) }, term: { p[$0] })
+}
+
+/// Σ_j chunkSums[j] for j < chunks, in order from 0: the total of `meanVariance`.
+@inline(__always) func sumOfChunks(_ chunkSums: UnsafePointer<Double>, count chunks: Int) -> Double {
+  var total = 0.0
+  for j in 0..<chunks { total += chunkSums[j] }
+  return total
+}
+
 /// V̄ = (Σ_t Var_t)/n + 1e-8 over n row variances (the [code] normaliser; our stated choice for the
-/// figure rule too); counts n + 1 flops and 1 division.
+/// figure rule too); counts n + 1 flops and 1 division. The sum runs over chunks of
+/// `varianceMeanChunk` terms (each a `blockedSum`), added in order.
 @inline(__always) func meanVariance(_ variances: UnsafePointer<Double>, count n: Int) -> Double {
-  let total = blockedSum(
-    count: n, block: { UnsafeRawPointer(variances + $0).loadUnaligned(as: SIMD4<Double>.self) }, term: { variances[$0] })
+  var total = 0.0
+  var first = 0
+  while first < n {
+    total += chunkVarianceSum(variances, first: first, count: min(varianceMeanChunk, n - first))
+    first += varianceMeanChunk
+  }
   return total / Double(n) + 1e-8
 }
 

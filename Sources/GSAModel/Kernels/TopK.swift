@@ -29,6 +29,10 @@ import CKernelSupport
 /// 6n + 3G + 7168 when n ≥ G (pass 0: a max per key, a min and a max per group maximum, a count
 /// per group maximum and the 2048-bucket scan; three range tests per key, two tests per key in
 /// the gather; scans 5120), and 7n + 5120 when n < G (pass 0: the min and max of every key).
+///
+/// A decode step may split one row over ranges (`DecodeSelectionSplit`): a select per range of s
+/// candidates, then one over the m ranges' winners, ⌊n/s⌋·r(s, k) + r(n mod s, k) + r(m, k)
+/// comparisons (r = `comparisons(candidates:k:)`), with the same result as one select over n.
 enum TopK {
   /// Int32 entries of the histogram: 2048 buckets.
   static let histogramSize = 2048
