@@ -101,6 +101,13 @@ extension MachineProfile {
         ),
         ("read_bytes_per_second", rate(k.readBytesPerSecond)),
         (
+          "gemv",
+          .object([
+            ("inner", .int(k.gemvInner)), ("cols", .int(k.gemvCols)),
+            ("weight_bytes_per_second", rate(k.gemvWeightBytesPerSecond)),
+          ])
+        ),
+        (
           "decode_row",
           .object([
             ("group_size", .int(k.decodeGroupSize)), ("head_dim", .int(k.decodeHeadDim)),
@@ -182,6 +189,7 @@ extension MachineProfile {
         }
         sparseCurve.append(SparseRowPoint(footprintBytes: try point.int("footprint_bytes"), secondsPerRow: costs))
       }
+      let gemv = try reader.object("gemv")
       let decode = try reader.object("decode_row")
       var decodeCurve = [DecodeRowPoint]()
       for point in try decode.objects("curve") {
@@ -197,7 +205,9 @@ extension MachineProfile {
         indexerFlopsPerSecond: try rate(indexer, "flops_per_second"), sparseHeadDim: try sparse.int("head_dim"),
         sparseQueries: try sparse.int("queries"), sparseK: try sparse.int("k"), sparseGroupSizes: groupSizes,
         sparseRowCurve: sparseCurve, readBytesPerSecond: try rate(reader, "read_bytes_per_second"),
-        decodeGroupSize: try decode.int("group_size"), decodeHeadDim: try decode.int("head_dim"), decodeRowCurve: decodeCurve)
+        decodeGroupSize: try decode.int("group_size"), decodeHeadDim: try decode.int("head_dim"), decodeRowCurve: decodeCurve,
+        gemvInner: try gemv.int("inner"), gemvCols: try gemv.int("cols"),
+        gemvWeightBytesPerSecond: try rate(gemv, "weight_bytes_per_second"))
       rates = .measured(
         MeasuredRates(
           threads: try reader.int("threads"), fmaFlopsPerSecond: try rate(reader, "fma_peak_flops_per_second"),
@@ -331,6 +341,9 @@ extension MachineProfile {
         for (j, cost) in point.secondsPerRow.enumerated() { try positive(cost, field + ".seconds_per_row[\(j)]") }
       }
       try positive(k.readBytesPerSecond, "read_bytes_per_second")
+      try atLeastOne(k.gemvInner, "gemv.inner")
+      try atLeastOne(k.gemvCols, "gemv.cols")
+      try positive(k.gemvWeightBytesPerSecond, "gemv.weight_bytes_per_second")
       try atLeastOne(k.decodeGroupSize, "decode_row.group_size")
       try atLeastOne(k.decodeHeadDim, "decode_row.head_dim")
       guard !k.decodeRowCurve.isEmpty else { throw ProfileError(field: "decode_row.curve", "must hold at least one point") }

@@ -49,13 +49,15 @@ extension MachineProfile {
       public var decodeGroupSize = 4
       public var decodeHeadDim = 64
       public var decodeFootprints: [Int] = [256 << 10, 4 << 20, 16 << 20, 64 << 20, 256 << 20]
+      /// The one-row GEMM's inner and output sizes (the paper shape's D × D projection).
+      public var gemv: (inner: Int, cols: Int) = (512, 512)
 
       public static func == (a: KernelSizes, b: KernelSizes) -> Bool {
         a.gemm == b.gemm && a.dense == b.dense && a.indexer == b.indexer && a.sparseHeadDim == b.sparseHeadDim
           && a.sparseQueries == b.sparseQueries && a.sparseK == b.sparseK && a.sparseGroupSizes == b.sparseGroupSizes
           && a.sparseFootprints == b.sparseFootprints && a.readElements == b.readElements && a.readPasses == b.readPasses
           && a.decodeGroupSize == b.decodeGroupSize && a.decodeHeadDim == b.decodeHeadDim
-          && a.decodeFootprints == b.decodeFootprints
+          && a.decodeFootprints == b.decodeFootprints && a.gemv == b.gemv
       }
       public func hash(into h: inout Hasher) {
         h.combine(gemm.rows)
@@ -84,7 +86,7 @@ extension MachineProfile {
       public static let smoke = KernelSizes(
         gemm: (12, 16, 32), dense: (96, 2, 8), indexer: (96, 2, 4), sparseHeadDim: 8, sparseQueries: 16, sparseK: 8,
         sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1, decodeGroupSize: 2,
-        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10])
+        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10], gemv: (16, 32))
     }
 
     public init(
@@ -148,7 +150,7 @@ extension MachineProfile {
     }
 
     /// Measurement steps, for progress reporting.
-    public var stepCount: Int { 10 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
+    public var stepCount: Int { 11 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
   }
 
   /// Measures this machine: every rate on one thread, then on `settings.threads` threads at once,
@@ -237,6 +239,11 @@ extension MachineProfile {
     let read = both { t in
       KernelProbe.readBandwidth(elements: k.readElements, passes: k.readPasses, threads: t, repeats: repeats)
     }
+    next("GEMV")
+    let gemv = both { t in
+      KernelProbe.gemm(rows: 1, inner: k.gemv.inner, cols: k.gemv.cols, seed: seed, repeats: max(repeats, 20), workers: t).seconds
+        .map { Double(4 * k.gemv.inner * k.gemv.cols) / $0 }
+    }
     var decodeCurve = [DecodeRowPoint]()
     for footprint in k.decodeFootprints {
       next("dense decode rows at \(footprint) bytes")
@@ -260,7 +267,8 @@ extension MachineProfile {
       denseHeads: k.dense.heads, denseHeadDim: k.dense.headDim, denseFlopsPerSecond: dense, indexerLength: k.indexer.length,
       indexerHeads: k.indexer.heads, indexerDim: k.indexer.dim, indexerFlopsPerSecond: indexer, sparseHeadDim: k.sparseHeadDim,
       sparseQueries: k.sparseQueries, sparseK: k.sparseK, sparseGroupSizes: k.sparseGroupSizes, sparseRowCurve: sparseCurve,
-      readBytesPerSecond: read, decodeGroupSize: k.decodeGroupSize, decodeHeadDim: k.decodeHeadDim, decodeRowCurve: decodeCurve)
+      readBytesPerSecond: read, decodeGroupSize: k.decodeGroupSize, decodeHeadDim: k.decodeHeadDim, decodeRowCurve: decodeCurve,
+      gemvInner: k.gemv.inner, gemvCols: k.gemv.cols, gemvWeightBytesPerSecond: gemv)
     let rates = MeasuredRates(
       threads: threads, fmaFlopsPerSecond: fma, triadBytesPerSecond: triad, gatherRowBytes: rowBytes, gatherCurve: curve,
       topKCandidates: settings.topKCandidates, topKBudget: settings.topKBudget, topKSecondsPerCandidate: topK,
@@ -288,6 +296,8 @@ extension MachineProfile {
         "sparseAttention alone: one kv group, the first `queries` queries each on k uniform random keys of footprint/(8 d) keys; wall seconds / (queries k), per group size",
       "read_bytes_per_second":
         "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
+      "gemv":
+        "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, best of \(max(repeats, 20)) calls; 4kn weight bytes / wall seconds",
       "decode_row":
         "denseDecodePart alone (G \(k.decodeGroupSize), d_h \(k.decodeHeadDim)): each thread streams its own K and V blocks (its share of the footprint), passes to 16 MiB per repeat; wall seconds / rows (all_cores: rows of all threads)",
     ]

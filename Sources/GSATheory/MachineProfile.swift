@@ -22,7 +22,7 @@ import Foundation
 ///   `indexer_tile` (FLOP/s), `sparse_row` (seconds per gathered row against footprint, at two
 ///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands;
 ///   schema_version 3 adds `decode_row` (the dense decode core's seconds per cached row against
-///   the cache's footprint).
+///   the cache's footprint) and `gemv` (a one-row GEMM's weight bytes per second).
 /// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
 ///
 /// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak
@@ -206,14 +206,22 @@ public struct MachineProfile: Sendable, Hashable {
     public var decodeGroupSize: Int
     public var decodeHeadDim: Int
     public var decodeRowCurve: [DecodeRowPoint]
+    /// `gemm` with one row (a decode step's GEMV, 1 × `gemvInner` by `gemvInner` × `gemvCols`):
+    /// weight bytes per second (4·k·n bytes over the wall time), the call's fixed costs inside.
+    public var gemvInner: Int
+    public var gemvCols: Int
+    public var gemvWeightBytesPerSecond: ThreadedRate
 
     public init(
       gemmRows: Int, gemmInner: Int, gemmCols: Int, gemmFlopsPerSecond: ThreadedRate, denseLength: Int, denseHeads: Int,
       denseHeadDim: Int, denseFlopsPerSecond: ThreadedRate, indexerLength: Int, indexerHeads: Int, indexerDim: Int,
       indexerFlopsPerSecond: ThreadedRate, sparseHeadDim: Int, sparseQueries: Int, sparseK: Int, sparseGroupSizes: [Int],
       sparseRowCurve: [SparseRowPoint], readBytesPerSecond: ThreadedRate, decodeGroupSize: Int, decodeHeadDim: Int,
-      decodeRowCurve: [DecodeRowPoint]
+      decodeRowCurve: [DecodeRowPoint], gemvInner: Int, gemvCols: Int, gemvWeightBytesPerSecond: ThreadedRate
     ) {
+      self.gemvInner = gemvInner
+      self.gemvCols = gemvCols
+      self.gemvWeightBytesPerSecond = gemvWeightBytesPerSecond
       self.decodeGroupSize = decodeGroupSize
       self.decodeHeadDim = decodeHeadDim
       self.decodeRowCurve = decodeRowCurve

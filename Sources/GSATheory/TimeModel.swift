@@ -43,9 +43,11 @@ import GSAModel
 /// **Kernel rates (decode).** The dense decode core's rows at its row cost c_D(F) at the cache's
 /// footprint F (`decode_row`: compute and streaming together, since the probe measured them
 /// together; the rows' K and V bytes and the core's counts leave the other terms); the sparse
-/// variants' gathered rows at c_G(F), as in prefill, at the same F. The GEMVs and the indexer's
-/// scoring keep the primitive rates, with their streamed bytes at W_read. Without a kernel rate (a
-/// spec profile) the kernel's work stays at the primitive rates.
+/// variants' gathered rows at c_G(F), as in prefill, at the same F; the GEMMs of the B new rows
+/// (projections, gates, indexer projections) at max(W_b/R_gemv, F_b/R_gemm), R_gemv a one-row
+/// GEMM's weight bytes per second (`gemv`), their weights leaving the streamed bytes. The indexer's
+/// scoring keeps the primitive rates, its streamed bytes at W_read. Without a kernel rate (a spec
+/// profile) the kernel's work stays at the primitive rates.
 ///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
@@ -88,14 +90,18 @@ public struct TimeModel: Sendable {
     public var sparseRows: MachineProfile.KernelRates?
     /// W_read, the read-only streaming rate that prices a decode step's streamed bytes; nil: W.
     public var readBytesPerSecond: Double?
+    /// R_gemv, a one-row GEMM's weight bytes per second (decode's projections); nil: its FLOPs at
+    /// P and its weights at W_read.
+    public var gemvWeightBytesPerSecond: Double?
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
       scope: MachineProfile.Scope = .allCores, onChipFraction: Double = 0, topKSecondsPerComparison: Double? = nil,
       sigmoidsPerSecond: Double? = nil, expsPerSecond: Double? = nil, gemmFlopsPerSecond: Double? = nil,
       denseTileFlopsPerSecond: Double? = nil, indexerTileFlopsPerSecond: Double? = nil,
-      sparseRows: MachineProfile.KernelRates? = nil, readBytesPerSecond: Double? = nil
+      sparseRows: MachineProfile.KernelRates? = nil, readBytesPerSecond: Double? = nil, gemvWeightBytesPerSecond: Double? = nil
     ) {
+      self.gemvWeightBytesPerSecond = gemvWeightBytesPerSecond
       self.gemmFlopsPerSecond = gemmFlopsPerSecond
       self.denseTileFlopsPerSecond = denseTileFlopsPerSecond
       self.indexerTileFlopsPerSecond = indexerTileFlopsPerSecond
@@ -153,6 +159,7 @@ public struct TimeModel: Sendable {
       r.indexerTileFlopsPerSecond = nil
       r.sparseRows = nil
       r.readBytesPerSecond = nil
+      r.gemvWeightBytesPerSecond = nil
       return r
     }
   }
@@ -175,6 +182,9 @@ public struct TimeModel: Sendable {
     public var decodeCounts = FlopCounts()
     public var decodeBytes = 0
     public var headDim = 1
+    /// Decode's GEMMs of B rows: their weight bytes and FLOPs per bucket.
+    public var gemvWeightBytes: [FlopBucket: Int] = [:]
+    public var gemvFlops: [FlopBucket: Int] = [:]
     public init() {}
   }
 
@@ -247,7 +257,8 @@ public struct TimeModel: Sendable {
           ? m.topKSecondsPerCandidate[scope] * Double(m.topKCandidates) / comparisonsPerRow : nil,
         sigmoidsPerSecond: m.sigmoidsPerSecond[scope], expsPerSecond: m.expsPerSecond[scope],
         gemmFlopsPerSecond: k.gemmFlopsPerSecond[scope], denseTileFlopsPerSecond: k.denseFlopsPerSecond[scope],
-        indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], sparseRows: k, readBytesPerSecond: k.readBytesPerSecond[scope])
+        indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], sparseRows: k, readBytesPerSecond: k.readBytesPerSecond[scope],
+        gemvWeightBytesPerSecond: k.gemvWeightBytesPerSecond[scope])
     case .spec(let s):
       rates = Rates(
         flopsPerSecond: precision == .bf16 ? s.peakDenseBF16FlopsPerSecond.value : s.peakFP32FlopsPerSecond.value,
@@ -288,6 +299,8 @@ public struct TimeModel: Sendable {
   ///
   ///     decode_att = executed_att − B·n_q flops,  rows = B·H_kv·(L + 1),  bytes = rows·2·e·d_h   (dense)
   ///     core_att   = executed_att − B·n_q flops,  rows = G_att/(2·e·d_h)                         (sparse)
+  ///     W_proj = e·D(2n_q + 2n_kv),  W_gates = e·D·n_kv [G2] + e·D·n_q [G1],  W_idx = e·D(H_I·d_I + d_I + H_I)
+  ///     gemv_b = 2B·W_b/e flops, its weights W_b                                (at R_gemv, below)
   ///
   /// `config` is the variant's configuration (`configured(for:)`); each part is clamped to the
   /// ledger's counts.
@@ -301,6 +314,13 @@ public struct TimeModel: Sendable {
     if phase == .decode {
       guard L >= 0, B > 0 else { return work }
       let scale = FlopCounts(flops: B * nq)
+      var weights: [FlopBucket: Int] = [.projections: D * (2 * nq + 2 * nkv)]
+      if variant.isGated { weights[.gates] = (c.valueGate ? D * nkv : 0) + (c.outputGate ? D * nq : 0) }
+      if variant.isSparse { weights[.indexer] = D * (c.indexerHeads * c.indexerDim + c.indexerDim + c.indexerHeads) }
+      for (bucket, elements) in weights where elements > 0 {
+        work.gemvWeightBytes[bucket] = min(ledger.bytes[bucket].read, e * elements)
+        work.gemvFlops[bucket] = min(ledger.executed[bucket].flops, 2 * B * elements)
+      }
       if variant.isSparse {
         work.sparseCounts = ledger.executed[.attention] - scale
         work.sparseRows = Double(ledger.bytes[.attention].gathered) / Double(2 * e * d)
@@ -367,6 +387,13 @@ public struct TimeModel: Sendable {
         gathered = 0
       }
       var streamedInKernel = 0
+      if phase == .decode, let rate = rates.gemvWeightBytesPerSecond, let bytes = work.gemvWeightBytes[bucket], bytes > 0 {
+        // The weights stream once for all B rows; the FLOPs bound it where B is large.
+        let flops = work.gemvFlops[bucket] ?? 0
+        p.kernelSeconds += max(Double(bytes) / rate, Double(flops) / (rates.gemmFlopsPerSecond ?? rates.flopsPerSecond))
+        counts.flops = max(0, counts.flops - flops)
+        streamedInKernel += bytes
+      }
       if bucket == .attention, work.decodeRows > 0, let cache = gatherFootprints.first,
         let seconds = rates.decodeRowSeconds(work.decodeRows, headDim: work.headDim, footprintBytes: cache.bytes)
       {

@@ -40,7 +40,8 @@ import Testing
       denseFlopsPerSecond: b, indexerLength: 8192, indexerHeads: 2, indexerDim: 16, indexerFlopsPerSecond: a, sparseHeadDim: 64,
       sparseQueries: 4096, sparseK: 256, sparseGroupSizes: [1, 4],
       sparseRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: [c, b]) }, readBytesPerSecond: b,
-      decodeGroupSize: 4, decodeHeadDim: 64, decodeRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: c) })
+      decodeGroupSize: 4, decodeHeadDim: 64, decodeRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: c) },
+      gemvInner: 512, gemvCols: 512, gemvWeightBytesPerSecond: a)
   }
 
   @Test func measuredProfilesRoundTripThroughTheirFile() throws {

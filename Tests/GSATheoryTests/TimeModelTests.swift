@@ -128,7 +128,7 @@ import Testing
     decodeRowCurve: [
       .init(footprintBytes: 100, secondsPerRow: .init(perThread: 2, allCores: 1)),
       .init(footprintBytes: 10_000, secondsPerRow: .init(perThread: 6, allCores: 5)),
-    ])
+    ], gemvInner: 8, gemvCols: 8, gemvWeightBytesPerSecond: .init(perThread: 2, allCores: 4))
 
   static var kernelModelRates: TimeModel.Rates {
     var r = rates
@@ -227,6 +227,13 @@ import Testing
         let ledger = CostModel(config: vc, variant: variant).decodeLedger(length: L, batch: B, kPerSequence: nil)
         let work = TimeModel.kernelWork(config: vc, variant: variant, phase: .decode, length: L, batch: B, ledger: ledger)
         #expect(work.gemmFlops.isEmpty && work.tileCounts.isEmpty)
+        // The B rows' GEMMs: weights e·D(2n_q + 2n_kv) [+ gates] [+ indexer], 2B FLOPs per weight.
+        let D = vc.modelDim
+        #expect(work.gemvWeightBytes[.projections] == 4 * D * (2 * nq + 2 * nkv))
+        #expect(work.gemvFlops[.projections] == 2 * B * D * (2 * nq + 2 * nkv))
+        let gateWeights = (vc.valueGate ? D * nkv : 0) + (vc.outputGate ? D * nq : 0)
+        #expect(work.gemvWeightBytes[.gates] == (variant.isGated && gateWeights > 0 ? 4 * gateWeights : nil))
+        #expect(work.gemvWeightBytes[.indexer] == (variant.isSparse ? 4 * D * (HI * dI + dI + HI) : nil))
         if variant.isSparse {
           let k = min(vc.kBase, L + 1)
           #expect(work.sparseRows == Double(B * vc.kvHeads * k), "\(variant) B \(B)")
@@ -239,6 +246,33 @@ import Testing
         }
       }
     }
+  }
+
+  /// Decode's GEMMs at max(weights/R_gemv, FLOPs/R_gemm) (hand-computed), their weights out of the stream.
+  @Test func decodeGemmsArePricedByTheirWeights() {
+    var l = FlopLedger()
+    // projections: 60 flops, 60 bytes read (48 of them weights), 12 written.
+    l.add(.projections, FlopCounts(flops: 60))
+    l.addBytes(.projections, ByteCounts(read: 60, written: 12))
+    var work = TimeModel.KernelWork()
+    work.gemvWeightBytes = [.projections: 48]
+    work.gemvFlops = [.projections: 40]
+    var rates = Self.kernelModelRates
+    rates.gemvWeightBytesPerSecond = 4
+    let p = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    let b = p.buckets[.projections]!
+    // max(48 B / 4, 40 flops / R_gemm 50) = 12 s; 20 flops at P 100 = 0.2 s; 24 bytes at W_read 8 = 3 s.
+    #expect(abs(b.kernelSeconds - 12) < 1e-12)
+    #expect(abs(b.flopSeconds - 0.2) < 1e-12)
+    #expect(abs(b.streamSeconds - 3) < 1e-12)
+    // Many rows: the FLOPs bound it.
+    work.gemvFlops = [.projections: 1000]
+    l.add(.projections, FlopCounts(flops: 940))
+    let q = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    #expect(abs(q.buckets[.projections]!.kernelSeconds - 20) < 1e-12)
+    // Prefill ignores the GEMV work.
+    let prefill = TimeModel(rates: rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    #expect(prefill.buckets[.projections]!.kernelSeconds == 0)
   }
 
   /// The dense decode core's rows at c_D(F) (hand-computed), its K and V bytes out of the stream.
@@ -287,6 +321,7 @@ import Testing
       #expect(r.denseTileFlopsPerSecond == k.denseFlopsPerSecond[scope])
       #expect(r.indexerTileFlopsPerSecond == k.indexerFlopsPerSecond[scope])
       #expect(r.readBytesPerSecond == k.readBytesPerSecond[scope])
+      #expect(r.gemvWeightBytesPerSecond == k.gemvWeightBytesPerSecond[scope])
       #expect(r.sparseRowSeconds(2, groupSize: 1, footprints: [.init(bytes: 100)]) == 2 * k.sparseRowCurve[0].secondsPerRow[0][scope])
     }
     let h100 = TimeModel(profile: try MachineProfile.spec(named: "h100"), precision: .bf16).rates

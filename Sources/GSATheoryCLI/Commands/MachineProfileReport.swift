@@ -81,6 +81,7 @@ extension Commands {
             "dense decode row, G \(k.decodeGroupSize) d_h \(k.decodeHeadDim), cache \(describeBytes(point.footprintBytes))",
             point.secondsPerRow, scale: 1e9, "ns/row"))
       }
+      rows.append(row("GEMV 1×\(k.gemvInner) by \(k.gemvInner)×\(k.gemvCols), weights", k.gemvWeightBytesPerSecond, scale: 1e-9, "GB/s"))
       rows.append(row("read-only stream", k.readBytesPerSecond, scale: 1e-9, "GB/s"))
       table = TextTable(headers: ["quantity", "1 thread", "\(m.threads) threads", "unit"], rows: rows)
       header =
