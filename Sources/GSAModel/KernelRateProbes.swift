@@ -1,3 +1,4 @@
+import CKernelSupport
 import Foundation
 import GSLKit
 
@@ -174,6 +175,44 @@ extension KernelProbe {
       let start = DispatchTime.now().uptimeNanoseconds
       run()
       return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(rows * passes)
+    }
+  }
+}
+
+extension KernelProbe {
+  /// Weight bytes per second of `gemm` with one row (1 × k by k × n, a decode step's projection) on
+  /// `workers` threads, per repeat, with the weights cold: before each timed call every worker
+  /// streams its share of a `flushBytes` buffer (larger than the last cache level), as a layer's
+  /// weights leave the caches between its decode steps while other layers' weights and caches
+  /// pass through them. 4·k·n bytes over the call's wall time (its fixed costs inside).
+  public static func coldGemvRate(
+    inner k: Int, cols n: Int, workers: Int, repeats: Int, flushBytes: Int = 128 << 20, seed: UInt64
+  ) -> [Double] {
+    let rng = GSLRandom(seed: seed)
+    let a = random(k, rng), b = random(k * n, rng)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    c.initialize(repeating: 0, count: n)
+    let flushFloats = max(64 * workers, flushBytes / 4)
+    let flush = allocateAligned(flushFloats)
+    flush.initialize(repeating: 1, count: flushFloats)
+    defer {
+      a.deallocate()
+      b.deallocate()
+      c.deallocate()
+      flush.deallocate()
+    }
+    let pFlush = SharedConstPointer(flush)
+    let share = flushFloats / workers
+    var sink: Float = 0
+    return (0..<max(1, repeats)).map { _ in
+      _ = parallelTasks(taskCount: workers, workers: workers) { _, t, _ in
+        if sumRun(pFlush.base + t * share, count: share) < 0 { gsa_prefetch(pFlush.base) }
+      }
+      let start = DispatchTime.now().uptimeNanoseconds
+      _ = GSAModel.gemm(a, rows: 1, inner: k, b, cols: n, into: c, workers: workers)
+      let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+      sink += c[0]
+      return sink.isNaN ? .nan : Double(4 * k * n) / wall
     }
   }
 }

@@ -51,13 +51,15 @@ extension MachineProfile {
       public var decodeFootprints: [Int] = [256 << 10, 4 << 20, 16 << 20, 64 << 20, 256 << 20]
       /// The one-row GEMM's inner and output sizes (the paper shape's D × D projection).
       public var gemv: (inner: Int, cols: Int) = (512, 512)
+      /// Bytes streamed before each GEMV call, so its weights come cold from DRAM.
+      public var gemvFlushBytes = 128 << 20
 
       public static func == (a: KernelSizes, b: KernelSizes) -> Bool {
         a.gemm == b.gemm && a.dense == b.dense && a.indexer == b.indexer && a.sparseHeadDim == b.sparseHeadDim
           && a.sparseQueries == b.sparseQueries && a.sparseK == b.sparseK && a.sparseGroupSizes == b.sparseGroupSizes
           && a.sparseFootprints == b.sparseFootprints && a.readElements == b.readElements && a.readPasses == b.readPasses
           && a.decodeGroupSize == b.decodeGroupSize && a.decodeHeadDim == b.decodeHeadDim
-          && a.decodeFootprints == b.decodeFootprints && a.gemv == b.gemv
+          && a.decodeFootprints == b.decodeFootprints && a.gemv == b.gemv && a.gemvFlushBytes == b.gemvFlushBytes
       }
       public func hash(into h: inout Hasher) {
         h.combine(gemm.rows)
@@ -86,7 +88,7 @@ extension MachineProfile {
       public static let smoke = KernelSizes(
         gemm: (12, 16, 32), dense: (96, 2, 8), indexer: (96, 2, 4), sparseHeadDim: 8, sparseQueries: 16, sparseK: 8,
         sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1, decodeGroupSize: 2,
-        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10], gemv: (16, 32))
+        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10], gemv: (16, 32), gemvFlushBytes: 64 << 10)
     }
 
     public init(
@@ -146,7 +148,7 @@ extension MachineProfile {
       let k = kernels
       let sparseKeys = (k.sparseFootprints.max() ?? 0) / (8 * k.sparseHeadDim)
       let sparse = 4 * sparseKeys * k.sparseHeadDim * (2 * (k.sparseGroupSizes.max() ?? 1) + 4)
-      return max(triad, gather, topK, 4 * k.readElements, sparse, k.decodeFootprints.max() ?? 0)
+      return max(triad, gather, topK, 4 * k.readElements, sparse, k.decodeFootprints.max() ?? 0, k.gemvFlushBytes)
     }
 
     /// Measurement steps, for progress reporting.
@@ -241,8 +243,8 @@ extension MachineProfile {
     }
     next("GEMV")
     let gemv = both { t in
-      KernelProbe.gemm(rows: 1, inner: k.gemv.inner, cols: k.gemv.cols, seed: seed, repeats: max(repeats, 20), workers: t).seconds
-        .map { Double(4 * k.gemv.inner * k.gemv.cols) / $0 }
+      KernelProbe.coldGemvRate(
+        inner: k.gemv.inner, cols: k.gemv.cols, workers: t, repeats: max(repeats, 20), flushBytes: k.gemvFlushBytes, seed: seed)
     }
     var decodeCurve = [DecodeRowPoint]()
     for footprint in k.decodeFootprints {
@@ -297,7 +299,7 @@ extension MachineProfile {
       "read_bytes_per_second":
         "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
       "gemv":
-        "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, best of \(max(repeats, 20)) calls; 4kn weight bytes / wall seconds",
+        "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, the weights cold (\(k.gemvFlushBytes) bytes streamed before each call), best of \(max(repeats, 20)) calls; 4kn weight bytes / wall seconds",
       "decode_row":
         "denseDecodePart alone (G \(k.decodeGroupSize), d_h \(k.decodeHeadDim)): each thread streams its own K and V blocks (its share of the footprint), passes to 16 MiB per repeat; wall seconds / rows (all_cores: rows of all threads)",
     ]

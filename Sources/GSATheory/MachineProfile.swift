@@ -206,8 +206,9 @@ public struct MachineProfile: Sendable, Hashable {
     public var decodeGroupSize: Int
     public var decodeHeadDim: Int
     public var decodeRowCurve: [DecodeRowPoint]
-    /// `gemm` with one row (a decode step's GEMV, 1 × `gemvInner` by `gemvInner` × `gemvCols`):
-    /// weight bytes per second (4·k·n bytes over the wall time), the call's fixed costs inside.
+    /// `gemm` with one row (a decode step's GEMV, 1 × `gemvInner` by `gemvInner` × `gemvCols`),
+    /// its weights cold (`KernelProbe.coldGemvRate`): weight bytes per second (4·k·n bytes over the
+    /// wall time), the call's fixed costs inside.
     public var gemvInner: Int
     public var gemvCols: Int
     public var gemvWeightBytesPerSecond: ThreadedRate
