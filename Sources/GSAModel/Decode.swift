@@ -597,7 +597,7 @@ extension AttentionLayer {
     // rangeCount' winners, V̄ and stage 2. Otherwise one task per sequence does it all.
     let adaptive = c.kRule != .fixed
     let cap = min(adaptive ? c.kMax : c.kBase, n)
-    let split = selectionSplit.splits(candidates: n, batch: B)
+    let split = selectionSplit.splits(candidates: n)
     let rangeSize = selectionSplit.rangeSize
     let rangeCount = split ? (n + rangeSize - 1) / rangeSize : 1
     // Winners of each full range, and of the last one; m of them in all.
@@ -739,30 +739,27 @@ extension AttentionLayer {
 /// (c = the stage-1 budget), then one top-c of their m = ⌊n/s⌋·min(c, s) + min(c, n mod s) winners,
 /// gathered in range order. A key of the overall top-c is in its range's top-c, and the winners keep
 /// index order, so the tie order (lower index first) and hence the selection and its order are those
-/// of one select over all n. The ranges depend on n alone; the worker count only decides whether to
-/// split. Comparisons: ⌊n/s⌋·r(s, c) + r(n mod s, c) + r(m, c) (`TopK.comparisons`), against r(n, c)
+/// of one select over all n. The ranges and the decision to split depend on n alone (not on the batch
+/// or the core count). Comparisons: ⌊n/s⌋·r(s, c) + r(n mod s, c) + r(m, c) (`TopK.comparisons`), against r(n, c)
 /// unsplit; the bytes do not change (the winners are scratch, as stage 2's kept scores).
 public struct DecodeSelectionSplit: Sendable, Hashable {
   /// Smallest n that splits.
   public let threshold: Int
   /// Candidates per range.
   public let rangeSize: Int
-  /// Splits only at batches below this.
-  public let workers: Int
 
   /// n ≥ 32768 in ranges of 16384 (8 ranges and a 1-candidate rest at L = 131072), at every batch:
   /// the rule, and so the counted comparisons, do not depend on the machine's core count.
-  public static let standard = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384, workers: .max)
+  public static let standard = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384)
 
-  init(threshold: Int, rangeSize: Int, workers: Int) {
+  init(threshold: Int, rangeSize: Int) {
     precondition(rangeSize >= 1, "ranges hold at least one candidate")
     self.threshold = threshold
     self.rangeSize = rangeSize
-    self.workers = workers
   }
 
-  /// Whether a step of B sequences with n candidates each splits.
-  public func splits(candidates n: Int, batch B: Int) -> Bool { n >= threshold && n > rangeSize && B < workers }
+  /// Whether a step with n candidates per sequence splits (at any batch).
+  public func splits(candidates n: Int) -> Bool { n >= threshold && n > rangeSize }
 }
 
 /// The `blockedSum` of the code rule's row variances `first ..< first + count` at the scale's N,

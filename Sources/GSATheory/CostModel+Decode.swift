@@ -96,7 +96,7 @@ extension CostModel {
     var selectionBytes = ByteCounts(read: e * B * n, written: 4 * totalK)
     let r = Self.topKComparisons
     // Stage 1: one select over n, or the ranges' selects and the select over their winners.
-    let split = selectionSplit.splits(candidates: n, batch: B)
+    let split = selectionSplit.splits(candidates: n)
     func stageOne(_ cap: Int) -> Int {
       guard split else { return r(n, cap) }
       let s = selectionSplit.rangeSize

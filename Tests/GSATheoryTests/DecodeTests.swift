@@ -39,6 +39,24 @@ import Testing
     }
   }
 
+  /// The case's layer, its full inputs, a cache holding the prefill of the first t tokens (an
+  /// empty cache of capacity 1 at t = 0) and token t of every sequence as the next decode input.
+  static func prefilled(_ test: Case) throws -> (AttentionLayer, [Matrix], KVCache, Matrix) {
+    let layer = try AttentionLayer(config: test.config, variant: test.variant, seed: test.seed)
+    let full = try inputs(test)
+    let cache: KVCache
+    if test.t == 0 {
+      cache = try layer.makeCache(batch: test.batch, capacity: 1)
+    } else {
+      cache = try layer.prefill(try full.map { try rows($0, 0..<test.t) }, capacity: test.t + 1).cache
+    }
+    var next = Matrix(rows: test.batch, cols: test.config.modelDim)
+    for b in 0..<test.batch {
+      for j in 0..<test.config.modelDim { next[b, j] = full[b][test.t, j] }
+    }
+    return (layer, full, cache, next)
+  }
+
   static func rows(_ m: Matrix, _ range: Range<Int>) throws -> Matrix {
     try Matrix(rows: range.count, cols: m.cols, storage: Array(m.storage[(range.lowerBound * m.cols)..<(range.upperBound * m.cols)]))
   }
@@ -59,18 +77,7 @@ import Testing
   /// every bucket) equals `CostModel.decodeLedger` exactly.
   @Test func decodeEqualsPrefillAndItsLedgerIsPredicted() throws {
     try forAll(Self.cases, configuration: .init(cases: 70)) { test in
-      let layer = try AttentionLayer(config: test.config, variant: test.variant, seed: test.seed)
-      let full = try Self.inputs(test)
-      let cache: KVCache
-      if test.t == 0 {
-        cache = try layer.makeCache(batch: test.batch, capacity: 1)
-      } else {
-        cache = try layer.prefill(try full.map { try Self.rows($0, 0..<test.t) }, capacity: test.t + 1).cache
-      }
-      var next = Matrix(rows: test.batch, cols: test.config.modelDim)
-      for b in 0..<test.batch {
-        for j in 0..<test.config.modelDim { next[b, j] = full[b][test.t, j] }
-      }
+      let (layer, full, cache, next) = try Self.prefilled(test)
       let step = try layer.decodeStep(next, cache: cache, options: ForwardOptions(recordSelection: true))
       guard cache.length == test.t + 1 else { return false }
       for b in 0..<test.batch {
@@ -114,20 +121,9 @@ import Testing
   @Test func splitSelectionEqualsOneSelectAndThePrefill() throws {
     try forAll(Self.splitCases, configuration: .init(cases: 40)) { split in
       let test = split.base
-      let layer = try AttentionLayer(config: test.config, variant: test.variant, seed: test.seed)
-      let full = try Self.inputs(test)
-      let cache: KVCache
-      if test.t == 0 {
-        cache = try layer.makeCache(batch: test.batch, capacity: 1)
-      } else {
-        cache = try layer.prefill(try full.map { try Self.rows($0, 0..<test.t) }, capacity: test.t + 1).cache
-      }
-      var next = Matrix(rows: test.batch, cols: test.config.modelDim)
-      for b in 0..<test.batch {
-        for j in 0..<test.config.modelDim { next[b, j] = full[b][test.t, j] }
-      }
-      let forced = DecodeSelectionSplit(threshold: 0, rangeSize: split.rangeSize, workers: .max)
-      let never = DecodeSelectionSplit(threshold: .max, rangeSize: split.rangeSize, workers: .max)
+      let (layer, full, cache, next) = try Self.prefilled(test)
+      let forced = DecodeSelectionSplit(threshold: 0, rangeSize: split.rangeSize)
+      let never = DecodeSelectionSplit(threshold: .max, rangeSize: split.rangeSize)
       let options = ForwardOptions(recordSelection: true)
       let splitStep = try layer.decodeStep(next, cache: cache, options: options, selectionSplit: forced)
       cache.truncate(to: test.t)
@@ -149,19 +145,19 @@ import Testing
     }
   }
 
-  /// The standard split: ranges of 16384 from n = 32768, only below the worker count; a split's
+  /// The standard split: ranges of 16384 from n = 32768, at any batch; a split's
   /// comparisons at L = 131072, c = 512 are 8·r(16384, 512) + r(1, 512) + r(4097, 512).
   @Test func standardSplitCounts() {
     let standard = DecodeSelectionSplit.standard
-    #expect(!standard.splits(candidates: 32767, batch: 1))
-    #expect(standard.splits(candidates: 32768, batch: 1))
-    #expect(standard.splits(candidates: 131_073, batch: 64))  // every batch: counts independent of the cores
+    #expect(!standard.splits(candidates: 32767))
+    #expect(standard.splits(candidates: 32768))
+    #expect(standard.splits(candidates: 131_073))
     let config = LayerConfig.paperShape
-    let forced = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384, workers: 2)
+    let forced = DecodeSelectionSplit(threshold: 32768, rangeSize: 16384)
     let model = CostModel(config: config, variant: .gsa)
     let split = model.decodeLedger(length: 131_072, batch: 1, kPerSequence: [256], selectionSplit: forced)
     let one = model.decodeLedger(
-      length: 131_072, batch: 1, kPerSequence: [256], selectionSplit: .init(threshold: .max, rangeSize: 1, workers: 2))
+      length: 131_072, batch: 1, kPerSequence: [256], selectionSplit: .init(threshold: .max, rangeSize: 1))
     let r = { (n: Int, k: Int) in TopK.comparisons(candidates: n, k: k) }
     #expect(
       split.useful.selection.comparisons - one.useful.selection.comparisons
