@@ -47,9 +47,14 @@ if mode == "decode" {
   for threads in Set([1, kernelWorkerCount]).sorted() {
     let (rb, rm) = bestMedian(KernelProbe.readBandwidth(elements: 3 << 25, passes: 1, threads: threads, repeats: 7))
     let triad = Roofline.streamTriad(threads: threads, elements: 1 << 25, passes: 2, repeats: 5).max() ?? .nan
-    print(String(format: "read-only stream, %d thread(s): best %5.2f GB/s  median %5.2f GB/s;  triad best %5.2f GB/s", threads, rb / 1e9, rm / 1e9, triad / 1e9))
+    print(
+      String(
+        format: "read-only stream, %d thread(s): best %5.2f GB/s  median %5.2f GB/s;  triad best %5.2f GB/s", threads, rb / 1e9, rm / 1e9,
+        triad / 1e9))
   }
-  var kernels: [KernelProbe.DenseDecodeKernel] = [.indexList, .blockedPerHead(splitRows: 8192, blockRows: 64)]
+  var kernels: [KernelProbe.DenseDecodeKernel] = [
+    .indexList, .blocked(splitRows: 8192, blockRows: 64, prefetchRows: 0, groupBlocked: false),
+  ]
   for split in [8192, 32768, 131072] { kernels.append(.blocked(splitRows: split, blockRows: 64, prefetchRows: 0)) }
   kernels += [
     .blocked(splitRows: 8192, blockRows: 128, prefetchRows: 0), .blocked(splitRows: 8192, blockRows: 256, prefetchRows: 0),
@@ -78,7 +83,8 @@ if mode == "decode-core" {
       let best = r.min() ?? .nan, median = r.sorted()[r.count / 2]
       print(
         String(
-          format: "decode core rows %7d (%8.1f KiB/thread) x%d: best %6.2f ns/row (%5.2f GB/s/thread, %5.1f GFLOP/s/thread)  median %6.2f ns/row",
+          format:
+            "decode core rows %7d (%8.1f KiB/thread) x%d: best %6.2f ns/row (%5.2f GB/s/thread, %5.1f GFLOP/s/thread)  median %6.2f ns/row",
           rows, Double(rows * 512) / 1024, workers, best * 1e9, 512 / best / 1e9, 1024 / best / 1e9, median * 1e9))
     }
   }

@@ -12,17 +12,16 @@ extension KernelProbe {
     /// P·V), one task per kv head: the core the blocked kernel replaced.
     case indexList
     /// `denseDecodePart` over parts of `splitRows` rows, blocks of `blockRows`, software prefetch
-    /// `prefetchRows` ahead (0: none), then `combineDenseDecodeParts`.
-    case blocked(splitRows: Int, blockRows: Int, prefetchRows: Int)
-    /// `blocked` with the one-head-at-a-time score path (`groupBlocked: false`).
-    case blockedPerHead(splitRows: Int, blockRows: Int)
+    /// `prefetchRows` ahead (0: none), the G = 4 group-blocked score path or (`groupBlocked`
+    /// false) the one-head-at-a-time one, then `combineDenseDecodeParts`.
+    case blocked(splitRows: Int, blockRows: Int, prefetchRows: Int, groupBlocked: Bool = true)
 
     public var description: String {
       switch self {
       case .indexList: return "index list (two passes)"
-      case let .blocked(split, block, prefetch):
+      case let .blocked(split, block, prefetch, groupBlocked):
         return "blocked split \(split) block \(block)" + (prefetch > 0 ? " prefetch \(prefetch)" : "")
-      case let .blockedPerHead(split, block): return "blocked split \(split) block \(block), scores per head"
+          + (groupBlocked ? "" : ", scores per head")
       }
     }
   }
@@ -50,8 +49,7 @@ extension KernelProbe {
     let scratch = allocateAligned(workers * scratchFloats)
     let maxParts =
       kernels.map { kernel -> Int in
-        if case let .blocked(split, _, _) = kernel { return DenseDecode.parts(rows: L, splitRows: split) }
-        if case let .blockedPerHead(split, _) = kernel { return DenseDecode.parts(rows: L, splitRows: split) }
+        if case let .blocked(split, _, _, _) = kernel { return DenseDecode.parts(rows: L, splitRows: split) }
         return 1
       }.max() ?? 1
     let partialFloats = DenseDecode.partialFloats(heads: G, headDim: d)
@@ -77,13 +75,7 @@ extension KernelProbe {
             pq.base + g * G * d, heads: G, keys: pK.base + g * L * d, values: pV.base + g * L * d, headDim: d,
             selected: pRows.base, count: L, scratch: pScratch.base + worker * scratchFloats, output: po.base + g * G * d)
         }
-      case .blocked, .blockedPerHead:
-        let (split, block, prefetch, groupBlocked) =
-          switch kernel {
-          case let .blocked(split, block, prefetch): (split, block, prefetch, true)
-          case let .blockedPerHead(split, block): (split, block, 0, false)
-          default: (0, 0, 0, true)
-          }
+      case let .blocked(split, block, prefetch, groupBlocked):
         let parts = DenseDecode.parts(rows: L, splitRows: split)
         _ = parallelTasks(taskCount: Hkv * parts) { worker, task, _ in
           let g = task / parts, first = (task % parts) * split

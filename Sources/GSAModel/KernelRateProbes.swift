@@ -1,4 +1,3 @@
-import CKernelSupport
 import Foundation
 import GSLKit
 
@@ -202,17 +201,19 @@ extension KernelProbe {
       flush.deallocate()
     }
     let pFlush = SharedConstPointer(flush)
+    let sums = SharedPointer(UnsafeMutablePointer<Float>.allocate(capacity: workers))
+    defer { sums.base.deallocate() }
     let share = flushFloats / workers
-    var sink: Float = 0
     return (0..<max(1, repeats)).map { _ in
       _ = parallelTasks(taskCount: workers, workers: workers) { _, t, _ in
-        if sumRun(pFlush.base + t * share, count: share) < 0 { gsa_prefetch(pFlush.base) }
+        sums[t] = sumRun(pFlush.base + t * share, count: share)
       }
       let start = DispatchTime.now().uptimeNanoseconds
       _ = GSAModel.gemm(a, rows: 1, inner: k, b, cols: n, into: c, workers: workers)
       let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-      sink += c[0]
-      return sink.isNaN ? .nan : Double(4 * k * n) / wall
+      // A sum of ones: a wrong total means the flush did not run (as in `readBandwidth`).
+      for t in 0..<workers where !(sums[t] > 0) { return .nan }
+      return Double(4 * k * n) / wall
     }
   }
 }

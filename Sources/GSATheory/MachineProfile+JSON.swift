@@ -271,6 +271,18 @@ extension MachineProfile {
     func nonEmpty(_ s: String, _ field: String) throws(ProfileError) {
       guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw ProfileError(field: field, "must not be empty") }
     }
+    /// A curve's point count (at least one), and point i's footprint: ≥ 1 and above point i − 1's.
+    func nonEmptyCurve(_ count: Int, _ curve: String) throws(ProfileError) {
+      guard count > 0 else { throw ProfileError(field: curve, "must hold at least one point") }
+    }
+    func footprint(_ footprints: [Int], _ i: Int, _ curve: String) throws(ProfileError) {
+      let field = "\(curve)[\(i)].footprint_bytes"
+      try atLeastOne(footprints[i], field)
+      if i > 0, footprints[i] <= footprints[i - 1] {
+        throw ProfileError(
+          field: field, "must exceed the previous point's \(footprints[i - 1]) (footprints strictly increasing)")
+      }
+    }
     try nonEmpty(machine.name, "machine.name")
     try nonEmpty(machine.model, "machine.model")
     if let cores = machine.cores { try atLeastOne(cores, "machine.cores") }
@@ -282,14 +294,10 @@ extension MachineProfile {
       try positive(m.fmaFlopsPerSecond, "fma_peak_flops_per_second")
       try positive(m.triadBytesPerSecond, "triad_bytes_per_second")
       try atLeastOne(m.gatherRowBytes, "gather.row_bytes")
-      guard !m.gatherCurve.isEmpty else { throw ProfileError(field: "gather.curve", "must hold at least one point") }
+      try nonEmptyCurve(m.gatherCurve.count, "gather.curve")
+      let gatherFootprints = m.gatherCurve.map(\.footprintBytes)
       for (i, point) in m.gatherCurve.enumerated() {
-        try atLeastOne(point.footprintBytes, "gather.curve[\(i)].footprint_bytes")
-        if i > 0, point.footprintBytes <= m.gatherCurve[i - 1].footprintBytes {
-          throw ProfileError(
-            field: "gather.curve[\(i)].footprint_bytes",
-            "must exceed the previous point's \(m.gatherCurve[i - 1].footprintBytes) (footprints strictly increasing)")
-        }
+        try footprint(gatherFootprints, i, "gather.curve")
         try positive(point.bytesPerSecond, "gather.curve[\(i)].bytes_per_second")
       }
       try atLeastOne(m.topKCandidates, "top_k.candidates")
@@ -324,15 +332,11 @@ extension MachineProfile {
         throw ProfileError(
           field: "sparse_row.group_sizes[1]", "must exceed the first group size \(k.sparseGroupSizes[0]) (strictly increasing)")
       }
-      guard !k.sparseRowCurve.isEmpty else { throw ProfileError(field: "sparse_row.curve", "must hold at least one point") }
+      try nonEmptyCurve(k.sparseRowCurve.count, "sparse_row.curve")
+      let sparseFootprints = k.sparseRowCurve.map(\.footprintBytes)
       for (i, point) in k.sparseRowCurve.enumerated() {
         let field = "sparse_row.curve[\(i)]"
-        try atLeastOne(point.footprintBytes, field + ".footprint_bytes")
-        if i > 0, point.footprintBytes <= k.sparseRowCurve[i - 1].footprintBytes {
-          throw ProfileError(
-            field: field + ".footprint_bytes",
-            "must exceed the previous point's \(k.sparseRowCurve[i - 1].footprintBytes) (footprints strictly increasing)")
-        }
+        try footprint(sparseFootprints, i, "sparse_row.curve")
         guard point.secondsPerRow.count == k.sparseGroupSizes.count else {
           throw ProfileError(
             field: field + ".seconds_per_row",
@@ -346,16 +350,11 @@ extension MachineProfile {
       try positive(k.gemvWeightBytesPerSecond, "gemv.weight_bytes_per_second")
       try atLeastOne(k.decodeGroupSize, "decode_row.group_size")
       try atLeastOne(k.decodeHeadDim, "decode_row.head_dim")
-      guard !k.decodeRowCurve.isEmpty else { throw ProfileError(field: "decode_row.curve", "must hold at least one point") }
+      try nonEmptyCurve(k.decodeRowCurve.count, "decode_row.curve")
+      let decodeFootprints = k.decodeRowCurve.map(\.footprintBytes)
       for (i, point) in k.decodeRowCurve.enumerated() {
-        let field = "decode_row.curve[\(i)]"
-        try atLeastOne(point.footprintBytes, field + ".footprint_bytes")
-        if i > 0, point.footprintBytes <= k.decodeRowCurve[i - 1].footprintBytes {
-          throw ProfileError(
-            field: field + ".footprint_bytes",
-            "must exceed the previous point's \(k.decodeRowCurve[i - 1].footprintBytes) (footprints strictly increasing)")
-        }
-        try positive(point.secondsPerRow, field + ".seconds_per_row")
+        try footprint(decodeFootprints, i, "decode_row.curve")
+        try positive(point.secondsPerRow, "decode_row.curve[\(i)].seconds_per_row")
       }
     case .spec(let s):
       let values: [(String, SpecValue)] = [

@@ -87,7 +87,7 @@ public struct TimeModel: Sendable {
     /// The kernel row costs: the sparse core's c_G(F) (`MachineProfile.KernelRates.sparseSecondsPerRow`)
     /// and the dense decode core's c_D(F) (`decodeSecondsPerRow`); nil: their FLOPs at P, their
     /// gathers at r(F) and their streams at W_read.
-    public var sparseRows: MachineProfile.KernelRates?
+    public var rowCosts: MachineProfile.KernelRates?
     /// W_read, the read-only streaming rate that prices a decode step's streamed bytes; nil: W.
     public var readBytesPerSecond: Double?
     /// R_gemv, a one-row GEMM's weight bytes per second (decode's projections); nil: its FLOPs at
@@ -99,13 +99,13 @@ public struct TimeModel: Sendable {
       scope: MachineProfile.Scope = .allCores, onChipFraction: Double = 0, topKSecondsPerComparison: Double? = nil,
       sigmoidsPerSecond: Double? = nil, expsPerSecond: Double? = nil, gemmFlopsPerSecond: Double? = nil,
       denseTileFlopsPerSecond: Double? = nil, indexerTileFlopsPerSecond: Double? = nil,
-      sparseRows: MachineProfile.KernelRates? = nil, readBytesPerSecond: Double? = nil, gemvWeightBytesPerSecond: Double? = nil
+      rowCosts: MachineProfile.KernelRates? = nil, readBytesPerSecond: Double? = nil, gemvWeightBytesPerSecond: Double? = nil
     ) {
       self.gemvWeightBytesPerSecond = gemvWeightBytesPerSecond
       self.gemmFlopsPerSecond = gemmFlopsPerSecond
       self.denseTileFlopsPerSecond = denseTileFlopsPerSecond
       self.indexerTileFlopsPerSecond = indexerTileFlopsPerSecond
-      self.sparseRows = sparseRows
+      self.rowCosts = rowCosts
       self.readBytesPerSecond = readBytesPerSecond
       self.flopsPerSecond = flopsPerSecond
       self.streamBytesPerSecond = streamBytesPerSecond
@@ -132,12 +132,12 @@ public struct TimeModel: Sendable {
     /// Seconds of `rows` sparse-core rows for group size G drawn from the given footprints:
     /// rows · Σ w_i c_G(F_i) / Σ w_i (nil without a row cost).
     public func sparseRowSeconds(_ rows: Double, groupSize G: Int, footprints: [Footprint]) -> Double? {
-      guard let sparseRows else { return nil }
+      guard let rowCosts else { return nil }
       guard rows > 0 else { return 0 }
       let weight = footprints.reduce(0) { $0 + $1.weight }
       guard weight > 0 else { return .nan }
       let cost = footprints.reduce(0) {
-        $0 + $1.weight * sparseRows.sparseSecondsPerRow(groupSize: G, footprintBytes: $1.bytes, scope: scope)
+        $0 + $1.weight * rowCosts.sparseSecondsPerRow(groupSize: G, footprintBytes: $1.bytes, scope: scope)
       }
       return rows * cost / weight
     }
@@ -145,9 +145,9 @@ public struct TimeModel: Sendable {
     /// Seconds of `rows` dense decode core rows of head dimension d when the cache spans
     /// `footprintBytes`: rows · c_D(F) (nil without a decode row cost).
     public func decodeRowSeconds(_ rows: Double, headDim d: Int, footprintBytes F: Double) -> Double? {
-      guard let sparseRows, !sparseRows.decodeRowCurve.isEmpty else { return nil }
+      guard let rowCosts, !rowCosts.decodeRowCurve.isEmpty else { return nil }
       guard rows > 0 else { return 0 }
-      return rows * sparseRows.decodeSecondsPerRow(headDim: d, footprintBytes: F, scope: scope)
+      return rows * rowCosts.decodeSecondsPerRow(headDim: d, footprintBytes: F, scope: scope)
     }
 
     /// These rates without the kernel rates: every FLOP at P, gathers at r(F), streams at W (the
@@ -157,7 +157,7 @@ public struct TimeModel: Sendable {
       r.gemmFlopsPerSecond = nil
       r.denseTileFlopsPerSecond = nil
       r.indexerTileFlopsPerSecond = nil
-      r.sparseRows = nil
+      r.rowCosts = nil
       r.readBytesPerSecond = nil
       r.gemvWeightBytesPerSecond = nil
       return r
@@ -257,7 +257,7 @@ public struct TimeModel: Sendable {
           ? m.topKSecondsPerCandidate[scope] * Double(m.topKCandidates) / comparisonsPerRow : nil,
         sigmoidsPerSecond: m.sigmoidsPerSecond[scope], expsPerSecond: m.expsPerSecond[scope],
         gemmFlopsPerSecond: k.gemmFlopsPerSecond[scope], denseTileFlopsPerSecond: k.denseFlopsPerSecond[scope],
-        indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], sparseRows: k, readBytesPerSecond: k.readBytesPerSecond[scope],
+        indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], rowCosts: k, readBytesPerSecond: k.readBytesPerSecond[scope],
         gemvWeightBytesPerSecond: k.gemvWeightBytesPerSecond[scope])
     case .spec(let s):
       rates = Rates(

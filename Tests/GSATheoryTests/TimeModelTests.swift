@@ -135,7 +135,7 @@ import Testing
     r.gemmFlopsPerSecond = 50
     r.denseTileFlopsPerSecond = 25
     r.indexerTileFlopsPerSecond = 20
-    r.sparseRows = kernelRates
+    r.rowCosts = kernelRates
     r.readBytesPerSecond = 8
     return r
   }
@@ -325,7 +325,7 @@ import Testing
       #expect(r.sparseRowSeconds(2, groupSize: 1, footprints: [.init(bytes: 100)]) == 2 * k.sparseRowCurve[0].secondsPerRow[0][scope])
     }
     let h100 = TimeModel(profile: try MachineProfile.spec(named: "h100"), precision: .bf16).rates
-    #expect(h100.gemmFlopsPerSecond == nil && h100.denseTileFlopsPerSecond == nil && h100.sparseRows == nil)
+    #expect(h100.gemmFlopsPerSecond == nil && h100.denseTileFlopsPerSecond == nil && h100.rowCosts == nil)
     #expect(h100 == h100.primitivesOnly)
   }
 
