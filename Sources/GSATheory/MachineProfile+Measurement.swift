@@ -2,8 +2,8 @@ import Foundation
 import GSAModel
 
 extension MachineProfile {
-  /// Sizes of the micro-benchmarks behind a measured profile. `quick` (about 1 s on 2 cores, release build) is
-  /// what `--machine this` runs; `full` (about 5 s) is `roofline --save`'s default.
+  /// Sizes of the micro-benchmarks behind a measured profile. `quick` (about 12 s on 2 cores, release build) is
+  /// what `--machine this` runs; `full` (about 35 s) is `roofline --save`'s default.
   public struct MeasurementSettings: Sendable, Hashable {
     /// Threads of the all-cores measurements (the per-thread ones use 1).
     public var threads: Int
@@ -122,7 +122,7 @@ extension MachineProfile {
     }
 
     /// The quick probes: five footprints 16 KiB, 256 KiB, 4 MiB, 16 MiB, 256 MiB, triad arrays of
-    /// 2²³ floats (32 MiB each, 96 MiB in all), 3 repeats of short runs.
+    /// 2²³ floats (32 MiB each, 96 MiB in all), 3 repeats of short runs, the quick kernel sizes.
     public static func quick(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> MeasurementSettings {
       MeasurementSettings(
         threads: max(1, threads), repeats: 3, fmaPerThread: 40_000_000, triadElements: 1 << 23, triadPasses: 2,

@@ -13,8 +13,10 @@ extension Commands {
       The best repeat is the roof; median, worst and standard deviation show the spread. Build with
       '-c release -Xswiftc -target-cpu -Xswiftc x86-64-v3' for AVX2/FMA code. Sweeps divide their GFLOP/s by this peak.
       --save FILE measures the machine profile the time model reads (FMA peak, triad, the random-row gather
-      rate against footprint, top-k cost per candidate, sigmoid and exp throughput, per thread and for all
-      cores; about 5 s, --quick about 1 s) and writes it as JSON (whole or not at all). --machine shows a
+      rate against footprint, top-k cost per candidate, sigmoid and exp throughput, and the kernels' own rates:
+      GEMM, cold one-row GEMM, dense and indexer tiles, sparse and dense-decode row costs, read stream; per
+      thread and for all cores; about 35 s on 2 cores, --quick about 12 s) and writes it as JSON (whole or not
+      at all). --machine shows a
       profile: this (measured now, quick probes), h100 or h200 (datasheet specs) or a profile FILE.
       """,
     options: [
