@@ -46,8 +46,11 @@ import GSAModel
 /// variants' gathered rows at c_G(F), as in prefill, at the same F; the GEMMs of the B new rows
 /// (projections, gates, indexer projections) at max(W_b/R_gemv, F_b/R_gemm), R_gemv a one-row
 /// GEMM's weight bytes per second (`gemv`), their weights leaving the streamed bytes. The indexer's
-/// scoring keeps the primitive rates, its streamed bytes at W_read. Without a kernel rate (a spec
-/// profile) the kernel's work stays at the primitive rates.
+/// scoring keeps the primitive rates, its streamed bytes at W_read. The selection's passes run one
+/// after another (t_sel = compute_sel + memory_sel), on n_sel = `KernelWork.selectionTasks`
+/// threads: with n_sel below the profile's threads, τ_c and W_read at their one-thread rates (P at
+/// P/threads), each divided by n_sel. Without a kernel rate (a spec profile) the kernel's work
+/// stays at the primitive rates.
 ///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
@@ -93,6 +96,11 @@ public struct TimeModel: Sendable {
     /// R_gemv, a one-row GEMM's weight bytes per second (decode's projections); nil: its FLOPs at
     /// P and its weights at W_read.
     public var gemvWeightBytesPerSecond: Double?
+    /// Threads behind the all-cores rates, and τ_c and W_read on one thread: a decode selection with
+    /// fewer tasks than threads runs at these (nil: at the model's own).
+    public var threads = 1
+    public var perThreadTopKSecondsPerComparison: Double?
+    public var perThreadReadBytesPerSecond: Double?
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
@@ -185,6 +193,9 @@ public struct TimeModel: Sendable {
     /// Decode's GEMMs of B rows: their weight bytes and FLOPs per bucket.
     public var gemvWeightBytes: [FlopBucket: Int] = [:]
     public var gemvFlops: [FlopBucket: Int] = [:]
+    /// Decode's selection: the parallel tasks of its candidate pass (B, or B·(⌈n/s⌉ + 1) when
+    /// `DecodeSelectionSplit` splits; nil outside a sparse decode step).
+    public var selectionTasks: Int?
     public init() {}
   }
 
@@ -213,11 +224,14 @@ public struct TimeModel: Sendable {
     public var streamSeconds = 0.0
     /// Gathered bytes at r(F_g).
     public var gatherSeconds = 0.0
+    /// Whether the compute and memory sides run as passes one after the other (decode's selection:
+    /// the top-k passes, then the row statistics' stream), so that their times add.
+    public var sidesAdd = false
     public init() {}
     public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds + kernelSeconds }
     public var memorySeconds: Double { streamSeconds + gatherSeconds }
-    /// t_b = max(compute, memory).
-    public var seconds: Double { max(computeSeconds, memorySeconds) }
+    /// t_b = max(compute, memory), or their sum when `sidesAdd`.
+    public var seconds: Double { sidesAdd ? computeSeconds + memorySeconds : max(computeSeconds, memorySeconds) }
     /// "compute" or "memory": the larger side.
     public var limit: String { computeSeconds >= memorySeconds ? "compute" : "memory" }
   }
@@ -250,7 +264,7 @@ public struct TimeModel: Sendable {
     case .measured(let m):
       let comparisonsPerRow = Double(CostModel.topKComparisons(m.topKCandidates, m.topKBudget))
       let k = m.kernels
-      rates = Rates(
+      var r = Rates(
         flopsPerSecond: m.fmaFlopsPerSecond[scope], streamBytesPerSecond: m.triadBytesPerSecond[scope], gatherCurve: m.gatherCurve,
         scope: scope,
         topKSecondsPerComparison: comparisonsPerRow > 0
@@ -259,6 +273,13 @@ public struct TimeModel: Sendable {
         gemmFlopsPerSecond: k.gemmFlopsPerSecond[scope], denseTileFlopsPerSecond: k.denseFlopsPerSecond[scope],
         indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], rowCosts: k, readBytesPerSecond: k.readBytesPerSecond[scope],
         gemvWeightBytesPerSecond: k.gemvWeightBytesPerSecond[scope])
+      if scope == .allCores {
+        r.threads = m.threads
+        r.perThreadTopKSecondsPerComparison =
+          comparisonsPerRow > 0 ? m.topKSecondsPerCandidate.perThread * Double(m.topKCandidates) / comparisonsPerRow : nil
+        r.perThreadReadBytesPerSecond = k.readBytesPerSecond.perThread
+      }
+      rates = r
     case .spec(let s):
       rates = Rates(
         flopsPerSecond: precision == .bf16 ? s.peakDenseBF16FlopsPerSecond.value : s.peakFP32FlopsPerSecond.value,
@@ -325,6 +346,9 @@ public struct TimeModel: Sendable {
         work.sparseCounts = ledger.executed[.attention] - scale
         work.sparseRows = Double(ledger.bytes[.attention].gathered) / Double(2 * e * d)
         work.groupSize = max(1, c.heads / max(1, c.kvHeads))
+        let split = DecodeSelectionSplit.standard, n = L + 1
+        work.selectionTasks =
+          split.splits(candidates: n) ? B * ((n + split.rangeSize - 1) / split.rangeSize + (c.kRule == .fixed ? 0 : 1)) : B
       } else {
         let rows = B * c.kvHeads * (L + 1)
         work.decodeRows = Double(rows)
@@ -407,15 +431,24 @@ public struct TimeModel: Sendable {
       if counts.transcendentals > 0 {
         if let rate { p.transcendentalSeconds = Double(counts.transcendentals) / rate } else { unpriced.insert("transcendentals") }
       }
+      // Decode's selection: passes in sequence (sides add), on one thread per task when its tasks
+      // are fewer than the threads.
+      let selectionTasks = bucket == .selection && phase == .decode ? work.selectionTasks : nil
+      let oneThreadPerTask = selectionTasks.map { $0 < rates.threads } ?? false
+      p.sidesAdd = selectionTasks != nil
       if bucket == .selection, counts.comparisons > 0 {
-        if let tau = rates.topKSecondsPerComparison {
-          p.topKSeconds = Double(counts.comparisons) * tau
+        if let tau = oneThreadPerTask ? rates.perThreadTopKSecondsPerComparison : rates.topKSecondsPerComparison {
+          p.topKSeconds = Double(counts.comparisons) * tau / Double(oneThreadPerTask ? selectionTasks! : 1)
         } else {
           unpriced.insert("top-k")
         }
       }
       let gatheredInRead = phase == .decode ? min(bytes.gathered, bytes.read) : 0
-      let stream = phase == .decode ? rates.readBytesPerSecond ?? rates.streamBytesPerSecond : rates.streamBytesPerSecond
+      var stream = phase == .decode ? rates.readBytesPerSecond ?? rates.streamBytesPerSecond : rates.streamBytesPerSecond
+      if oneThreadPerTask, let perThread = rates.perThreadReadBytesPerSecond {
+        stream = perThread * Double(selectionTasks!)
+        p.flopSeconds *= Double(rates.threads) / Double(selectionTasks!)  // P per thread taken as P / threads
+      }
       p.streamSeconds = Double(max(0, bytes.compulsory - gatheredInRead - streamedInKernel)) / stream
       p.gatherSeconds = rates.gatherSeconds(gathered, footprints: gatherFootprints)
       buckets[bucket] = p

@@ -471,7 +471,7 @@ md.append("")
 md += figure(.scaling)
 
 let decodeTargets = decodeVerdicts(decodeResult)
-md += decodeMarkdown(decodeResult, verdicts: decodeTargets)
+md += decodeMarkdown(decodeResult, verdicts: decodeTargets, limits: decodeLimits(decodeResult, timeModel: timeModel))
 verdicts += decodeTargets
 
 md += sideBySideMarkdown(sideBySide, path: sideBySidePath ?? "docs/data/side-by-side.json")

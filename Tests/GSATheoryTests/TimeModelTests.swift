@@ -238,6 +238,7 @@ import Testing
           let k = min(vc.kBase, L + 1)
           #expect(work.sparseRows == Double(B * vc.kvHeads * k), "\(variant) B \(B)")
           #expect(work.decodeRows == 0)
+          #expect(work.selectionTasks == B, "below the split threshold: one selection task per sequence")
         } else {
           #expect(work.decodeRows == Double(B * vc.kvHeads * (L + 1)), "\(variant) B \(B)")
           #expect(work.decodeBytes == B * vc.kvHeads * (L + 1) * 2 * 4 * vc.headDim)
@@ -273,6 +274,58 @@ import Testing
     // Prefill ignores the GEMV work.
     let prefill = TimeModel(rates: rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
     #expect(prefill.buckets[.projections]!.kernelSeconds == 0)
+  }
+
+  /// Decode's selection (hand-computed): its passes add; with fewer tasks than threads it runs at
+  /// the one-thread τ_c and W_read, one thread per task; prefill keeps max(compute, memory).
+  @Test func decodeSelectionPassesAddAndUseOneThreadPerTask() {
+    var l = FlopLedger()
+    // selection: 20 flops, 12 comparisons, 48 bytes read.
+    l.add(.selection, FlopCounts(flops: 20, comparisons: 12))
+    l.addBytes(.selection, ByteCounts(read: 48))
+    var rates = Self.rates
+    rates.readBytesPerSecond = 8
+    rates.threads = 4
+    rates.perThreadTopKSecondsPerComparison = 2
+    rates.perThreadReadBytesPerSecond = 3
+    var work = TimeModel.KernelWork()
+    // 2 tasks on 4 threads: 12 comparisons × 2 s / 2 tasks = 12 s; 20 flops at P/4 per thread × 2 = 0.4 s;
+    // 48 B at 3 B/s × 2 = 8 s; added: 20.4 s.
+    work.selectionTasks = 2
+    let few = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+      .buckets[.selection]!
+    #expect(abs(few.topKSeconds - 12) < 1e-12)
+    #expect(abs(few.flopSeconds - 0.4) < 1e-12)
+    #expect(abs(few.streamSeconds - 8) < 1e-12)
+    #expect(abs(few.seconds - 20.4) < 1e-12)
+    // 8 tasks: all-cores τ_c 0.5 → 6 s, 0.2 s of flops, 48 B at W_read 8 → 6 s; added: 12.2 s.
+    work.selectionTasks = 8
+    let many = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+      .buckets[.selection]!
+    #expect(abs(many.seconds - 12.2) < 1e-12)
+    // Prefill: max(6.2, 48 B at W 10 = 4.8) = 6.2 s.
+    let prefill = TimeModel(rates: rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    #expect(abs(prefill.buckets[.selection]!.seconds - 6.2) < 1e-12)
+  }
+
+  /// The decode selection's tasks follow `DecodeSelectionSplit`: B·(⌈n/s⌉ + 1) for the adaptive rules
+  /// once n = L + 1 splits (the extra task sums the new row's statistics), B·⌈n/s⌉ for the fixed rule.
+  @Test func decodeSelectionTasksFollowTheSplit() {
+    let s = DecodeSelectionSplit.standard
+    for rule in AdaptiveKRule.allCases {
+      var c = LayerConfig.small
+      c.kRule = rule
+      for (L, B) in [(s.threshold - 2, 1), (s.threshold - 1, 1), (s.threshold - 1, 3), (4 * s.rangeSize, 2)] {
+        let ledger = CostModel(config: c, variant: .gsa).decodeLedger(length: L, batch: B, kPerSequence: nil)
+        let work = TimeModel.kernelWork(config: c, variant: .gsa, phase: .decode, length: L, batch: B, ledger: ledger)
+        let n = L + 1
+        let expected = n >= s.threshold ? B * ((n + s.rangeSize - 1) / s.rangeSize + (rule == .fixed ? 0 : 1)) : B
+        #expect(work.selectionTasks == expected, "rule \(rule) L \(L) B \(B)")
+      }
+    }
+    // Dense variants have no selection tasks.
+    let dense = TimeModel.kernelWork(config: .small, variant: .dense, phase: .decode, length: 10, batch: 1, ledger: FlopLedger())
+    #expect(dense.selectionTasks == nil)
   }
 
   /// The dense decode core's rows at c_D(F) (hand-computed), its K and V bytes out of the stream.
