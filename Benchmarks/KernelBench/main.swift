@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
-//   .build/release/kernel-bench [dense|decode|decode-core|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
+//   .build/release/kernel-bench [dense|decode|decode-core|decode-indexer|dispatch|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
 import Foundation
 import GSAModel
 import GSATheory
@@ -87,6 +87,32 @@ if mode == "decode-core" {
             "decode core rows %7d (%8.1f KiB/thread) x%d: best %6.2f ns/row (%5.2f GB/s/thread, %5.1f GFLOP/s/thread)  median %6.2f ns/row",
           rows, Double(rows * 512) / 1024, workers, best * 1e9, 512 / best / 1e9, 1024 / best / 1e9, median * 1e9))
     }
+  }
+}
+if mode == "decode-indexer" {
+  // The decode indexer's scoring per cached key (paper shape: H_I 2 × d_I 16, σ: 64 B per key), each
+  // worker on its own keys, by footprint per thread (arguments: keys per thread).
+  for keys in lengths.isEmpty ? [4096, 16384, 65536, 262144, 1 << 21] : lengths {
+    for workers in Set([1, kernelWorkerCount]).sorted() {
+      let r = KernelProbe.decodeIndexerKeySeconds(
+        keys: keys, heads: 2, dim: 16, relu: false, workers: workers, passes: max(1, 8_000_000 / keys),
+        repeats: max(repeats, 7), seed: 1)
+      let best = r.min() ?? .nan, median = r.sorted()[r.count / 2]
+      print(
+        String(
+          format: "decode indexer keys %8d (%8.1f KiB/thread) x%d: best %6.3f ns/key (%5.2f GB/s/thread)  median %6.3f ns/key",
+          keys, Double(keys * 64) / 1024, workers, best * 1e9, 64 / best / 1e9, median * 1e9))
+    }
+  }
+}
+if mode == "dispatch" {
+  // One empty parallel region on every worker after the pool sat idle (µs): the fixed cost per region.
+  for idle in lengths.isEmpty ? [0, 20, 100, 1000] : lengths {
+    let r = KernelProbe.dispatchSeconds(workers: kernelWorkerCount, idleMicroseconds: idle, repeats: 200).sorted()
+    print(
+      String(
+        format: "dispatch after %5d us idle: best %6.2f us  median %6.2f us  p90 %6.2f us", idle, r[0] * 1e6,
+        r[r.count / 2] * 1e6, r[r.count * 9 / 10] * 1e6))
   }
 }
 if mode == "indexer" || mode == "indexer2x16" || mode == "all" {

@@ -217,3 +217,56 @@ extension KernelProbe {
     }
   }
 }
+
+extension KernelProbe {
+  /// Seconds per cached key of the decode indexer's scoring (`scoreDecodeRow`: H_I heads of d_I,
+  /// σ or ReLU), per repeat: each of `workers` threads scores one query against its own block of
+  /// `keys` keys in the cache's chunked layout (footprint 4·d_I·keys bytes per thread, `passes`
+  /// times per repeat); wall seconds / (keys · passes), a per-thread key time.
+  public static func decodeIndexerKeySeconds(
+    keys: Int, heads HI: Int, dim dI: Int, relu: Bool, workers: Int, passes: Int, repeats: Int, seed: UInt64
+  ) -> [Double] {
+    let workers = max(1, workers), chunks = max(1, (keys + 15) / 16), passes = max(1, passes)
+    let rng = GSLRandom(seed: seed)
+    let keyFloats = chunks * 16 * dI
+    let block = random(workers * keyFloats, rng)
+    let q = random(HI * dI, rng, scale: 1 / Double(dI).squareRoot()), w = random(HI, rng), bias = random(HI, rng)
+    let scores = allocateAligned(workers * chunks * 16)
+    defer {
+      block.deallocate()
+      q.deallocate()
+      w.deallocate()
+      bias.deallocate()
+      scores.deallocate()
+    }
+    let pBlock = SharedConstPointer(block), pq = SharedConstPointer(q), pw = SharedConstPointer(w)
+    let pBias = SharedConstPointer(bias), pScores = SharedPointer(scores)
+    func run() {
+      _ = parallelTasks(taskCount: workers, workers: workers) { _, t, _ in
+        for _ in 0..<passes {
+          scoreDecodeRow(
+            pq.base, weights: pw.base, bias: pBias.base, heads: HI, dim: dI, relu: relu, keys: pBlock.base + t * keyFloats,
+            chunks: 0..<chunks, into: pScores.base + t * chunks * 16)
+        }
+      }
+    }
+    run()
+    return (0..<max(1, repeats)).map { _ in
+      let start = DispatchTime.now().uptimeNanoseconds
+      run()
+      return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(chunks * 16 * passes)
+    }
+  }
+
+  /// Seconds of one empty `parallelTasks` region on `workers` threads, per repeat, each after the
+  /// workers sat idle for `idleMicroseconds` (as between the passes of a decode step): the fixed
+  /// cost of waking the pool and joining it.
+  public static func dispatchSeconds(workers: Int, idleMicroseconds: Int, repeats: Int) -> [Double] {
+    (0..<max(1, repeats)).map { _ in
+      if idleMicroseconds > 0 { usleep(UInt32(idleMicroseconds)) }
+      let start = DispatchTime.now().uptimeNanoseconds
+      _ = parallelTasks(taskCount: max(1, workers), workers: max(1, workers)) { _, _, _ in }
+      return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+  }
+}

@@ -46,11 +46,13 @@ import GSAModel
 /// variants' gathered rows at c_G(F), as in prefill, at the same F; the GEMMs of the B new rows
 /// (projections, gates, indexer projections) at max(W_b/R_gemv, F_b/R_gemm), R_gemv a one-row
 /// GEMM's weight bytes per second (`gemv`), their weights leaving the streamed bytes. The indexer's
-/// scoring keeps the primitive rates, its streamed bytes at W_read. The selection's passes run one
-/// after another (t_sel = compute_sel + memory_sel), on n_sel = `KernelWork.selectionTasks`
-/// threads: with n_sel below the profile's threads, τ_c and W_read at their one-thread rates (P at
-/// P/threads), each divided by n_sel. Without a kernel rate (a spec profile) the kernel's work
-/// stays at the primitive rates.
+/// scoring keeps the primitive rates, its streamed bytes at W_read. On a measured profile a decode
+/// bucket's sides add, t_b = compute_b + memory_b (`Rates.decodeSidesAdd`: the dense decode core's
+/// and the indexer scoring's probes ran at about their in-cache time plus their bytes at the
+/// stream rate). The selection runs on n_sel = `KernelWork.selectionTasks` threads: with n_sel
+/// below the profile's threads, τ_c and W_read at their one-thread rates (P at P/threads), each
+/// divided by n_sel. Without a kernel rate (a spec profile) the kernel's work stays at the
+/// primitive rates.
 ///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
@@ -101,6 +103,10 @@ public struct TimeModel: Sendable {
     public var threads = 1
     public var perThreadTopKSecondsPerComparison: Double?
     public var perThreadReadBytesPerSecond: Double?
+    /// Whether a decode bucket's compute and memory sides add (measured CPU profiles: the decode
+    /// probes found a streaming kernel's arithmetic and its streaming adding, not overlapping) or
+    /// overlap (the roofline's max; spec profiles).
+    public var decodeSidesAdd = false
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
@@ -224,8 +230,7 @@ public struct TimeModel: Sendable {
     public var streamSeconds = 0.0
     /// Gathered bytes at r(F_g).
     public var gatherSeconds = 0.0
-    /// Whether the compute and memory sides run as passes one after the other (decode's selection:
-    /// the top-k passes, then the row statistics' stream), so that their times add.
+    /// Whether the compute and memory sides add instead of overlapping (`Rates.decodeSidesAdd`).
     public var sidesAdd = false
     public init() {}
     public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds + kernelSeconds }
@@ -273,6 +278,7 @@ public struct TimeModel: Sendable {
         gemmFlopsPerSecond: k.gemmFlopsPerSecond[scope], denseTileFlopsPerSecond: k.denseFlopsPerSecond[scope],
         indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], rowCosts: k, readBytesPerSecond: k.readBytesPerSecond[scope],
         gemvWeightBytesPerSecond: k.gemvWeightBytesPerSecond[scope])
+      r.decodeSidesAdd = true
       if scope == .allCores {
         r.threads = m.threads
         r.perThreadTopKSecondsPerComparison =
@@ -435,7 +441,7 @@ public struct TimeModel: Sendable {
       // are fewer than the threads.
       let selectionTasks = bucket == .selection && phase == .decode ? work.selectionTasks : nil
       let oneThreadPerTask = selectionTasks.map { $0 < rates.threads } ?? false
-      p.sidesAdd = selectionTasks != nil
+      p.sidesAdd = phase == .decode && rates.decodeSidesAdd
       if bucket == .selection, counts.comparisons > 0 {
         if let tau = oneThreadPerTask ? rates.perThreadTopKSecondsPerComparison : rates.topKSecondsPerComparison {
           p.topKSeconds = Double(counts.comparisons) * tau / Double(oneThreadPerTask ? selectionTasks! : 1)

@@ -73,37 +73,37 @@ func decodeVerdicts(_ r: DecodeBenchmark.Result) -> [(String, String, String)] {
   return rows
 }
 
-/// What the profile's probes (measured in the time-model part) allow for the first two targets: the
-/// dense decode core's stream under the additive model the probe found (in-cache row cost plus its
-/// 2·d_h·4 bytes at the triad), and the time model's price of the GSA step against the targets'
-/// formula (which leaves out the top-k and prices one-row GEMMs at the triad).
+/// What the profile's probes (measured in the time-model part, minutes from the decode part) allow
+/// for the first two targets: the dense decode core alone beyond the L3 against the profile's own
+/// triad, and the time model's price of the GSA step against the targets' formula at every probed
+/// length (the formula leaves out the top-k and prices one-row GEMMs at the triad).
 func decodeLimits(_ r: DecodeBenchmark.Result, timeModel: TimeModelValidation.Result) -> [String] {
-  let T = r.options.targetLength
   guard let m = timeModel.profile.measured else { return [] }
   let k = m.kernels
   var md = [String]()
-  if let inCache = k.decodeRowCurve.min(by: { $0.footprintBytes < $1.footprintBytes }) {
-    let rowBytes = Double(2 * k.decodeHeadDim * 4)
-    let compute = inCache.secondsPerRow.allCores
-    let stream = rowBytes / r.triad
-    let bound = rowBytes / (compute + stream) / r.triad
-    let needed = rowBytes / (0.7 * r.triad) - stream
-    let floor = Double(4 * k.decodeGroupSize * k.decodeHeadDim) / r.peak
-    // The additivity, as the profile measured it: its largest footprint against in-cache cost + bytes at its own triad.
-    let beyond = k.decodeRowCurve.max(by: { $0.footprintBytes < $1.footprintBytes })!
-    let additive = compute + rowBytes / m.triadBytesPerSecond.allCores
+  if let inCache = k.decodeRowCurve.min(by: { $0.footprintBytes < $1.footprintBytes }),
+    let beyond = k.decodeRowCurve.max(by: { $0.footprintBytes < $1.footprintBytes })
+  {
+    let rowBytes = Double(2 * k.decodeHeadDim * 4), flops = 4 * k.decodeGroupSize * k.decodeHeadDim
+    let triad = m.triadBytesPerSecond.allCores
+    let alone = rowBytes / beyond.secondsPerRow.allCores
+    let needed = rowBytes / (0.7 * triad)
+    let floor = Double(flops) / m.fmaFlopsPerSecond.allCores
     md.append(
-      "**Limit of the dense-decode target.** The profile's dense decode probe (G \(k.decodeGroupSize), d_h \(k.decodeHeadDim): \(Int(rowBytes)) B and \(4 * k.decodeGroupSize * k.decodeHeadDim) FLOPs per cached row) takes \(g(compute * 1e9, 3)) ns per row on all cores with its K/V in cache (\(sizeText(inCache.footprintBytes))), and at \(sizeText(beyond.footprintBytes)) \(g(beyond.secondsPerRow.allCores * 1e9, 3)) ns, against \(g(additive * 1e9, 3)) ns for the in-cache cost plus the row's bytes at the profile's triad: \(beyond.secondsPerRow.allCores >= 0.85 * additive ? "its arithmetic and its streaming add (they do not overlap)" : "its arithmetic and its streaming overlap in part, so the bound below is conservative"). With the row's bytes at this part's triad (\(g(stream * 1e9, 3)) ns), that bounds the stream at \(pct(bound)) of this part's triad. 70% needs an in-cache cost of at most \(g(needed * 1e9, 3)) ns per row, \(g(compute / needed, 3))× faster than the probe, against \(g(floor * 1e9, 3)) ns for the row's FLOPs at the FMA peak with no softmax, loads or reductions."
+      "**Limit of the dense-decode target.** The profile's dense decode probe (G \(k.decodeGroupSize), d_h \(k.decodeHeadDim): \(Int(rowBytes)) B and \(flops) FLOPs per cached row, all cores) streams a \(sizeText(beyond.footprintBytes)) cache at \(g(beyond.secondsPerRow.allCores * 1e9, 3)) ns per row, \(g(alone / 1e9, 3)) GB/s = \(pct(alone / triad)) of the profile's \(g(triad / 1e9, 3)) GB/s triad: the kernel alone \(alone >= 0.7 * triad ? "reaches" : "stays below") the target. With its K/V in cache (\(sizeText(inCache.footprintBytes))) it takes \(g(inCache.secondsPerRow.allCores * 1e9, 3)) ns per row, against \(g(floor * 1e9, 3)) ns for the row's FLOPs at the FMA peak; 70% of the triad allows \(g(needed * 1e9, 3)) ns per row for arithmetic and streaming together."
     )
     md.append("")
   }
-  if let gsa = r.point(.gsa, length: T, batch: 1),
-    let row = timeModel.rows.first(where: { $0.phase == .decode && $0.variant == .gsa && $0.length == T })
-  {
-    let formula = r.predictedSeconds(gsa)
-    let selection = row.predicted.buckets[.selection]?.seconds ?? 0
+  let ratios = r.points.filter { $0.variant == .gsa && $0.batch == 1 }.compactMap { p -> (Int, Double, Double)? in
+    guard let row = timeModel.rows.first(where: { $0.phase == .decode && $0.variant == .gsa && $0.length == p.length }) else {
+      return nil
+    }
+    return (p.length, row.predicted.total / r.predictedSeconds(p), row.predicted.buckets[.selection]?.seconds ?? 0)
+  }
+  if !ratios.isEmpty {
+    let worst = ratios.max { $0.1 < $1.1 }!
     md.append(
-      "**Limit of the GSA-step target.** The time model, from this run's probes alone (each kernel alone at its measured rate), prices the GSA step at L = \(T), B = 1 at \(g(row.predicted.total * 1e3, 3)) ms, \(g(row.predicted.total / formula, 3))× the target's bytes / triad + indexer FLOPs / peak (\(g(formula * 1e3, 3)) ms). The formula leaves out the top-k over L + 1 candidates (\(g(selection * 1e3, 3)) ms of the model's selection bucket) and prices the one-row GEMMs' weights at the triad, where the cold one-row GEMM probe reads them at \(g(k.gemvWeightBytesPerSecond.allCores / 1e9, 3)) GB/s. Measured, the step took \(g(row.measuredSeconds * 1e3, 3)) ms in the time-model part."
+      "**Limit of the GSA-step target.** The time model, from this run's probes alone (each kernel alone at its measured rate), prices the GSA step at B = 1 at \(ratios.map { "\(g($0.1, 3))× (L = \($0.0))" }.joined(separator: ", ")) the target's bytes / triad + indexer FLOPs / peak: \(worst.1 > 1.25 ? "above 1.25× at L = \(worst.0), so there the probed rates themselves put the target out of reach" : "within 1.25× at every length, so the probed rates allow the target"). The formula leaves out the top-k over L + 1 candidates (the model's selection bucket: \(g(worst.2 * 1e3, 3)) ms at L = \(worst.0)) and prices the one-row GEMMs' weights at the triad, where the cold one-row GEMM probe reads them at \(g(k.gemvWeightBytesPerSecond.allCores / 1e9, 3)) GB/s."
     )
     md.append("")
   }

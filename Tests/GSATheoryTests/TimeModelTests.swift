@@ -276,9 +276,10 @@ import Testing
     #expect(prefill.buckets[.projections]!.kernelSeconds == 0)
   }
 
-  /// Decode's selection (hand-computed): its passes add; with fewer tasks than threads it runs at
-  /// the one-thread τ_c and W_read, one thread per task; prefill keeps max(compute, memory).
-  @Test func decodeSelectionPassesAddAndUseOneThreadPerTask() {
+  /// Decode's selection (hand-computed): its sides add on a measured profile's rates; with fewer
+  /// tasks than threads it runs at the one-thread τ_c and W_read, one thread per task; prefill, and
+  /// rates whose sides overlap, keep max(compute, memory).
+  @Test func decodeSelectionSidesAddAndUseOneThreadPerTask() {
     var l = FlopLedger()
     // selection: 20 flops, 12 comparisons, 48 bytes read.
     l.add(.selection, FlopCounts(flops: 20, comparisons: 12))
@@ -288,6 +289,7 @@ import Testing
     rates.threads = 4
     rates.perThreadTopKSecondsPerComparison = 2
     rates.perThreadReadBytesPerSecond = 3
+    rates.decodeSidesAdd = true
     var work = TimeModel.KernelWork()
     // 2 tasks on 4 threads: 12 comparisons × 2 s / 2 tasks = 12 s; 20 flops at P/4 per thread × 2 = 0.4 s;
     // 48 B at 3 B/s × 2 = 8 s; added: 20.4 s.
@@ -303,6 +305,11 @@ import Testing
     let many = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
       .buckets[.selection]!
     #expect(abs(many.seconds - 12.2) < 1e-12)
+    // Sides that overlap: max(6.2, 6) = 6.2 s.
+    rates.decodeSidesAdd = false
+    let overlapping = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    #expect(abs(overlapping.buckets[.selection]!.seconds - 6.2) < 1e-12)
+    rates.decodeSidesAdd = true
     // Prefill: max(6.2, 48 B at W 10 = 4.8) = 6.2 s.
     let prefill = TimeModel(rates: rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
     #expect(abs(prefill.buckets[.selection]!.seconds - 6.2) < 1e-12)
@@ -376,9 +383,17 @@ import Testing
       #expect(r.readBytesPerSecond == k.readBytesPerSecond[scope])
       #expect(r.gemvWeightBytesPerSecond == k.gemvWeightBytesPerSecond[scope])
       #expect(r.sparseRowSeconds(2, groupSize: 1, footprints: [.init(bytes: 100)]) == 2 * k.sparseRowCurve[0].secondsPerRow[0][scope])
+      #expect(r.decodeSidesAdd)
     }
+    // The all-cores model keeps the one-thread τ_c and W_read for a selection with fewer tasks than threads.
+    let allCores = TimeModel(profile: profile).rates
+    #expect(allCores.threads == 2)
+    #expect(allCores.perThreadReadBytesPerSecond == k.readBytesPerSecond.perThread)
+    let comparisons = Double(6 * 32768 + 3 * 4096 + 7168)  // r(n, k), G = 16⌈k/8⌉
+    #expect(abs(allCores.perThreadTopKSecondsPerComparison! - 3e-9 * 32768 / comparisons) < 1e-24)
     let h100 = TimeModel(profile: try MachineProfile.spec(named: "h100"), precision: .bf16).rates
     #expect(h100.gemmFlopsPerSecond == nil && h100.denseTileFlopsPerSecond == nil && h100.rowCosts == nil)
+    #expect(!h100.decodeSidesAdd)
     #expect(h100 == h100.primitivesOnly)
   }
 
