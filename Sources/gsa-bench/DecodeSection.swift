@@ -107,6 +107,21 @@ func decodeLimits(_ r: DecodeBenchmark.Result, timeModel: TimeModelValidation.Re
     )
     md.append("")
   }
+  let T = r.options.targetLength, B = r.options.largeBatch
+  if let gsa = r.point(.gsa, length: T, batch: B), let dense = r.point(.dense, length: T, batch: B),
+    let bytes = r.bytesSpeedup(.gsa, length: T, batch: B)
+  {
+    let model = TimeModel(profile: timeModel.profile)
+    let c = r.options.config
+    let gsaPrice = model.predict(config: c, variant: .gsa, phase: .decode, length: T, batch: B, budgets: gsa.kPerSequence)
+    let densePrice = model.predict(config: c, variant: .dense, phase: .decode, length: T, batch: B, budgets: dense.kPerSequence)
+    let speedup = densePrice.total / gsaPrice.total
+    let share = { (bucket: FlopBucket) in (gsaPrice.buckets[bucket]?.seconds ?? 0) / gsaPrice.total }
+    md.append(
+      "**The large-batch speedup against the time model.** From the same probes the model prices the steps at L = \(T), B = \(B) at \(g(densePrice.total * 1e3, 3)) ms (dense) and \(g(gsaPrice.total * 1e3, 3)) ms (GSA): \(g(speedup, 3))×, \(String(format: "%+.1f%%", 100 * (speedup / bytes - 1))) from the bytes-predicted \(g(bytes, 3))×. The GSA step's selection (\(pct(share(.selection))) of its price) and the indexer's arithmetic, added to its stream, do not scale with bytes; measured steps: \(g(dense.bestSeconds * 1e3, 3)) and \(g(gsa.bestSeconds * 1e3, 3)) ms (best)."
+    )
+    md.append("")
+  }
   return md
 }
 
