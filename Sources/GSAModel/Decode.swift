@@ -599,7 +599,7 @@ extension AttentionLayer {
     let cap = min(adaptive ? c.kMax : c.kBase, n)
     let split = selectionSplit.splits(candidates: n)
     let rangeSize = selectionSplit.rangeSize
-    let rangeCount = split ? (n + rangeSize - 1) / rangeSize : 1
+    let rangeCount = selectionSplit.rangeCount(candidates: n)
     // Winners of each full range, and of the last one; m of them in all.
     let fullWinners = min(cap, rangeSize), lastWinners = min(cap, n - (rangeCount - 1) * rangeSize)
     let winnerCount = (rangeCount - 1) * fullWinners + lastWinners
@@ -634,7 +634,8 @@ extension AttentionLayer {
     if split {
       let extra = adaptive ? 1 : 0
       let tasksPerSequence = rangeCount + extra
-      ledger += parallelTasks(taskCount: B * tasksPerSequence) { worker, task, ledger in
+      ledger += parallelTasks(taskCount: selectionSplit.candidateTasks(candidates: n, batch: B, adaptive: adaptive)) {
+        worker, task, ledger in
         let b = task / tasksPerSequence, r = task % tasksPerSequence - extra
         let row = pScores.base + b * scoreStride
         if r < 0 {
@@ -760,6 +761,16 @@ public struct DecodeSelectionSplit: Sendable, Hashable {
 
   /// Whether a step with n candidates per sequence splits (at any batch).
   public func splits(candidates n: Int) -> Bool { n >= threshold && n > rangeSize }
+
+  /// Ranges of one sequence's n candidates: ⌈n/s⌉ when the step splits, else 1.
+  public func rangeCount(candidates n: Int) -> Int { splits(candidates: n) ? (n + rangeSize - 1) / rangeSize : 1 }
+
+  /// Parallel tasks of the selection's candidate pass for B sequences: B·(⌈n/s⌉ + 1) when the step
+  /// splits under an adaptive rule (the extra task sums the new row's statistics), B·⌈n/s⌉ under the
+  /// fixed rule, B (one per sequence) otherwise.
+  public func candidateTasks(candidates n: Int, batch B: Int, adaptive: Bool) -> Int {
+    splits(candidates: n) ? B * (rangeCount(candidates: n) + (adaptive ? 1 : 0)) : B
+  }
 }
 
 /// The `blockedSum` of the code rule's row variances `first ..< first + count` at the scale's N,

@@ -158,22 +158,30 @@ extension KernelProbe {
       scratch.deallocate()
     }
     let pKV = SharedConstPointer(kv), pq = SharedConstPointer(q), pScratch = SharedPointer(scratch)
+    return perWorkerSeconds(workers: workers, passes: passes, repeats: repeats, units: rows) { t in
+      let keys = pKV.base + t * 2 * rows * d
+      let work = pScratch.base + t * (scratchFloats + partialFloats)
+      denseDecodePart(
+        pq.base, heads: G, keys: keys, values: keys + rows * d, headDim: d, rows: rows, scores: work,
+        partial: work + scratchFloats)
+    }
+  }
+
+  /// Wall seconds per unit of `pass(worker)` run `passes` times by each of `workers` threads at
+  /// once, per repeat, after one untimed run: wall / (units · passes), a per-thread unit time.
+  static func perWorkerSeconds(
+    workers: Int, passes: Int, repeats: Int, units: Int, _ pass: (_ worker: Int) -> Void
+  ) -> [Double] {
     func run() {
       _ = parallelTasks(taskCount: workers, workers: workers) { _, t, _ in
-        let keys = pKV.base + t * 2 * rows * d
-        let work = pScratch.base + t * (scratchFloats + partialFloats)
-        for _ in 0..<passes {
-          denseDecodePart(
-            pq.base, heads: G, keys: keys, values: keys + rows * d, headDim: d, rows: rows, scores: work,
-            partial: work + scratchFloats)
-        }
+        for _ in 0..<passes { pass(t) }
       }
     }
     run()
     return (0..<max(1, repeats)).map { _ in
       let start = DispatchTime.now().uptimeNanoseconds
       run()
-      return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(rows * passes)
+      return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(units * passes)
     }
   }
 }
@@ -241,20 +249,10 @@ extension KernelProbe {
     }
     let pBlock = SharedConstPointer(block), pq = SharedConstPointer(q), pw = SharedConstPointer(w)
     let pBias = SharedConstPointer(bias), pScores = SharedPointer(scores)
-    func run() {
-      _ = parallelTasks(taskCount: workers, workers: workers) { _, t, _ in
-        for _ in 0..<passes {
-          scoreDecodeRow(
-            pq.base, weights: pw.base, bias: pBias.base, heads: HI, dim: dI, relu: relu, keys: pBlock.base + t * keyFloats,
-            chunks: 0..<chunks, into: pScores.base + t * chunks * 16)
-        }
-      }
-    }
-    run()
-    return (0..<max(1, repeats)).map { _ in
-      let start = DispatchTime.now().uptimeNanoseconds
-      run()
-      return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(chunks * 16 * passes)
+    return perWorkerSeconds(workers: workers, passes: passes, repeats: repeats, units: chunks * 16) { t in
+      scoreDecodeRow(
+        pq.base, weights: pw.base, bias: pBias.base, heads: HI, dim: dI, relu: relu, keys: pBlock.base + t * keyFloats,
+        chunks: 0..<chunks, into: pScores.base + t * chunks * 16)
     }
   }
 

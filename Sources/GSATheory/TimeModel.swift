@@ -352,9 +352,8 @@ public struct TimeModel: Sendable {
         work.sparseCounts = ledger.executed[.attention] - scale
         work.sparseRows = Double(ledger.bytes[.attention].gathered) / Double(2 * e * d)
         work.groupSize = max(1, c.heads / max(1, c.kvHeads))
-        let split = DecodeSelectionSplit.standard, n = L + 1
-        work.selectionTasks =
-          split.splits(candidates: n) ? B * ((n + split.rangeSize - 1) / split.rangeSize + (c.kRule == .fixed ? 0 : 1)) : B
+        work.selectionTasks = DecodeSelectionSplit.standard.candidateTasks(
+          candidates: L + 1, batch: B, adaptive: c.kRule != .fixed)
       } else {
         let rows = B * c.kvHeads * (L + 1)
         work.decodeRows = Double(rows)
