@@ -1,6 +1,6 @@
 // Kernel benchmark (run by hand, release build with the AVX2/FMA target):
 //   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell --product kernel-bench
-//   .build/release/kernel-bench [dense|decode|decode-core|decode-indexer|dispatch|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
+//   .build/release/kernel-bench [dense|decode|decode-core|decode-indexer|dispatch|projections|indexer|indexer2x16|select|topk|gather|sparse|gemm|layer|speedup|gsa-layer|all] [L ...]
 import Foundation
 import GSAModel
 import GSATheory
@@ -181,6 +181,28 @@ if mode == "layer" || mode == "all" {
           variant.rawValue as NSString, L, seconds, denseTime / seconds, Double(e.total.flops) / seconds / 1e9,
           Double(e.projections.flops), Double(e.gates.flops), Double(e.indexer.flops), Double(e.selection.comparisons),
           Double(e.attention.flops)))
+    }
+  }
+}
+if mode == "projections" {
+  // The paper-shape layer's projections bucket (dense variant) against its GEMMs alone at the same
+  // shapes (Q and O: L × 512 · 512 × 512; K and V: L × 512 · 512 × 128), interleaved.
+  let config = LayerConfig.paperShape.configured(for: .dense)
+  for L in lengths.isEmpty ? [2048, 8192] : lengths {
+    let x = Matrix(rows: L, cols: config.modelDim) { r, c in Float(((r * 31 + c * 17) % 97)) / 97 - 0.5 }
+    let layer = try! AttentionLayer(config: config, variant: .dense, seed: 1)
+    _ = try! layer.forward(x)
+    for _ in 0..<repeats {
+      let bucket = try! layer.forward(x).seconds[.projections]
+      let wide = KernelProbe.gemm(rows: L, inner: 512, cols: 512, repeats: 1).bestSeconds
+      let narrow = KernelProbe.gemm(rows: L, inner: 512, cols: 128, repeats: 1).bestSeconds
+      let flops = 2.0 * Double(L) * 512 * (512 + 128 + 128 + 512)
+      print(
+        String(
+          format:
+            "L %6d  projections bucket %7.2f ms (%5.1f GFLOP/s of GEMM FLOPs)  GEMMs alone %7.2f ms (512: %6.2f ms, 128: %6.2f ms; %5.1f GFLOP/s)",
+          L, bucket * 1e3, flops / bucket / 1e9, (2 * wide + 2 * narrow) * 1e3, wide * 1e3, narrow * 1e3,
+          flops / (2 * wide + 2 * narrow) / 1e9))
     }
   }
 }

@@ -232,6 +232,8 @@ public struct DecodeResult: Sendable {
   public var meanVariances: [Double]
   /// Wall seconds of each bucket's passes (`BucketSeconds`; timing only, the ledger never sees it).
   public var seconds = BucketSeconds()
+  /// Parallel regions each bucket's passes opened (`AttentionLayer.decodeParallelRegions`).
+  public var parallelRegions = PerBucket<Int>()
 }
 
 extension AttentionLayer {
@@ -547,7 +549,7 @@ extension AttentionLayer {
     clock.lap(.projections)
     return DecodeResult(
       output: output, ledger: ledger, kPerSequence: kPerSequence, selected: selected, variances: variances,
-      meanVariances: means, seconds: clock.seconds)
+      meanVariances: means, seconds: clock.seconds, parallelRegions: clock.regions)
   }
 
   /// The new tokens' indexer projections, their keys appended to the cache, their scores against
@@ -573,7 +575,7 @@ extension AttentionLayer {
 
     // Scores: tasks over (sequence, range of 16-key chunks), so one sequence uses every core.
     let chunks = (n + 15) / 16
-    let chunksPerTask = max(64, (chunks + 2 * kernelWorkerCount - 1) / (2 * kernelWorkerCount))
+    let chunksPerTask = decodeScoreChunksPerTask(candidates: n)
     let ranges = (chunks + chunksPerTask - 1) / chunksPerTask
     let pq = SharedConstPointer(qI), pw = SharedConstPointer(w), pb = SharedConstPointer(bias)
     let pKeys = SharedConstPointer(cache.indexerKeys!), pScores = SharedPointer(scratch.scores)

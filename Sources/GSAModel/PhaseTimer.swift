@@ -1,3 +1,4 @@
+import CKernelSupport
 import Dispatch
 
 /// Wall seconds per `FlopBucket` of one forward pass or decode step.
@@ -27,14 +28,36 @@ extension PerBucket where Value == Double {
     }
     return result
   }
+
+  /// The element-wise minimum of several passes' seconds (each bucket its best pass).
+  public static func minimum(_ samples: [BucketSeconds]) -> BucketSeconds {
+    var result = BucketSeconds()
+    guard !samples.isEmpty else { return result }
+    for bucket in FlopBucket.allCases { result[bucket] = samples.map { $0[bucket] }.min() ?? 0 }
+    return result
+  }
 }
 
-/// A lap clock: each `lap` charges the wall time since the previous lap (or the start) to a bucket.
+extension Int: BucketSummable {}
+
+/// A lap clock: each `lap` charges the wall time since the previous lap (or the start) to a bucket,
+/// and the parallel regions the calling thread opened since then (`parallelTasks`).
 struct PhaseClock {
   private(set) var seconds = BucketSeconds()
+  private(set) var regions = PerBucket<Int>()
   private var last: UInt64
+  private var lastRegions: Int
 
-  init() { last = DispatchTime.now().uptimeNanoseconds }
+  init() {
+    last = DispatchTime.now().uptimeNanoseconds
+    lastRegions = gsa_parallel_regions_opened()
+  }
+
+  private mutating func chargeRegions(_ bucket: FlopBucket) {
+    let now = gsa_parallel_regions_opened()
+    regions[bucket] += now - lastRegions
+    lastRegions = now
+  }
 
   /// Nanoseconds since the previous lap, without charging them.
   static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -44,6 +67,7 @@ struct PhaseClock {
     let now = Self.now()
     seconds[bucket] += Double(now &- last) * 1e-9
     last = now
+    chargeRegions(bucket)
   }
 
   /// Charges the time since the previous lap to two buckets: `firstSeconds` of it (at most all of
@@ -55,5 +79,6 @@ struct PhaseClock {
     seconds[first] += part
     seconds[second] += elapsed - part
     last = now
+    chargeRegions(first)
   }
 }

@@ -26,6 +26,7 @@ public struct DecodePoint: Sendable {
   public var medianSeconds: Double { median(seconds) }
   /// Each bucket's median over the timed steps.
   public var medianBucketSeconds: BucketSeconds { BucketSeconds.median(bucketSeconds) }
+  public var bestBucketSeconds: BucketSeconds { BucketSeconds.minimum(bucketSeconds) }
   public var bestSeconds: Double { seconds.min() ?? .nan }
   /// Counted compulsory bytes (read + written) per second at the median time.
   public var bytesPerSecond: Double { Double(counted.bytesTotal.compulsory) / medianSeconds }

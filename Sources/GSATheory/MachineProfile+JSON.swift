@@ -108,6 +108,12 @@ extension MachineProfile {
           ])
         ),
         (
+          "parallel_region",
+          .object([
+            ("idle_microseconds", .int(k.parallelRegionIdleMicroseconds)), ("seconds", .number(k.parallelRegionSeconds)),
+          ])
+        ),
+        (
           "decode_row",
           .object([
             ("group_size", .int(k.decodeGroupSize)), ("head_dim", .int(k.decodeHeadDim)),
@@ -191,6 +197,7 @@ extension MachineProfile {
       }
       let gemv = try reader.object("gemv")
       let decode = try reader.object("decode_row")
+      let region = try reader.object("parallel_region")
       var decodeCurve = [DecodeRowPoint]()
       for point in try decode.objects("curve") {
         decodeCurve.append(
@@ -207,7 +214,8 @@ extension MachineProfile {
         sparseRowCurve: sparseCurve, readBytesPerSecond: try rate(reader, "read_bytes_per_second"),
         decodeGroupSize: try decode.int("group_size"), decodeHeadDim: try decode.int("head_dim"), decodeRowCurve: decodeCurve,
         gemvInner: try gemv.int("inner"), gemvCols: try gemv.int("cols"),
-        gemvWeightBytesPerSecond: try rate(gemv, "weight_bytes_per_second"))
+        gemvWeightBytesPerSecond: try rate(gemv, "weight_bytes_per_second"),
+        parallelRegionIdleMicroseconds: try region.int("idle_microseconds"), parallelRegionSeconds: try region.number("seconds"))
       rates = .measured(
         MeasuredRates(
           threads: try reader.int("threads"), fmaFlopsPerSecond: try rate(reader, "fma_peak_flops_per_second"),
@@ -254,7 +262,8 @@ extension MachineProfile {
 
   // MARK: Validation
 
-  /// Checks every value: rates finite and positive, counts ≥ 1, the gather curve non-empty with
+  /// Checks every value: rates finite and positive (the parallel region's latency finite and
+  /// ≥ 0: on one thread no region opens), counts ≥ 1, the gather curve non-empty with
   /// strictly increasing footprints, 0 < k < candidates, non-empty names, date and sources.
   /// Throws a `ProfileError` naming the first bad field (its JSON path).
   public func validate() throws(ProfileError) {
@@ -264,6 +273,11 @@ extension MachineProfile {
     func positive(_ r: ThreadedRate, _ field: String) throws(ProfileError) {
       try positive(r.perThread, field + ".per_thread")
       try positive(r.allCores, field + ".all_cores")
+    }
+    func nonNegative(_ x: Double, _ field: String) throws(ProfileError) {
+      guard x.isFinite, x >= 0 else {
+        throw ProfileError(field: field, "must be a non-negative number, got \(Self.describe(x))")
+      }
     }
     func atLeastOne(_ n: Int, _ field: String) throws(ProfileError) {
       guard n >= 1 else { throw ProfileError(field: field, "must be a positive integer, got \(n)") }
@@ -348,6 +362,11 @@ extension MachineProfile {
       try atLeastOne(k.gemvInner, "gemv.inner")
       try atLeastOne(k.gemvCols, "gemv.cols")
       try positive(k.gemvWeightBytesPerSecond, "gemv.weight_bytes_per_second")
+      guard k.parallelRegionIdleMicroseconds >= 0 else {
+        throw ProfileError(
+          field: "parallel_region.idle_microseconds", "must be a non-negative integer, got \(k.parallelRegionIdleMicroseconds)")
+      }
+      try nonNegative(k.parallelRegionSeconds, "parallel_region.seconds")
       try atLeastOne(k.decodeGroupSize, "decode_row.group_size")
       try atLeastOne(k.decodeHeadDim, "decode_row.head_dim")
       try nonEmptyCurve(k.decodeRowCurve.count, "decode_row.curve")

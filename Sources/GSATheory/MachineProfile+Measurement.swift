@@ -53,6 +53,10 @@ extension MachineProfile {
       public var gemv: (inner: Int, cols: Int) = (512, 512)
       /// Bytes streamed before each GEMV call, so its weights come cold from DRAM.
       public var gemvFlushBytes = 128 << 20
+      /// The parallel-region probe: idle time before each region, and regions per repeat (the
+      /// repeat's value is their median).
+      public var regionIdleMicroseconds = 20
+      public var regionsPerRepeat = 101
 
       public static func == (a: KernelSizes, b: KernelSizes) -> Bool {
         a.gemm == b.gemm && a.dense == b.dense && a.indexer == b.indexer && a.sparseHeadDim == b.sparseHeadDim
@@ -60,6 +64,7 @@ extension MachineProfile {
           && a.sparseFootprints == b.sparseFootprints && a.readElements == b.readElements && a.readPasses == b.readPasses
           && a.decodeGroupSize == b.decodeGroupSize && a.decodeHeadDim == b.decodeHeadDim
           && a.decodeFootprints == b.decodeFootprints && a.gemv == b.gemv && a.gemvFlushBytes == b.gemvFlushBytes
+          && a.regionIdleMicroseconds == b.regionIdleMicroseconds && a.regionsPerRepeat == b.regionsPerRepeat
       }
       public func hash(into h: inout Hasher) {
         h.combine(gemm.rows)
@@ -88,7 +93,8 @@ extension MachineProfile {
       public static let smoke = KernelSizes(
         gemm: (12, 16, 32), dense: (96, 2, 8), indexer: (96, 2, 4), sparseHeadDim: 8, sparseQueries: 16, sparseK: 8,
         sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1, decodeGroupSize: 2,
-        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10], gemv: (16, 32), gemvFlushBytes: 64 << 10)
+        decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10], gemv: (16, 32), gemvFlushBytes: 64 << 10,
+        regionIdleMicroseconds: 0, regionsPerRepeat: 5)
     }
 
     public init(
@@ -152,7 +158,7 @@ extension MachineProfile {
     }
 
     /// Measurement steps, for progress reporting.
-    public var stepCount: Int { 11 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
+    public var stepCount: Int { 12 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
   }
 
   /// Measures this machine: every rate on one thread, then on `settings.threads` threads at once,
@@ -162,6 +168,17 @@ extension MachineProfile {
     _ settings: MeasurementSettings, machine: Machine, date: Date = Date(), seed: UInt64 = 1,
     progress: (Int, Int, String) -> Void = { _, _, _ in }
   ) throws(ProfileError) -> MachineProfile {
+    try measureBestAndMedian(settings, machine: machine, date: date, seed: seed, progress: progress).best
+  }
+
+  /// One measurement's two profiles from the same repeats: `best` (each rate the best repeat, what
+  /// `roofline --save` writes: the machine when nothing else runs) and `median` (each rate the
+  /// median repeat: the machine as the repeats found it; on a shared host, the rate to set against
+  /// other medians measured in the same run).
+  public static func measureBestAndMedian(
+    _ settings: MeasurementSettings, machine: Machine, date: Date = Date(), seed: UInt64 = 1,
+    progress: (Int, Int, String) -> Void = { _, _, _ in }
+  ) throws(ProfileError) -> (best: MachineProfile, median: MachineProfile) {
     let threads = max(1, settings.threads), repeats = max(1, settings.repeats)
     let total = settings.stepCount
     var step = 0
@@ -169,8 +186,8 @@ extension MachineProfile {
       progress(step, total, label)
       step += 1
     }
-    func both(_ probe: (Int) -> [Double], best: ([Double]) -> Double = { $0.max() ?? .nan }) -> ThreadedRate {
-      ThreadedRate(perThread: best(probe(1)), allCores: best(probe(threads)))
+    func both(_ probe: (Int) -> [Double], lowerIsBetter: Bool = false) -> Sampled {
+      Sampled(perThread: probe(1), allCores: probe(threads), lowerIsBetter: lowerIsBetter)
     }
     next("FMA peak")
     let fma = both { t in (0..<repeats).map { _ in Roofline.peakFlops(threads: t, fmaPerThread: settings.fmaPerThread) } }
@@ -180,7 +197,7 @@ extension MachineProfile {
     }
     let rowBytes = settings.gatherRowFloats * 4
     let gathers = max(8, settings.gatherBytesPerThread / rowBytes)
-    var curve = [GatherPoint]()
+    var curve = [(footprint: Int, rate: Sampled)]()
     for footprint in settings.gatherFootprints {
       next("gathers at \(footprint) bytes")
       let rate = both { t in
@@ -188,7 +205,7 @@ extension MachineProfile {
           footprintBytes: footprint, rowFloats: settings.gatherRowFloats, gathersPerThread: gathers, threads: t, repeats: repeats,
           seed: seed &+ UInt64(footprint))
       }
-      curve.append(GatherPoint(footprintBytes: max(1, footprint / rowBytes) * rowBytes, bytesPerSecond: rate))
+      curve.append((max(1, footprint / rowBytes) * rowBytes, rate))
     }
     next("top-k")
     let topK = both(
@@ -196,7 +213,7 @@ extension MachineProfile {
         KernelProbe.topKSecondsPerCandidate(
           candidates: settings.topKCandidates, k: settings.topKBudget, rows: settings.topKRows, threads: t, repeats: repeats,
           seed: seed)
-      }, best: { $0.min() ?? .nan })
+      }, lowerIsBetter: true)
     next("sigmoid")
     let sigmoid = both { t in
       KernelProbe.transcendentalRate(
@@ -226,16 +243,16 @@ extension MachineProfile {
     let indexer = both { t in
       KernelProbe.indexerTileRate(length: k.indexer.length, config: indexerConfig, workers: t, repeats: repeats, seed: seed)
     }
-    var sparseCurve = [SparseRowPoint]()
+    var sparseCurve = [(footprint: Int, costs: [Sampled])]()
     for footprint in k.sparseFootprints {
       next("sparse core rows at \(footprint) bytes")
       let costs = k.sparseGroupSizes.map { g in
         let runs = KernelProbe.sparseRowSeconds(
           footprintBytes: footprint, groupSize: g, headDim: k.sparseHeadDim, queries: k.sparseQueries, k: k.sparseK,
           workerCounts: [1, threads], repeats: repeats, seed: seed &+ UInt64(footprint))
-        return ThreadedRate(perThread: runs[0].min() ?? .nan, allCores: runs[1].min() ?? .nan)
+        return Sampled(perThread: runs[0], allCores: runs[1], lowerIsBetter: true)
       }
-      sparseCurve.append(SparseRowPoint(footprintBytes: footprint, secondsPerRow: costs))
+      sparseCurve.append((footprint, costs))
     }
     next("read bandwidth")
     let read = both { t in
@@ -246,35 +263,49 @@ extension MachineProfile {
       KernelProbe.coldGemvRate(
         inner: k.gemv.inner, cols: k.gemv.cols, workers: t, repeats: max(repeats, 20), flushBytes: k.gemvFlushBytes, seed: seed)
     }
-    var decodeCurve = [DecodeRowPoint]()
+    next("parallel region")
+    let region = Sampled(
+      perThread: [],
+      allCores: (0..<repeats).map { _ in
+        GSATheory.median(
+          KernelProbe.dispatchSeconds(
+            workers: threads, idleMicroseconds: k.regionIdleMicroseconds, repeats: max(1, k.regionsPerRepeat)))
+      }, lowerIsBetter: true)
+    var decodeCurve = [(footprint: Int, cost: Sampled)]()
     for footprint in k.decodeFootprints {
       next("dense decode rows at \(footprint) bytes")
       let rowBytes = 2 * 4 * k.decodeHeadDim
       // Each repeat streams at least 16 MiB of rows (several passes over a small cache).
       let passes = max(1, (16 << 20) / max(1, footprint))
-      let cost = ThreadedRate(
+      let cost = Sampled(
         perThread: KernelProbe.denseDecodeRowSeconds(
           rows: max(1, footprint / rowBytes), groupSize: k.decodeGroupSize, headDim: k.decodeHeadDim, workers: 1, passes: passes,
-          repeats: repeats, seed: seed &+ UInt64(footprint)
-        ).min() ?? .nan,
-        allCores: (KernelProbe.denseDecodeRowSeconds(
+          repeats: repeats, seed: seed &+ UInt64(footprint)),
+        allCores: KernelProbe.denseDecodeRowSeconds(
           rows: max(1, footprint / (rowBytes * threads)), groupSize: k.decodeGroupSize, headDim: k.decodeHeadDim, workers: threads,
           passes: passes, repeats: repeats, seed: seed &+ UInt64(footprint)
-        ).min() ?? .nan) / Double(threads))
-      decodeCurve.append(DecodeRowPoint(footprintBytes: footprint, secondsPerRow: cost))
+        ).map { $0 / Double(threads) }, lowerIsBetter: true)
+      decodeCurve.append((footprint, cost))
     }
     progress(total, total, "done")
-    let kernels = KernelRates(
-      gemmRows: k.gemm.rows, gemmInner: k.gemm.inner, gemmCols: k.gemm.cols, gemmFlopsPerSecond: gemm, denseLength: k.dense.length,
-      denseHeads: k.dense.heads, denseHeadDim: k.dense.headDim, denseFlopsPerSecond: dense, indexerLength: k.indexer.length,
-      indexerHeads: k.indexer.heads, indexerDim: k.indexer.dim, indexerFlopsPerSecond: indexer, sparseHeadDim: k.sparseHeadDim,
-      sparseQueries: k.sparseQueries, sparseK: k.sparseK, sparseGroupSizes: k.sparseGroupSizes, sparseRowCurve: sparseCurve,
-      readBytesPerSecond: read, decodeGroupSize: k.decodeGroupSize, decodeHeadDim: k.decodeHeadDim, decodeRowCurve: decodeCurve,
-      gemvInner: k.gemv.inner, gemvCols: k.gemv.cols, gemvWeightBytesPerSecond: gemv)
-    let rates = MeasuredRates(
-      threads: threads, fmaFlopsPerSecond: fma, triadBytesPerSecond: triad, gatherRowBytes: rowBytes, gatherCurve: curve,
-      topKCandidates: settings.topKCandidates, topKBudget: settings.topKBudget, topKSecondsPerCandidate: topK,
-      sigmoidsPerSecond: sigmoid, expsPerSecond: exp, kernels: kernels)
+    func rates(_ pick: (Sampled) -> ThreadedRate) -> MeasuredRates {
+      let kernels = KernelRates(
+        gemmRows: k.gemm.rows, gemmInner: k.gemm.inner, gemmCols: k.gemm.cols, gemmFlopsPerSecond: pick(gemm),
+        denseLength: k.dense.length, denseHeads: k.dense.heads, denseHeadDim: k.dense.headDim, denseFlopsPerSecond: pick(dense),
+        indexerLength: k.indexer.length, indexerHeads: k.indexer.heads, indexerDim: k.indexer.dim,
+        indexerFlopsPerSecond: pick(indexer), sparseHeadDim: k.sparseHeadDim, sparseQueries: k.sparseQueries, sparseK: k.sparseK,
+        sparseGroupSizes: k.sparseGroupSizes,
+        sparseRowCurve: sparseCurve.map { SparseRowPoint(footprintBytes: $0.footprint, secondsPerRow: $0.costs.map(pick)) },
+        readBytesPerSecond: pick(read), decodeGroupSize: k.decodeGroupSize, decodeHeadDim: k.decodeHeadDim,
+        decodeRowCurve: decodeCurve.map { DecodeRowPoint(footprintBytes: $0.footprint, secondsPerRow: pick($0.cost)) },
+        gemvInner: k.gemv.inner, gemvCols: k.gemv.cols, gemvWeightBytesPerSecond: pick(gemv),
+        parallelRegionIdleMicroseconds: k.regionIdleMicroseconds, parallelRegionSeconds: pick(region).allCores)
+      return MeasuredRates(
+        threads: threads, fmaFlopsPerSecond: pick(fma), triadBytesPerSecond: pick(triad), gatherRowBytes: rowBytes,
+        gatherCurve: curve.map { GatherPoint(footprintBytes: $0.footprint, bytesPerSecond: pick($0.rate)) },
+        topKCandidates: settings.topKCandidates, topKBudget: settings.topKBudget, topKSecondsPerCandidate: pick(topK),
+        sigmoidsPerSecond: pick(sigmoid), expsPerSecond: pick(exp), kernels: kernels)
+    }
     let method: [String: String] = [
       "repeats": "each rate is the best of \(repeats) repeats, on 1 thread (per_thread) and on \(threads) threads at once (all_cores)",
       "fma_peak_flops_per_second":
@@ -300,15 +331,39 @@ extension MachineProfile {
         "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
       "gemv":
         "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, the weights cold (\(k.gemvFlushBytes) bytes streamed before each call), best of \(max(repeats, 20)) calls; 4kn weight bytes / wall seconds",
+      "parallel_region":
+        "parallelTasks with one empty task per thread on \(threads) threads, each after \(k.regionIdleMicroseconds) µs of idle (usleep), \(k.regionsPerRepeat) regions per repeat: the repeat's median wall seconds",
       "decode_row":
         "denseDecodePart alone (G \(k.decodeGroupSize), d_h \(k.decodeHeadDim)): each thread streams its own K and V blocks (its share of the footprint), passes to 16 MiB per repeat; wall seconds / rows (all_cores: rows of all threads)",
     ]
-    let profile = MachineProfile(machine: machine, date: timestamp(date), rates: .measured(rates), method: method)
-    do {
-      try profile.validate()
-    } catch {
-      throw ProfileError(field: error.field, "the measurement failed: \(error.message)")
+    var medianMethod = method
+    medianMethod["repeats"] =
+      "each rate is the median of \(repeats) repeats, on 1 thread (per_thread) and on \(threads) threads at once (all_cores)"
+    let best = MachineProfile(machine: machine, date: timestamp(date), rates: .measured(rates(\.best)), method: method)
+    let median = MachineProfile(machine: machine, date: timestamp(date), rates: .measured(rates(\.median)), method: medianMethod)
+    for profile in [best, median] {
+      do {
+        try profile.validate()
+      } catch {
+        throw ProfileError(field: error.field, "the measurement failed: \(error.message)")
+      }
     }
-    return profile
+    return (best, median)
+  }
+
+  /// A probe's repeats on one thread and on all cores, reduced to the best or the median repeat.
+  struct Sampled {
+    let perThread: [Double]
+    let allCores: [Double]
+    /// Times (seconds per item) are better when lower, rates when higher.
+    let lowerIsBetter: Bool
+
+    var best: ThreadedRate {
+      func pick(_ x: [Double]) -> Double { (lowerIsBetter ? x.min() : x.max()) ?? .nan }
+      return ThreadedRate(perThread: pick(perThread), allCores: pick(allCores))
+    }
+    var median: ThreadedRate {
+      ThreadedRate(perThread: GSATheory.median(perThread), allCores: GSATheory.median(allCores))
+    }
   }
 }

@@ -22,7 +22,8 @@ import Foundation
 ///   `indexer_tile` (FLOP/s), `sparse_row` (seconds per gathered row against footprint, at two
 ///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands;
 ///   schema_version 3 adds `decode_row` (the dense decode core's seconds per cached row against
-///   the cache's footprint) and `gemv` (a one-row GEMM's weight bytes per second).
+///   the cache's footprint) and `gemv` (a one-row GEMM's weight bytes per second);
+///   schema_version 4 adds `parallel_region` (the latency of one parallel region after idle).
 /// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
 ///
 /// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak
@@ -33,7 +34,7 @@ import Foundation
 /// date (ISO 8601, UTC) of the measurement or of the compilation from the datasheets.
 public struct MachineProfile: Sendable, Hashable {
   /// The one schema this version reads and writes.
-  public static let schemaVersion = 3
+  public static let schemaVersion = 4
 
   /// What the profile describes.
   public struct Machine: Sendable, Hashable {
@@ -212,14 +213,23 @@ public struct MachineProfile: Sendable, Hashable {
     public var gemvInner: Int
     public var gemvCols: Int
     public var gemvWeightBytesPerSecond: ThreadedRate
+    /// One parallel region (`parallelTasks` on every thread, no work) after the pool sat idle for
+    /// `parallelRegionIdleMicroseconds`, as between a decode step's passes: the median of a repeat's
+    /// regions, in seconds (`KernelProbe.dispatchSeconds`). A decode step pays it per region it
+    /// opens (`AttentionLayer.decodeParallelRegions`).
+    public var parallelRegionIdleMicroseconds: Int
+    public var parallelRegionSeconds: Double
 
     public init(
       gemmRows: Int, gemmInner: Int, gemmCols: Int, gemmFlopsPerSecond: ThreadedRate, denseLength: Int, denseHeads: Int,
       denseHeadDim: Int, denseFlopsPerSecond: ThreadedRate, indexerLength: Int, indexerHeads: Int, indexerDim: Int,
       indexerFlopsPerSecond: ThreadedRate, sparseHeadDim: Int, sparseQueries: Int, sparseK: Int, sparseGroupSizes: [Int],
       sparseRowCurve: [SparseRowPoint], readBytesPerSecond: ThreadedRate, decodeGroupSize: Int, decodeHeadDim: Int,
-      decodeRowCurve: [DecodeRowPoint], gemvInner: Int, gemvCols: Int, gemvWeightBytesPerSecond: ThreadedRate
+      decodeRowCurve: [DecodeRowPoint], gemvInner: Int, gemvCols: Int, gemvWeightBytesPerSecond: ThreadedRate,
+      parallelRegionIdleMicroseconds: Int, parallelRegionSeconds: Double
     ) {
+      self.parallelRegionIdleMicroseconds = parallelRegionIdleMicroseconds
+      self.parallelRegionSeconds = parallelRegionSeconds
       self.gemvInner = gemvInner
       self.gemvCols = gemvCols
       self.gemvWeightBytesPerSecond = gemvWeightBytesPerSecond

@@ -47,6 +47,8 @@ public struct SweepPoint: Sendable {
   public var medianSeconds: Double { median(seconds) }
   /// Each bucket's median over the timed passes.
   public var medianBucketSeconds: BucketSeconds { BucketSeconds.median(bucketSeconds) }
+  /// Each bucket's fastest repeat (the fastest total is `bestSeconds`).
+  public var bestBucketSeconds: BucketSeconds { BucketSeconds.minimum(bucketSeconds) }
   /// Executed FLOPs (multiply/add; transcendentals and comparisons apart) per second, median time.
   public var executedFlopsPerSecond: Double { Double(counted.executedTotal.flops) / medianSeconds }
 }

@@ -51,8 +51,11 @@ import GSAModel
 /// and the indexer scoring's probes ran at about their in-cache time plus their bytes at the
 /// stream rate). The selection runs on n_sel = `KernelWork.selectionTasks` threads: with n_sel
 /// below the profile's threads, τ_c and W_read at their one-thread rates (P at P/threads), each
-/// divided by n_sel. Without a kernel rate (a spec profile) the kernel's work stays at the
-/// primitive rates.
+/// divided by n_sel. Each parallel region a decode bucket opens (`KernelWork.parallelRegions`,
+/// `AttentionLayer.decodeParallelRegions` on the profile's threads) adds the profile's region
+/// latency r_region (`parallel_region`): t_b += N_b·r_region. Prefill's regions are left out (a
+/// few hundred per pass, against buckets of milliseconds). Without a kernel rate (a spec profile)
+/// the kernel's work stays at the primitive rates.
 ///
 /// A GPU spec profile gives P (bf16 or fp32 peak) and W (HBM); it has no gather curve, τ, R_σ or
 /// R_exp. There, gathered bytes are served from HBM except a stated on-chip fraction φ, taken as
@@ -107,6 +110,8 @@ public struct TimeModel: Sendable {
     /// probes found a streaming kernel's arithmetic and its streaming adding, not overlapping) or
     /// overlap (the roofline's max; spec profiles).
     public var decodeSidesAdd = false
+    /// r_region, seconds per parallel region a decode step opens (measured profiles); nil: unpriced.
+    public var parallelRegionSeconds: Double?
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
@@ -202,6 +207,9 @@ public struct TimeModel: Sendable {
     /// Decode's selection: the parallel tasks of its candidate pass (B, or B·(⌈n/s⌉ + 1) when
     /// `DecodeSelectionSplit` splits; nil outside a sparse decode step).
     public var selectionTasks: Int?
+    /// Decode's parallel regions per bucket (`AttentionLayer.decodeParallelRegions` on the rates'
+    /// threads).
+    public var parallelRegions = PerBucket<Int>()
     public init() {}
   }
 
@@ -232,11 +240,15 @@ public struct TimeModel: Sendable {
     public var gatherSeconds = 0.0
     /// Whether the compute and memory sides add instead of overlapping (`Rates.decodeSidesAdd`).
     public var sidesAdd = false
+    /// Parallel regions at r_region (decode).
+    public var regionSeconds = 0.0
     public init() {}
     public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds + kernelSeconds }
     public var memorySeconds: Double { streamSeconds + gatherSeconds }
-    /// t_b = max(compute, memory), or their sum when `sidesAdd`.
-    public var seconds: Double { sidesAdd ? computeSeconds + memorySeconds : max(computeSeconds, memorySeconds) }
+    /// t_b = max(compute, memory), or their sum when `sidesAdd`, plus the regions' latency.
+    public var seconds: Double {
+      (sidesAdd ? computeSeconds + memorySeconds : max(computeSeconds, memorySeconds)) + regionSeconds
+    }
     /// "compute" or "memory": the larger side.
     public var limit: String { computeSeconds >= memorySeconds ? "compute" : "memory" }
   }
@@ -279,6 +291,7 @@ public struct TimeModel: Sendable {
         indexerTileFlopsPerSecond: k.indexerFlopsPerSecond[scope], rowCosts: k, readBytesPerSecond: k.readBytesPerSecond[scope],
         gemvWeightBytesPerSecond: k.gemvWeightBytesPerSecond[scope])
       r.decodeSidesAdd = true
+      r.parallelRegionSeconds = k.parallelRegionSeconds
       if scope == .allCores {
         r.threads = m.threads
         r.perThreadTopKSecondsPerComparison =
@@ -333,13 +346,15 @@ public struct TimeModel: Sendable {
   /// ledger's counts.
   public static func kernelWork(
     config c: LayerConfig, variant: Variant, phase: Phase, length L: Int, batch B: Int = 1, ledger: FlopLedger,
-    elementBytes e: Int = 4
+    elementBytes e: Int = 4, threads: Int = 1
   ) -> KernelWork {
     var work = KernelWork()
     let D = c.modelDim, d = c.headDim, nq = c.heads * c.headDim, nkv = c.kvHeads * c.headDim
     work.headDim = d
     if phase == .decode {
       guard L >= 0, B > 0 else { return work }
+      work.parallelRegions = AttentionLayer.decodeParallelRegions(
+        config: c, variant: variant, batch: B, length: L, workers: max(1, threads))
       let scale = FlopCounts(flops: B * nq)
       var weights: [FlopBucket: Int] = [.projections: D * (2 * nq + 2 * nkv)]
       if variant.isGated { weights[.gates] = (c.valueGate ? D * nkv : 0) + (c.outputGate ? D * nq : 0) }
@@ -456,6 +471,9 @@ public struct TimeModel: Sendable {
       }
       p.streamSeconds = Double(max(0, bytes.compulsory - gatheredInRead - streamedInKernel)) / stream
       p.gatherSeconds = rates.gatherSeconds(gathered, footprints: gatherFootprints)
+      if phase == .decode, let region = rates.parallelRegionSeconds {
+        p.regionSeconds = Double(work.parallelRegions[bucket]) * region
+      }
       buckets[bucket] = p
     }
     return Prediction(buckets: buckets, unpriced: unpriced.sorted(), gatherFootprints: gatherFootprints)
@@ -478,7 +496,8 @@ public struct TimeModel: Sendable {
       ledger, phase: phase,
       gatherFootprints: Self.gatherFootprints(
         config: c, phase: phase, length: L, batch: B, elementBytes: e, budgets: phase == .prefill && variant.isSparse ? budgets : nil),
-      kernelWork: Self.kernelWork(config: c, variant: variant, phase: phase, length: L, batch: B, ledger: ledger, elementBytes: e))
+      kernelWork: Self.kernelWork(
+        config: c, variant: variant, phase: phase, length: L, batch: B, ledger: ledger, elementBytes: e, threads: rates.threads))
   }
 }
 
@@ -498,7 +517,8 @@ extension TimeModel {
       point.counted, phase: .decode,
       gatherFootprints: Self.gatherFootprints(config: c, phase: .decode, length: point.length, batch: point.batch),
       kernelWork: Self.kernelWork(
-        config: c, variant: point.variant, phase: .decode, length: point.length, batch: point.batch, ledger: point.counted))
+        config: c, variant: point.variant, phase: .decode, length: point.length, batch: point.batch, ledger: point.counted,
+        threads: rates.threads))
   }
 }
 

@@ -45,7 +45,10 @@ public enum TimeModelValidation {
     }
   }
 
-  /// One measured point against its prediction.
+  /// One measured point against its prediction, twice: the median pass against the model at the
+  /// profile's median rates (typical against typical: on a shared host both carry the contention
+  /// of the run), and the best pass against the model at the profile's best rates (what
+  /// `predict --machine FILE` gives from a saved profile).
   public struct Row: Sendable {
     public let series: String
     public let phase: TimeModel.Phase
@@ -54,14 +57,21 @@ public enum TimeModelValidation {
     /// Median wall time of the pass or step, and each bucket's median.
     public let measuredSeconds: Double
     public let measured: BucketSeconds
+    /// The prediction at the profile's median rates.
     public let predicted: TimeModel.Prediction
-    /// The prediction at the primitive rates only (`TimeModel.Rates.primitivesOnly`: every FLOP
-    /// at the FMA peak, streams at the triad): the model without its kernel rates, for comparison.
+    /// The prediction at the median primitive rates only (`TimeModel.Rates.primitivesOnly`: every
+    /// FLOP at the FMA peak, streams at the triad): the model without its kernel rates.
     public let primitive: TimeModel.Prediction
+    /// Best wall time of the pass or step, and each bucket's best.
+    public let bestSeconds: Double
+    public let best: BucketSeconds
+    /// The prediction at the profile's best rates.
+    public let predictedFromBest: TimeModel.Prediction
 
     public init(
       series: String, phase: TimeModel.Phase, variant: Variant, length: Int, measuredSeconds: Double, measured: BucketSeconds,
-      predicted: TimeModel.Prediction, primitive: TimeModel.Prediction
+      predicted: TimeModel.Prediction, primitive: TimeModel.Prediction, bestSeconds: Double, best: BucketSeconds,
+      predictedFromBest: TimeModel.Prediction
     ) {
       self.series = series
       self.phase = phase
@@ -71,33 +81,50 @@ public enum TimeModelValidation {
       self.measured = measured
       self.predicted = predicted
       self.primitive = primitive
+      self.bestSeconds = bestSeconds
+      self.best = best
+      self.predictedFromBest = predictedFromBest
     }
 
-    /// measured / predicted − 1 of the whole point.
+    /// measured / predicted − 1 of the whole point (medians).
     public var error: Double { measuredSeconds / predicted.total - 1 }
-    /// The buckets that take at least `bucketShare` of the measured time.
+    /// best / predicted from the best rates − 1.
+    public var bestError: Double { bestSeconds / predictedFromBest.total - 1 }
+    /// The buckets that take at least `bucketShare` of the measured (median) time.
     public var majorBuckets: [FlopBucket] {
       FlopBucket.allCases.filter { measured[$0] >= bucketShare * measured.total && measured.total > 0 }
     }
     public func error(_ bucket: FlopBucket) -> Double { measured[bucket] / (predicted.buckets[bucket]?.seconds ?? .nan) - 1 }
-    public var withinTolerance: Bool { within(predicted) }
-    /// Whether the primitive-rates prediction meets the target.
-    public var primitiveWithinTolerance: Bool { within(primitive) }
-    private func within(_ p: TimeModel.Prediction) -> Bool {
-      abs(measuredSeconds / p.total - 1) <= tolerance
-        && majorBuckets.allSatisfy { abs(measured[$0] / (p.buckets[$0]?.seconds ?? .nan) - 1) <= tolerance }
+    public func bestError(_ bucket: FlopBucket) -> Double {
+      best[bucket] / (predictedFromBest.buckets[bucket]?.seconds ?? .nan) - 1
+    }
+    /// Medians against the median rates meet the target.
+    public var withinTolerance: Bool { Self.within(measuredSeconds, measured, predicted, majorBuckets) }
+    /// Bests against the best rates meet the target.
+    public var bestWithinTolerance: Bool { Self.within(bestSeconds, best, predictedFromBest, majorBuckets) }
+    /// Whether the primitive-rates prediction meets the target (medians).
+    public var primitiveWithinTolerance: Bool { Self.within(measuredSeconds, measured, primitive, majorBuckets) }
+    private static func within(
+      _ seconds: Double, _ buckets: BucketSeconds, _ p: TimeModel.Prediction, _ major: [FlopBucket]
+    ) -> Bool {
+      abs(seconds / p.total - 1) <= tolerance
+        && major.allSatisfy { abs(buckets[$0] / (p.buckets[$0]?.seconds ?? .nan) - 1) <= tolerance }
     }
   }
 
-  /// The measured and predicted GSA/dense speedup of a pair of the benchmark's series.
+  /// The measured and predicted GSA/dense speedup of a pair of the benchmark's series: medians
+  /// against the median rates, bests against the best rates.
   public struct Speedup: Sendable {
     public let name: String
     public let length: Int
     public let measured: Double
     public let predicted: Double
-    /// At the primitive rates only.
+    /// At the median primitive rates only.
     public let primitive: Double
+    public let measuredBest: Double
+    public let predictedFromBest: Double
     public var error: Double { measured / predicted - 1 }
+    public var bestError: Double { measuredBest / predictedFromBest - 1 }
   }
 
   /// The model's GSA/dense attention-core speedup on a GPU against L, per on-chip fraction.
@@ -109,7 +136,9 @@ public enum TimeModelValidation {
   }
 
   public struct Result: Sendable {
+    /// The profile's best rates (as `roofline --save` writes them) and its median rates.
     public let profile: MachineProfile
+    public let medianProfile: MachineProfile
     public let rows: [Row]
     public let speedups: [Speedup]
     public let gpuLines: [GPULine]
@@ -127,24 +156,30 @@ public enum TimeModelValidation {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     var settings = o.profile
     settings.threads = threads
-    let profile = try MachineProfile.measure(
+    let profiles = try MachineProfile.measureBestAndMedian(
       settings, machine: .init(name: "this", model: cpuModel(), cores: threads), seed: o.seed)
-    let model = TimeModel(profile: profile)
+    let model = TimeModel(profile: profiles.median)
+    let bestModel = TimeModel(profile: profiles.best)
     let primitive = TimeModel(rates: model.rates.primitivesOnly)
     func row(
-      _ series: String, _ phase: TimeModel.Phase, _ variant: Variant, _ length: Int, _ seconds: Double, _ buckets: BucketSeconds,
+      _ series: String, _ phase: TimeModel.Phase, _ variant: Variant, _ length: Int,
+      _ median: (seconds: Double, buckets: BucketSeconds), _ best: (seconds: Double, buckets: BucketSeconds),
       _ predict: (TimeModel) -> TimeModel.Prediction
     ) -> Row {
       Row(
-        series: series, phase: phase, variant: variant, length: length, measuredSeconds: seconds, measured: buckets,
-        predicted: predict(model), primitive: predict(primitive))
+        series: series, phase: phase, variant: variant, length: length, measuredSeconds: median.seconds,
+        measured: median.buckets, predicted: predict(model), primitive: predict(primitive), bestSeconds: best.seconds,
+        best: best.buckets, predictedFromBest: predict(bestModel))
     }
     var rows = [Row]()
     let variants = Variant.allCases
     let prefillPlan = SweepPlan(config: o.config, variants: variants, lengths: o.prefillLengths, repeats: o.repeats, seed: o.seed)
     let prefill = try Sweep.run(prefillPlan) { done, total, label in progress("time model, prefill: \(label) (\(done)/\(total))") }
     for p in prefill {
-      rows.append(row("prefill", .prefill, p.variant, p.length, p.medianSeconds, p.medianBucketSeconds) { $0.predict(p, config: o.config) })
+      rows.append(
+        row("prefill", .prefill, p.variant, p.length, (p.medianSeconds, p.medianBucketSeconds), (p.bestSeconds, p.bestBucketSeconds)) {
+          $0.predict(p, config: o.config)
+        })
     }
     let decodePlan = SweepPlan(config: o.config, variants: variants, lengths: o.decodeLengths, repeats: max(3, o.repeats), seed: o.seed)
     let decode = try DecodeSweep.run(decodePlan, batch: o.batch) { done, total, label in
@@ -152,7 +187,10 @@ public enum TimeModelValidation {
     }
     for p in decode {
       rows.append(
-        row("decode B=\(o.batch)", .decode, p.variant, p.length, p.medianSeconds, p.medianBucketSeconds) {
+        row(
+          "decode B=\(o.batch)", .decode, p.variant, p.length, (p.medianSeconds, p.medianBucketSeconds),
+          (p.bestSeconds, p.bestBucketSeconds)
+        ) {
           $0.predict(p, config: o.config)
         })
     }
@@ -164,15 +202,17 @@ public enum TimeModelValidation {
         speedups.append(
           Speedup(
             name: name, length: g.length, measured: d.medianSeconds / g.medianSeconds, predicted: ratio(model),
-            primitive: ratio(primitive)))
+            primitive: ratio(primitive), measuredBest: d.bestSeconds / g.bestSeconds, predictedFromBest: ratio(bestModel)))
         rows.append(
-          row(name + " (dense)", .prefill, .dense, d.length, d.medianSeconds, d.medianBucketSeconds) {
-            $0.predict(d, config: dense.config)
-          })
+          row(
+            name + " (dense)", .prefill, .dense, d.length, (d.medianSeconds, d.medianBucketSeconds),
+            (d.bestSeconds, d.bestBucketSeconds)
+          ) { $0.predict(d, config: dense.config) })
         rows.append(
-          row(name + " (gsa)", .prefill, .gsa, g.length, g.medianSeconds, g.medianBucketSeconds) {
-            $0.predict(g, config: gsa.config)
-          })
+          row(
+            name + " (gsa)", .prefill, .gsa, g.length, (g.medianSeconds, g.medianBucketSeconds),
+            (g.bestSeconds, g.bestBucketSeconds)
+          ) { $0.predict(g, config: gsa.config) })
       }
     }
     var lines = [GPULine]()
@@ -192,7 +232,9 @@ public enum TimeModelValidation {
           (name, at128k.requiredOnChipFraction(speedup: 12), at128k.requiredOnChipFraction(speedup: 16)))
       }
     }
-    return Result(profile: profile, rows: rows, speedups: speedups, gpuLines: lines, gpuRequirements: requirements)
+    return Result(
+      profile: profiles.best, medianProfile: profiles.median, rows: rows, speedups: speedups, gpuLines: lines, gpuRequirements: requirements
+    )
   }
 
   static func cpuModel() -> String {

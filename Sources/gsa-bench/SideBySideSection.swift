@@ -205,8 +205,10 @@ func summaryMarkdown(
     }
   }
   let within = timeModel.rows.filter(\.withinTolerance).count
+  let withinBest = timeModel.rows.filter(\.bestWithinTolerance).count
   md.append(
-    "| time model, predicted against measured seconds | \(within) of \(timeModel.rows.count) points within ±20% | time model |")
+    "| time model, predicted against measured seconds | \(within) of \(timeModel.rows.count) points within ±20% (medians against the probes' median rates; bests against their best rates: \(withinBest)) | time model |"
+  )
   md.append("")
   if disturbed { md.append("(This run was disturbed; see the run-quality line below.)"); md.append("") }
   return md

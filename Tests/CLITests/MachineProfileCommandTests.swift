@@ -30,7 +30,7 @@ import Testing
     #expect(saved.exitCode == 0, "\(saved)")
     let file = try String(contentsOfFile: path, encoding: .utf8)
     let profile = try Self.object(file)
-    #expect(profile["schema_version"] as? Int == 3 && profile["kind"] as? String == "measured")
+    #expect(profile["schema_version"] as? Int == 4 && profile["kind"] as? String == "measured")
     #expect((profile["machine"] as? [String: Any])?["name"] as? String == "this")
     #expect((profile["date"] as? String)?.hasSuffix("Z") == true)
     for key in ["fma_peak_flops_per_second", "triad_bytes_per_second", "sigmoid_per_second", "exp_per_second"] {
@@ -83,7 +83,7 @@ import Testing
     defer { scratch.remove() }
     let good = try ToolRunner.run(["roofline", "--machine", "h100", "--format", "json"]).stdout
     let cases: [(String, String, String)] = [
-      ("schema", good.replacingOccurrences(of: "\"schema_version\": 3", with: "\"schema_version\": 7"), "'schema_version'"),
+      ("schema", good.replacingOccurrences(of: "\"schema_version\": 4", with: "\"schema_version\": 7"), "'schema_version'"),
       ("missing", good.replacingOccurrences(of: "\"sm_count\"", with: "\"sm_total\""), "'sm_count'"),
       ("negative", good.replacingOccurrences(of: "\"value\": 3350000000000", with: "\"value\": -3.35e12"), "'hbm_bytes_per_second.value'"),
       ("zero", good.replacingOccurrences(of: "\"value\": 132", with: "\"value\": 0"), "'sm_count.value'"),

@@ -88,9 +88,60 @@ import Testing
           guard step.selected?[b] == reference.selected?[test.t] else { return false }
         }
       }
+      guard
+        step.parallelRegions
+          == AttentionLayer.decodeParallelRegions(config: layer.config, variant: test.variant, batch: test.batch, length: test.t)
+      else { return false }
       let model = CostModel(config: test.config, variant: test.variant)
       return step.ledger == model.decodeLedger(length: test.t, batch: test.batch, kPerSequence: step.kPerSequence)
     }
+  }
+
+  /// The parallel regions a step opens, counted per bucket as it runs, are
+  /// `AttentionLayer.decodeParallelRegions`: at the paper shape's widths (D 512, so the one-row
+  /// GEMMs split), every variant and rule, batches 1...4, forced and standard splits.
+  @Test func decodeParallelRegionsAreTheCountedOnes() throws {
+    let gen = Gen<(Variant, AdaptiveKRule, Int)>.zip(
+      .element(of: Variant.allCases), .element(of: AdaptiveKRule.allCases), .int(in: 0...40)
+    ).flatMap { variant, rule, t in
+      Gen<(Int, Int, Bool)>.zip(.int(in: 1...4), .int(in: 0...1_000_000), .bool).map { batch, seed, forced in
+        var config = LayerConfig.paperShape
+        config.kRule = rule
+        config.kBase = 8
+        config.kMin = 4
+        config.kMax = 16
+        return (Case(config: config, variant: variant, t: t, batch: batch, seed: UInt64(seed)), forced)
+      }
+    }
+    try forAll(gen, configuration: .init(cases: 24)) { test, forced in
+      let (layer, _, cache, next) = try Self.prefilled(test)
+      let split = forced ? DecodeSelectionSplit(threshold: 0, rangeSize: 7) : .standard
+      let step = try layer.decodeStep(next, cache: cache, options: ForwardOptions(), selectionSplit: split)
+      return step.parallelRegions
+        == AttentionLayer.decodeParallelRegions(
+          config: layer.config, variant: test.variant, batch: test.batch, length: test.t, selectionSplit: split)
+    }
+  }
+
+  /// Hand-counted regions at the paper shape on 2 workers: one-row GEMMs open one when B holds
+  /// ≥ 2¹⁸ floats (W_q, W_o, W_gate_o: 512 × 512), the scores at n = 8193 split in 4 tasks, the
+  /// selection's candidate pass splits from n = 32768 (10 tasks at n = 131073), its per-sequence
+  /// pass needs B ≥ 2, the core has B·H_kv·parts ≥ 2 tasks; nothing opens on one worker.
+  @Test func decodeParallelRegionsHandCounted() {
+    let c = LayerConfig.paperShape
+    func regions(_ v: Variant, _ B: Int, _ L: Int, _ W: Int = 2) -> [Int] {
+      let r = AttentionLayer.decodeParallelRegions(config: c.configured(for: v), variant: v, batch: B, length: L, workers: W)
+      return FlopBucket.allCases.map { r[$0] }
+    }
+    // projections, gates, indexer, selection, attention
+    #expect(FlopBucket.allCases == [.projections, .gates, .indexer, .selection, .attention])
+    #expect(regions(.gsa, 1, 8192) == [2, 1, 1, 0, 1])
+    #expect(regions(.gsa, 1, 131_072) == [2, 1, 1, 1, 1])
+    #expect(regions(.gsa, 4, 8192) == [2, 1, 1, 1, 1])
+    #expect(regions(.dense, 1, 8192) == [2, 0, 0, 0, 1])
+    #expect(regions(.gatedOnly, 1, 100) == [2, 1, 0, 0, 1])
+    #expect(regions(.sparseOnly, 1, 131_072) == [2, 0, 1, 1, 1])
+    #expect(regions(.gsa, 8, 131_072, 1) == [0, 0, 0, 0, 0])
   }
 
   struct SplitCase: CustomStringConvertible {
@@ -138,6 +189,11 @@ import Testing
         guard splitStep.kPerSequence[b] == reference.kPerQuery[test.t] else { return false }
         guard splitStep.selected?[b] == reference.selected?[test.t] else { return false }
       }
+      guard
+        splitStep.parallelRegions
+          == AttentionLayer.decodeParallelRegions(
+            config: layer.config, variant: test.variant, batch: test.batch, length: test.t, selectionSplit: forced)
+      else { return false }
       let model = CostModel(config: test.config, variant: test.variant)
       let k = splitStep.kPerSequence
       return splitStep.ledger == model.decodeLedger(length: test.t, batch: test.batch, kPerSequence: k, selectionSplit: forced)

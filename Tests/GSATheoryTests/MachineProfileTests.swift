@@ -41,7 +41,8 @@ import Testing
       sparseQueries: 4096, sparseK: 256, sparseGroupSizes: [1, 4],
       sparseRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: [c, b]) }, readBytesPerSecond: b,
       decodeGroupSize: 4, decodeHeadDim: 64, decodeRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: c) },
-      gemvInner: 512, gemvCols: 512, gemvWeightBytesPerSecond: a)
+      gemvInner: 512, gemvCols: 512, gemvWeightBytesPerSecond: a, parallelRegionIdleMicroseconds: 20,
+      parallelRegionSeconds: 1.2e-5)
   }
 
   @Test func measuredProfilesRoundTripThroughTheirFile() throws {
@@ -156,8 +157,13 @@ import Testing
     let root = try JSONSerialization.jsonObject(with: Data(Self.sample.encodedJSON().utf8))
     let numeric = Self.leaves(root).filter { $0.1 is NSNumber && $0.0 != "schema_version" }.map(\.0)
     #expect(numeric.count >= 20)
+    // A region's latency and its idle time may be 0 (no region opens on one thread), not negative.
+    let zeroAllowed: Set<String> = ["parallel_region.seconds", "parallel_region.idle_microseconds"]
+    for path in zeroAllowed {
+      #expect((try? Self.decode(Self.replacing(root, path: path, with: 0)).get()) != nil, "\(path) = 0 is allowed")
+    }
     for path in numeric {
-      for bad in [0.0, -1.5] {
+      for bad in zeroAllowed.contains(path) ? [-1.0, -1.5] : [0.0, -1.5] {
         guard case .failure(let error) = Self.decode(Self.replacing(root, path: path, with: bad)) else {
           Issue.record("\(path) = \(bad) was accepted")
           continue
@@ -175,7 +181,8 @@ import Testing
     }
     #expect(field("schema_version", 1) == "schema_version")  // a file from before the kernel rates
     #expect(field("schema_version", 2) == "schema_version")  // a file from before the decode row cost
-    #expect(field("schema_version", 4) == "schema_version")
+    #expect(field("schema_version", 3) == "schema_version")  // a file from before the parallel region
+    #expect(field("schema_version", 5) == "schema_version")
     #expect(field("schema_version", "1") == "schema_version")
     #expect(field("kind", "guess") == "kind")
     #expect(field("threads", 1.5) == "threads")

@@ -128,7 +128,8 @@ import Testing
     decodeRowCurve: [
       .init(footprintBytes: 100, secondsPerRow: .init(perThread: 2, allCores: 1)),
       .init(footprintBytes: 10_000, secondsPerRow: .init(perThread: 6, allCores: 5)),
-    ], gemvInner: 8, gemvCols: 8, gemvWeightBytesPerSecond: .init(perThread: 2, allCores: 4))
+    ], gemvInner: 8, gemvCols: 8, gemvWeightBytesPerSecond: .init(perThread: 2, allCores: 4), parallelRegionIdleMicroseconds: 20,
+    parallelRegionSeconds: 0.5)
 
   static var kernelModelRates: TimeModel.Rates {
     var r = rates
@@ -335,6 +336,33 @@ import Testing
     #expect(dense.selectionTasks == nil)
   }
 
+  /// Each parallel region a decode bucket opens adds r_region (hand-computed: 3 regions × 0.25 s on
+  /// top of the bucket's sides); prefill and a model without the latency add nothing; the kernel
+  /// work counts the regions on the rates' threads (none on one thread).
+  @Test func decodeRegionsAddTheirLatency() {
+    var l = FlopLedger()
+    l.add(.attention, FlopCounts(flops: 100))
+    var rates = Self.rates
+    rates.decodeSidesAdd = true
+    var work = TimeModel.KernelWork()
+    work.parallelRegions[.attention] = 3
+    let without = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    rates.parallelRegionSeconds = 0.25
+    let with = TimeModel(rates: rates).predict(l, phase: .decode, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    #expect(without.buckets[.attention]!.regionSeconds == 0)
+    #expect(abs(with.buckets[.attention]!.regionSeconds - 0.75) < 1e-12)
+    #expect(abs(with.total - without.total - 0.75) < 1e-12)
+    let prefill = TimeModel(rates: rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)], kernelWork: work)
+    #expect(prefill.buckets[.attention]!.regionSeconds == 0)
+    let c = LayerConfig.paperShape.configured(for: .gsa)
+    let ledger = CostModel(config: c, variant: .gsa).decodeLedger(length: 8192, batch: 1, kPerSequence: nil)
+    let two = TimeModel.kernelWork(config: c, variant: .gsa, phase: .decode, length: 8192, ledger: ledger, threads: 2)
+    #expect(two.parallelRegions == AttentionLayer.decodeParallelRegions(config: c, variant: .gsa, batch: 1, length: 8192, workers: 2))
+    #expect(two.parallelRegions.total == 5)
+    let one = TimeModel.kernelWork(config: c, variant: .gsa, phase: .decode, length: 8192, ledger: ledger, threads: 1)
+    #expect(one.parallelRegions.total == 0)
+  }
+
   /// The dense decode core's rows at c_D(F) (hand-computed), its K and V bytes out of the stream.
   @Test func decodeRowsArePricedAtTheirRowCost() {
     let k = Self.kernelRates
@@ -388,6 +416,7 @@ import Testing
     // The all-cores model keeps the one-thread τ_c and W_read for a selection with fewer tasks than threads.
     let allCores = TimeModel(profile: profile).rates
     #expect(allCores.threads == 2)
+    #expect(allCores.parallelRegionSeconds == k.parallelRegionSeconds)
     #expect(allCores.perThreadReadBytesPerSecond == k.readBytesPerSecond.perThread)
     let comparisons = Double(6 * 32768 + 3 * 4096 + 7168)  // r(n, k), G = 16⌈k/8⌉
     #expect(abs(allCores.perThreadTopKSecondsPerComparison! - 3e-9 * 32768 / comparisons) < 1e-24)

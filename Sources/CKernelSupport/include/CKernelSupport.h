@@ -69,4 +69,10 @@ static inline int gsa_compiled_vector_level(void) {
 #endif
 }
 
+/// Counts one parallel region (a `concurrentPerform` on two or more workers) opened by the calling
+/// thread; `gsa_parallel_regions_opened` returns the thread's count so far. A thread-local
+/// counter, so concurrent tests and callers do not see each other's regions.
+void gsa_count_parallel_region(void);
+long gsa_parallel_regions_opened(void);
+
 #endif

@@ -15,13 +15,13 @@ func gemm(
     for i in 0..<m { for j in 0..<n { c[i * n + j] = bias?[j] ?? 0 } }
     return FlopCounts(flops: bias == nil ? 0 : m * n)
   }
-  if m <= 2 { return gemmFewRows(a, rows: m, inner: k, b, cols: n, into: c, bias: bias) }
-  let rowPanel = 48, colPanel = 256, kBlock = 256
-  let rowTasks = (m + rowPanel - 1) / rowPanel
+  if m <= 2 { return gemmFewRows(a, rows: m, inner: k, b, cols: n, into: c, bias: bias, workers: workers) }
+  let rowPanel = gemmRowPanel, colPanel = gemmColPanel, kBlock = 256
   let colTasks = (n + colPanel - 1) / colPanel
+  let schedule = gemmSchedule(rows: m, inner: k, cols: n, workers: workers)
   let pa = SharedConstPointer(a), pb = SharedConstPointer(b), pc = SharedPointer(c)
   let pbias = bias.map { SharedConstPointer($0) }
-  _ = parallelTasks(taskCount: rowTasks * colTasks, workers: m * n * k >= 1 << 16 ? workers : 1) {
+  _ = parallelTasks(taskCount: schedule.tasks, workers: schedule.workers) {
     _, task, _ in
     let r0 = (task / colTasks) * rowPanel, r1 = min(m, r0 + rowPanel)
     let c0 = (task % colTasks) * colPanel, c1 = min(n, c0 + colPanel)
@@ -62,6 +62,19 @@ func gemm(
   return FlopCounts(flops: 2 * m * k * n + (bias == nil ? 0 : m * n))
 }
 
+let gemmRowPanel = 48, gemmColPanel = 256, gemmFewRowsColPanel = 128
+
+/// The tasks `gemm` splits C = A·B (m × k by k × n) into and the workers it asks for: m ≤ 2 rows,
+/// tasks of 128 columns when B holds ≥ 2¹⁸ floats (else one), on every worker; otherwise tasks of
+/// 48 rows × 256 columns, on every worker once m·n·k ≥ 2¹⁶ (else one). With k = 0 or an empty C
+/// there is no task.
+public func gemmSchedule(rows m: Int, inner k: Int, cols n: Int, workers: Int = kernelWorkerCount) -> (tasks: Int, workers: Int) {
+  guard m > 0, n > 0, k > 0 else { return (0, 1) }
+  if m <= 2 { return (k * n >= 1 << 18 ? (n + gemmFewRowsColPanel - 1) / gemmFewRowsColPanel : 1, workers) }
+  let tasks = ((m + gemmRowPanel - 1) / gemmRowPanel) * ((n + gemmColPanel - 1) / gemmColPanel)
+  return (tasks, m * n * k >= 1 << 16 ? workers : 1)
+}
+
 @inline(__always)
 private func gemmMicro1x16(
   _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>, _ kLen: Int,
@@ -89,14 +102,15 @@ private func gemmMicro1x16(
 /// task. c is used as the accumulator (L1-resident: ≤ 2 × n floats).
 private func gemmFewRows(
   _ a: UnsafePointer<Float>, rows m: Int, inner k: Int, _ b: UnsafePointer<Float>, cols n: Int,
-  into c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
+  into c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, workers: Int
 ) -> FlopCounts {
-  let colPanel = 128
-  let tasks = k * n >= 1 << 18 ? (n + colPanel - 1) / colPanel : 1
+  let colPanel = gemmFewRowsColPanel
+  let schedule = gemmSchedule(rows: m, inner: k, cols: n, workers: workers)
+  let tasks = schedule.tasks
   let width = tasks == 1 ? n : colPanel
   let pa = SharedConstPointer(a), pb = SharedConstPointer(b), pc = SharedPointer(c)
   let pbias = bias.map { SharedConstPointer($0) }
-  _ = parallelTasks(taskCount: tasks) { _, task, _ in
+  _ = parallelTasks(taskCount: tasks, workers: schedule.workers) { _, task, _ in
     let c0 = task * width, c1 = min(n, c0 + width)
     for i in 0..<m { (pc.base + i * n + c0).initialize(repeating: 0, count: c1 - c0) }
     let vectorEnd = c0 + (c1 - c0) / 8 * 8

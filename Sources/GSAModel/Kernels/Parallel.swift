@@ -1,3 +1,4 @@
+import CKernelSupport
 import Dispatch
 import Foundation
 import Synchronization
@@ -73,9 +74,16 @@ public let kernelWorkerCount: Int = {
   return max(1, ProcessInfo.processInfo.activeProcessorCount)
 }()
 
+/// Whether `parallelTasks(taskCount:workers:)` opens a parallel region (wakes workers and joins
+/// them): with two or more tasks and two or more workers; otherwise it runs the tasks inline.
+@inlinable public func opensParallelRegion(tasks: Int, workers: Int = kernelWorkerCount) -> Bool {
+  min(tasks, workers) > 1
+}
+
 /// Runs `taskCount` tasks on up to `kernelWorkerCount` workers (dynamic scheduling); each worker
 /// gets its index (for private scratch) and accumulates a private ledger; the ledgers are summed
-/// in worker order (integer sums: the result does not depend on scheduling).
+/// in worker order (integer sums: the result does not depend on scheduling). Each region it opens
+/// (`opensParallelRegion`) is counted on the calling thread (`gsa_count_parallel_region`).
 func parallelTasks(
   taskCount: Int, workers requested: Int = kernelWorkerCount,
   _ body: (_ worker: Int, _ task: Int, _ ledger: inout FlopLedger) -> Void
@@ -87,6 +95,7 @@ func parallelTasks(
     for task in 0..<taskCount { body(0, task, &ledger) }
     return ledger
   }
+  gsa_count_parallel_region()
   let partials = UnsafeMutablePointer<FlopLedger>.allocate(capacity: workers)
   partials.initialize(repeating: FlopLedger(), count: workers)
   defer { partials.deinitialize(count: workers); partials.deallocate() }

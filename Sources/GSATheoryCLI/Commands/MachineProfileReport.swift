@@ -83,6 +83,10 @@ extension Commands {
       }
       rows.append(row("GEMV 1×\(k.gemvInner) by \(k.gemvInner)×\(k.gemvCols), weights", k.gemvWeightBytesPerSecond, scale: 1e-9, "GB/s"))
       rows.append(row("read-only stream", k.readBytesPerSecond, scale: 1e-9, "GB/s"))
+      rows.append(
+        [
+          "parallel region after \(k.parallelRegionIdleMicroseconds) µs idle", "-", formatNumber(k.parallelRegionSeconds * 1e6), "µs",
+        ])
       table = TextTable(headers: ["quantity", "1 thread", "\(m.threads) threads", "unit"], rows: rows)
       header =
         "Machine profile '\(profile.machine.name)' (\(profile.machine.model)), measured \(profile.date); "

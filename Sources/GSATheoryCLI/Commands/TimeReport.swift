@@ -17,7 +17,8 @@ extension Commands {
         [
           "seconds": .number(b.seconds), "limit": .string(b.limit), "flop_seconds": .number(b.flopSeconds),
           "transcendental_seconds": .number(b.transcendentalSeconds), "top_k_seconds": .number(b.topKSeconds),
-          "stream_seconds": .number(b.streamSeconds), "gather_seconds": .number(b.gatherSeconds),
+          "kernel_seconds": .number(b.kernelSeconds), "stream_seconds": .number(b.streamSeconds),
+          "gather_seconds": .number(b.gatherSeconds), "region_seconds": .number(b.regionSeconds),
         ]
       )
     }
