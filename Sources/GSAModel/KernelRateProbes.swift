@@ -256,6 +256,24 @@ extension KernelProbe {
     }
   }
 
+  /// Transcendentals per second of the RoPE tables (`AttentionLayer.ropeTables`: float64 libm cos
+  /// and sin of each position's angles, a pow per frequency) for `length` positions at head
+  /// dimension d on `workers` threads, per repeat: the ledger's d/2 + 2·length·d/2 over the wall
+  /// time, the angle products and float32 stores inside.
+  public static func ropeTableRate(length L: Int, headDim d: Int, workers: Int, repeats: Int) -> [Double] {
+    let half = d / 2
+    let count = Double(half + 2 * L * half)
+    return (0..<max(1, repeats)).map { _ in
+      var tables: (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)?
+      let start = DispatchTime.now().uptimeNanoseconds
+      tables = AttentionLayer.ropeTables(first: 0, count: L, headDim: d, base: 10000, workers: workers)
+      let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+      tables?.cos.deallocate()
+      tables?.sin.deallocate()
+      return count / wall
+    }
+  }
+
   /// Seconds of one empty `parallelTasks` region on `workers` threads, per repeat, each after the
   /// workers sat idle for `idleMicroseconds` (as between the passes of a decode step): the fixed
   /// cost of waking the pool and joining it.

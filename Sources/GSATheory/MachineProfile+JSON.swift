@@ -114,6 +114,13 @@ extension MachineProfile {
           ])
         ),
         (
+          "rope_table",
+          .object([
+            ("length", .int(k.ropeLength)), ("head_dim", .int(k.ropeHeadDim)),
+            ("transcendentals_per_second", rate(k.ropeTranscendentalsPerSecond)),
+          ])
+        ),
+        (
           "decode_row",
           .object([
             ("group_size", .int(k.decodeGroupSize)), ("head_dim", .int(k.decodeHeadDim)),
@@ -198,6 +205,7 @@ extension MachineProfile {
       let gemv = try reader.object("gemv")
       let decode = try reader.object("decode_row")
       let region = try reader.object("parallel_region")
+      let rope = try reader.object("rope_table")
       var decodeCurve = [DecodeRowPoint]()
       for point in try decode.objects("curve") {
         decodeCurve.append(
@@ -215,7 +223,9 @@ extension MachineProfile {
         decodeGroupSize: try decode.int("group_size"), decodeHeadDim: try decode.int("head_dim"), decodeRowCurve: decodeCurve,
         gemvInner: try gemv.int("inner"), gemvCols: try gemv.int("cols"),
         gemvWeightBytesPerSecond: try rate(gemv, "weight_bytes_per_second"),
-        parallelRegionIdleMicroseconds: try region.int("idle_microseconds"), parallelRegionSeconds: try region.number("seconds"))
+        parallelRegionIdleMicroseconds: try region.int("idle_microseconds"), parallelRegionSeconds: try region.number("seconds"),
+        ropeLength: try rope.int("length"), ropeHeadDim: try rope.int("head_dim"),
+        ropeTranscendentalsPerSecond: try rate(rope, "transcendentals_per_second"))
       rates = .measured(
         MeasuredRates(
           threads: try reader.int("threads"), fmaFlopsPerSecond: try rate(reader, "fma_peak_flops_per_second"),
@@ -367,6 +377,9 @@ extension MachineProfile {
           field: "parallel_region.idle_microseconds", "must be a non-negative integer, got \(k.parallelRegionIdleMicroseconds)")
       }
       try nonNegative(k.parallelRegionSeconds, "parallel_region.seconds")
+      try atLeastOne(k.ropeLength, "rope_table.length")
+      try atLeastOne(k.ropeHeadDim, "rope_table.head_dim")
+      try positive(k.ropeTranscendentalsPerSecond, "rope_table.transcendentals_per_second")
       try atLeastOne(k.decodeGroupSize, "decode_row.group_size")
       try atLeastOne(k.decodeHeadDim, "decode_row.head_dim")
       try nonEmptyCurve(k.decodeRowCurve.count, "decode_row.curve")

@@ -57,6 +57,8 @@ extension MachineProfile {
       /// repeat's value is their median).
       public var regionIdleMicroseconds = 20
       public var regionsPerRepeat = 101
+      /// The RoPE tables' positions and head dimension.
+      public var rope: (length: Int, headDim: Int) = (4096, 64)
 
       public static func == (a: KernelSizes, b: KernelSizes) -> Bool {
         a.gemm == b.gemm && a.dense == b.dense && a.indexer == b.indexer && a.sparseHeadDim == b.sparseHeadDim
@@ -65,6 +67,7 @@ extension MachineProfile {
           && a.decodeGroupSize == b.decodeGroupSize && a.decodeHeadDim == b.decodeHeadDim
           && a.decodeFootprints == b.decodeFootprints && a.gemv == b.gemv && a.gemvFlushBytes == b.gemvFlushBytes
           && a.regionIdleMicroseconds == b.regionIdleMicroseconds && a.regionsPerRepeat == b.regionsPerRepeat
+          && a.rope == b.rope
       }
       public func hash(into h: inout Hasher) {
         h.combine(gemm.rows)
@@ -94,7 +97,7 @@ extension MachineProfile {
         gemm: (12, 16, 32), dense: (96, 2, 8), indexer: (96, 2, 4), sparseHeadDim: 8, sparseQueries: 16, sparseK: 8,
         sparseGroupSizes: [1, 2], sparseFootprints: [4 << 10, 8 << 10], readElements: 4096, readPasses: 1, decodeGroupSize: 2,
         decodeHeadDim: 8, decodeFootprints: [4 << 10, 8 << 10], gemv: (16, 32), gemvFlushBytes: 64 << 10,
-        regionIdleMicroseconds: 0, regionsPerRepeat: 5)
+        regionIdleMicroseconds: 0, regionsPerRepeat: 5, rope: (16, 8))
     }
 
     public init(
@@ -158,7 +161,7 @@ extension MachineProfile {
     }
 
     /// Measurement steps, for progress reporting.
-    public var stepCount: Int { 12 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
+    public var stepCount: Int { 13 + gatherFootprints.count + kernels.sparseFootprints.count + kernels.decodeFootprints.count }
   }
 
   /// Measures this machine: every rate on one thread, then on `settings.threads` threads at once,
@@ -263,6 +266,10 @@ extension MachineProfile {
       KernelProbe.coldGemvRate(
         inner: k.gemv.inner, cols: k.gemv.cols, workers: t, repeats: max(repeats, 20), flushBytes: k.gemvFlushBytes, seed: seed)
     }
+    next("RoPE tables")
+    let rope = both { t in
+      KernelProbe.ropeTableRate(length: k.rope.length, headDim: k.rope.headDim, workers: t, repeats: repeats)
+    }
     next("parallel region")
     let region = Sampled(
       perThread: [],
@@ -299,7 +306,8 @@ extension MachineProfile {
         readBytesPerSecond: pick(read), decodeGroupSize: k.decodeGroupSize, decodeHeadDim: k.decodeHeadDim,
         decodeRowCurve: decodeCurve.map { DecodeRowPoint(footprintBytes: $0.footprint, secondsPerRow: pick($0.cost)) },
         gemvInner: k.gemv.inner, gemvCols: k.gemv.cols, gemvWeightBytesPerSecond: pick(gemv),
-        parallelRegionIdleMicroseconds: k.regionIdleMicroseconds, parallelRegionSeconds: pick(region).allCores)
+        parallelRegionIdleMicroseconds: k.regionIdleMicroseconds, parallelRegionSeconds: pick(region).allCores,
+        ropeLength: k.rope.length, ropeHeadDim: k.rope.headDim, ropeTranscendentalsPerSecond: pick(rope))
       return MeasuredRates(
         threads: threads, fmaFlopsPerSecond: pick(fma), triadBytesPerSecond: pick(triad), gatherRowBytes: rowBytes,
         gatherCurve: curve.map { GatherPoint(footprintBytes: $0.footprint, bytesPerSecond: pick($0.rate)) },
@@ -331,6 +339,8 @@ extension MachineProfile {
         "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
       "gemv":
         "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, the weights cold (\(k.gemvFlushBytes) bytes streamed before each call), best of \(max(repeats, 20)) calls; 4kn weight bytes / wall seconds",
+      "rope_table":
+        "AttentionLayer.ropeTables for \(k.rope.length) positions at d_h \(k.rope.headDim) (float64 libm cos and sin per angle, rows in tasks of 64 on the threads); d/2 + 2 L d/2 transcendentals / wall seconds",
       "parallel_region":
         "parallelTasks with one empty task per thread on \(threads) threads, each after \(k.regionIdleMicroseconds) µs of idle (usleep), \(k.regionsPerRepeat) regions per repeat: the repeat's median wall seconds",
       "decode_row":

@@ -23,7 +23,8 @@ import Foundation
 ///   group sizes) and `read_bytes_per_second`, each kernel run alone on synthetic operands;
 ///   schema_version 3 adds `decode_row` (the dense decode core's seconds per cached row against
 ///   the cache's footprint) and `gemv` (a one-row GEMM's weight bytes per second);
-///   schema_version 4 adds `parallel_region` (the latency of one parallel region after idle).
+///   schema_version 4 adds `parallel_region` (the latency of one parallel region after idle) and
+///   `rope_table` (the RoPE tables' libm transcendentals per second).
 /// Each rate is the best of its repeats (the highest rate, the lowest time per candidate).
 ///
 /// A **spec** profile (`h100`, `h200`, shipped in Sources/GSATheory/Profiles) holds a GPU's peak
@@ -219,6 +220,11 @@ public struct MachineProfile: Sendable, Hashable {
     /// opens (`AttentionLayer.decodeParallelRegions`).
     public var parallelRegionIdleMicroseconds: Int
     public var parallelRegionSeconds: Double
+    /// The RoPE tables (`AttentionLayer.ropeTables`, `ropeLength` positions at `ropeHeadDim`):
+    /// their counted transcendentals (libm cos, sin, pow in float64) per second.
+    public var ropeLength: Int
+    public var ropeHeadDim: Int
+    public var ropeTranscendentalsPerSecond: ThreadedRate
 
     public init(
       gemmRows: Int, gemmInner: Int, gemmCols: Int, gemmFlopsPerSecond: ThreadedRate, denseLength: Int, denseHeads: Int,
@@ -226,8 +232,12 @@ public struct MachineProfile: Sendable, Hashable {
       indexerFlopsPerSecond: ThreadedRate, sparseHeadDim: Int, sparseQueries: Int, sparseK: Int, sparseGroupSizes: [Int],
       sparseRowCurve: [SparseRowPoint], readBytesPerSecond: ThreadedRate, decodeGroupSize: Int, decodeHeadDim: Int,
       decodeRowCurve: [DecodeRowPoint], gemvInner: Int, gemvCols: Int, gemvWeightBytesPerSecond: ThreadedRate,
-      parallelRegionIdleMicroseconds: Int, parallelRegionSeconds: Double
+      parallelRegionIdleMicroseconds: Int, parallelRegionSeconds: Double, ropeLength: Int, ropeHeadDim: Int,
+      ropeTranscendentalsPerSecond: ThreadedRate
     ) {
+      self.ropeLength = ropeLength
+      self.ropeHeadDim = ropeHeadDim
+      self.ropeTranscendentalsPerSecond = ropeTranscendentalsPerSecond
       self.parallelRegionIdleMicroseconds = parallelRegionIdleMicroseconds
       self.parallelRegionSeconds = parallelRegionSeconds
       self.gemvInner = gemvInner

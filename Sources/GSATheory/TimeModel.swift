@@ -13,7 +13,8 @@ import GSAModel
 /// For bucket b with executed FLOPs F_b, transcendentals T_b, comparisons C_b, compulsory bytes
 /// M_b (read + written), gathered bytes G_b:
 ///
-///     compute_b   = (F_b + C_b)/P + T_b/R_b            R_b = R_exp (attention), R_σ (other buckets)
+///     compute_b   = (F_b + C_b)/P + T_b/R_b            R_b = R_exp (attention), R_rope (projections:
+///                                                      the RoPE tables' cos, sin, pow), R_σ (others)
 ///     compute_sel = F_sel/P + T_sel/R_σ + C_sel·τ_c     τ_c = τ·n_p / r(n_p, k_p), seconds per counted comparison
 ///     memory_b    = (M_b − G_b^in)/W + G_b/r̄            G_b^in = G_b at decode (the gathered rows are the
 ///                                                      core's compulsory read there), 0 in prefill
@@ -112,6 +113,9 @@ public struct TimeModel: Sendable {
     public var decodeSidesAdd = false
     /// r_region, seconds per parallel region a decode step opens (measured profiles); nil: unpriced.
     public var parallelRegionSeconds: Double?
+    /// R_rope, the RoPE tables' libm transcendentals per second (the projections bucket's
+    /// transcendentals); nil: at R_σ.
+    public var ropeTranscendentalsPerSecond: Double?
 
     public init(
       flopsPerSecond: Double, streamBytesPerSecond: Double, gatherCurve: [MachineProfile.GatherPoint] = [],
@@ -179,6 +183,7 @@ public struct TimeModel: Sendable {
       r.rowCosts = nil
       r.readBytesPerSecond = nil
       r.gemvWeightBytesPerSecond = nil
+      r.ropeTranscendentalsPerSecond = nil
       return r
     }
   }
@@ -292,6 +297,7 @@ public struct TimeModel: Sendable {
         gemvWeightBytesPerSecond: k.gemvWeightBytesPerSecond[scope])
       r.decodeSidesAdd = true
       r.parallelRegionSeconds = k.parallelRegionSeconds
+      r.ropeTranscendentalsPerSecond = k.ropeTranscendentalsPerSecond[scope]
       if scope == .allCores {
         r.threads = m.threads
         r.perThreadTopKSecondsPerComparison =
@@ -447,7 +453,12 @@ public struct TimeModel: Sendable {
       }
       let comparisons = bucket == .selection ? 0 : counts.comparisons
       p.flopSeconds = Double(counts.flops + comparisons) / rates.flopsPerSecond
-      let rate = bucket == .attention ? rates.expsPerSecond : rates.sigmoidsPerSecond
+      let rate =
+        bucket == .attention
+        ? rates.expsPerSecond
+        : bucket == .projections
+          ? rates.ropeTranscendentalsPerSecond ?? rates.sigmoidsPerSecond
+          : rates.sigmoidsPerSecond
       if counts.transcendentals > 0 {
         if let rate { p.transcendentalSeconds = Double(counts.transcendentals) / rate } else { unpriced.insert("transcendentals") }
       }

@@ -64,6 +64,10 @@ func timeModelMarkdown(_ v: TimeModelValidation.Result, config: LayerConfig) -> 
     "\(met) of \(v.rows.count) points within ±\(tol)% (the point and its major buckets; medians against the median rates); bests against the best rates \(metBest) of \(v.rows.count); at the median primitive rates alone (every FLOP at the FMA peak, streams at the triad, gathers at the gather curve) \(metPrimitive) of \(v.rows.count)."
   )
   md.append("")
+  if let floor = identicalWorkSpread(v) {
+    md.append(floor)
+    md.append("")
+  }
   if !v.speedups.isEmpty {
     md.append(
       "| speedup pair | L | measured (medians) | predicted (median rates) | error | measured (bests) | predicted (best rates) | error | primitive-rates predicted | verdict (medians) | verdict (bests) |"
@@ -99,6 +103,35 @@ func timeModelMarkdown(_ v: TimeModelValidation.Result, config: LayerConfig) -> 
 }
 
 private func percent(_ x: Double) -> String { String(format: "%+.0f%%", 100 * x) }
+
+/// The run's noise floor, from buckets that do the same work: the projections bucket runs the same
+/// GEMMs (and RoPE) in every variant at a given prefill length, and the same four one-row GEMMs at
+/// every decode point. Their spread of median times within this one run, against the ±tolerance
+/// band's own width (1.2/0.8 = 1.5×).
+private func identicalWorkSpread(_ v: TimeModelValidation.Result) -> String? {
+  func spread(_ rows: [TimeModelValidation.Row]) -> (low: Double, high: Double)? {
+    let times = rows.map { $0.measured[.projections] }.filter { $0 > 0 }
+    guard times.count >= 2, let low = times.min(), let high = times.max() else { return nil }
+    return (low, high)
+  }
+  var parts = [String]()
+  let prefill = v.rows.filter { $0.series == "prefill" }
+  for L in Array(Set(prefill.map(\.length))).sorted() {
+    if let s = spread(prefill.filter { $0.length == L }) {
+      parts.append(
+        "prefill L = \(L), \(prefill.filter { $0.length == L }.count) variants: \(g(s.low * 1e3, 3))–\(g(s.high * 1e3, 3)) ms (\(g(s.high / s.low, 3))×)"
+      )
+    }
+  }
+  let decode = v.rows.filter { $0.phase == .decode }
+  if let s = spread(decode) {
+    parts.append("decode, all \(decode.count) points: \(g(s.low * 1e3, 3))–\(g(s.high * 1e3, 3)) ms (\(g(s.high / s.low, 3))×)")
+  }
+  guard !parts.isEmpty else { return nil }
+  let band = (1 + TimeModelValidation.tolerance) / (1 - TimeModelValidation.tolerance)
+  return
+    "**Identical work, one run.** The projections bucket does the same work in every variant at a prefill length (the Q, K, V, O GEMMs and RoPE) and at every decode point (the same four one-row GEMMs; the cache state around them differs). Its median times in this run: \(parts.joined(separator: "; ")). The ±\(Int(100 * TimeModelValidation.tolerance))% band spans \(g(band, 3))× from its low to its high end: where the same work spreads wider than that within one run, no prediction from one set of rates can meet the band at every point, whatever the model."
+}
 
 /// The range of median / best over the profile's scalar all-core rates ("87–99%"), nil without
 /// measured rates.

@@ -42,7 +42,7 @@ import Testing
       sparseRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: [c, b]) }, readBytesPerSecond: b,
       decodeGroupSize: 4, decodeHeadDim: 64, decodeRowCurve: footprints.map { .init(footprintBytes: $0, secondsPerRow: c) },
       gemvInner: 512, gemvCols: 512, gemvWeightBytesPerSecond: a, parallelRegionIdleMicroseconds: 20,
-      parallelRegionSeconds: 1.2e-5)
+      parallelRegionSeconds: 1.2e-5, ropeLength: 4096, ropeHeadDim: 64, ropeTranscendentalsPerSecond: a)
   }
 
   @Test func measuredProfilesRoundTripThroughTheirFile() throws {

@@ -129,7 +129,7 @@ import Testing
       .init(footprintBytes: 100, secondsPerRow: .init(perThread: 2, allCores: 1)),
       .init(footprintBytes: 10_000, secondsPerRow: .init(perThread: 6, allCores: 5)),
     ], gemvInner: 8, gemvCols: 8, gemvWeightBytesPerSecond: .init(perThread: 2, allCores: 4), parallelRegionIdleMicroseconds: 20,
-    parallelRegionSeconds: 0.5)
+    parallelRegionSeconds: 0.5, ropeLength: 16, ropeHeadDim: 8, ropeTranscendentalsPerSecond: .init(perThread: 3, allCores: 6))
 
   static var kernelModelRates: TimeModel.Rates {
     var r = rates
@@ -363,6 +363,22 @@ import Testing
     #expect(one.parallelRegions.total == 0)
   }
 
+  /// The projections bucket's transcendentals (the RoPE tables' cos, sin, pow) at R_rope when the
+  /// rates have it, at R_σ otherwise; the other buckets keep R_σ (hand-computed: 12 at 4/s = 3 s).
+  @Test func ropeTranscendentalsUseTheirOwnRate() {
+    var l = FlopLedger()
+    l.add(.projections, FlopCounts(transcendentals: 12))
+    l.add(.gates, FlopCounts(transcendentals: 12))
+    var rates = Self.rates
+    let sigmoid = rates.sigmoidsPerSecond!
+    rates.ropeTranscendentalsPerSecond = 4
+    let p = TimeModel(rates: rates).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)])
+    #expect(abs(p.buckets[.projections]!.transcendentalSeconds - 3) < 1e-12)
+    #expect(abs(p.buckets[.gates]!.transcendentalSeconds - 12 / sigmoid) < 1e-12)
+    let primitive = TimeModel(rates: rates.primitivesOnly).predict(l, phase: .prefill, gatherFootprints: [.init(bytes: 100)])
+    #expect(abs(primitive.buckets[.projections]!.transcendentalSeconds - 12 / sigmoid) < 1e-12)
+  }
+
   /// The dense decode core's rows at c_D(F) (hand-computed), its K and V bytes out of the stream.
   @Test func decodeRowsArePricedAtTheirRowCost() {
     let k = Self.kernelRates
@@ -417,6 +433,8 @@ import Testing
     let allCores = TimeModel(profile: profile).rates
     #expect(allCores.threads == 2)
     #expect(allCores.parallelRegionSeconds == k.parallelRegionSeconds)
+    #expect(allCores.ropeTranscendentalsPerSecond == 6)
+    #expect(TimeModel(profile: profile, scope: .perThread).rates.ropeTranscendentalsPerSecond == 3)
     #expect(allCores.perThreadReadBytesPerSecond == k.readBytesPerSecond.perThread)
     let comparisons = Double(6 * 32768 + 3 * 4096 + 7168)  // r(n, k), G = 16⌈k/8⌉
     #expect(abs(allCores.perThreadTopKSecondsPerComparison! - 3e-9 * 32768 / comparisons) < 1e-24)
