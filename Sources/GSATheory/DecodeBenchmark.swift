@@ -132,7 +132,8 @@ public enum DecodeBenchmark {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     progress("decode: roofline")
     let peak = (0..<3).map { _ in Roofline.peakFlops(threads: threads, fmaPerThread: o.fmaPerThread) }
-    let triad = Roofline.streamTriad(threads: threads, elements: o.triadElements, passes: 2, repeats: 5)
+    let triadBuffers = Roofline.TriadBuffers(threads: threads, elements: o.triadElements)
+    let triad = triadBuffers.measure(passes: 2, repeats: 5)
     // The machine profile's read probe (one probe for both): a buffer well beyond the last cache level.
     let read = KernelProbe.readBandwidth(elements: o.readElements, passes: 1, threads: threads, repeats: 5)
     var points = [Point]()
@@ -156,7 +157,7 @@ public enum DecodeBenchmark {
       for round in 0..<max(1, o.repeats) {
         progress("decode: L=\(L) B=\(B) round \(round + 1)/\(o.repeats)")
         roundTriads.append(
-          Roofline.streamTriad(threads: threads, elements: o.triadElements, passes: 2, repeats: 2).max() ?? .nan)
+          triadBuffers.measure(passes: 2, repeats: 2).max() ?? .nan)
         for (i, (_, layer, cache, token)) in layers.enumerated() {
           cache.truncate(to: L)
           let start = DispatchTime.now().uptimeNanoseconds

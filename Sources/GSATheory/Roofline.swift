@@ -122,39 +122,55 @@ public enum Roofline {
   /// STREAM triad a = b + s·c over `elements` floats per array on `threads` threads, `passes`
   /// passes per repeat; returns bytes/s per repeat (12 bytes per element per pass).
   public static func streamTriad(threads: Int, elements: Int, passes: Int, repeats: Int) -> [Double] {
-    let n = max(elements, threads * 64)
-    let a = SharedFloats(count: n)
-    let b = SharedFloats(count: n)
-    let c = SharedFloats(count: n)
-    defer {
+    TriadBuffers(threads: threads, elements: elements).measure(passes: passes, repeats: repeats)
+  }
+
+  /// The triad's three arrays, first touched by the threads that stream them, kept for repeated
+  /// measurements (a benchmark's rounds each measure the triad without allocating 3 × 128 MiB anew).
+  public final class TriadBuffers: @unchecked Sendable {
+    let a: SharedFloats, b: SharedFloats, c: SharedFloats
+    let threads: Int, count: Int, chunk: Int
+
+    public init(threads: Int, elements: Int) {
+      self.threads = max(1, threads)
+      count = max(elements, self.threads * 64)
+      a = SharedFloats(count: count)
+      b = SharedFloats(count: count)
+      c = SharedFloats(count: count)
+      chunk = (count + self.threads - 1) / self.threads
+      let (a, b, c, chunk, n) = (a, b, c, chunk, count)
+      DispatchQueue.concurrentPerform(iterations: self.threads) { t in
+        for i in (t * chunk)..<min(n, (t + 1) * chunk) {
+          a.base[i] = 0
+          b.base[i] = 1
+          c.base[i] = 2
+        }
+      }
+    }
+
+    deinit {
       a.deallocate()
       b.deallocate()
       c.deallocate()
     }
-    let chunk = (n + threads - 1) / threads
-    // First touch on the thread that will stream the chunk.
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-      let range = (t * chunk)..<min(n, (t + 1) * chunk)
-      for i in range {
-        a.base[i] = 0
-        b.base[i] = 1
-        c.base[i] = 2
-      }
-    }
-    var results = [Double]()
-    for _ in 0..<repeats {
-      let start = DispatchTime.now().uptimeNanoseconds
-      for _ in 0..<max(1, passes) {
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-          let range = (t * chunk)..<min(n, (t + 1) * chunk)
-          triad(a, b, c, range, 0.5)
+
+    /// Bytes/s per repeat of `passes` passes; NaN when the result is not b + 0.5·c = 2.
+    public func measure(passes: Int, repeats: Int) -> [Double] {
+      let (a, b, c, chunk, n) = (a, b, c, chunk, count)
+      var results = [Double]()
+      for _ in 0..<max(1, repeats) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<max(1, passes) {
+          DispatchQueue.concurrentPerform(iterations: threads) { t in
+            Roofline.triad(a, b, c, (t * chunk)..<min(n, (t + 1) * chunk), 0.5)
+          }
         }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        results.append(Double(12 * n * max(1, passes)) / seconds)
       }
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-      results.append(Double(12 * n * max(1, passes)) / seconds)
+      if a.base[n / 2] != 2 { return results.map { _ in .nan } }  // the triad really ran
+      return results
     }
-    if a.base[n / 2] != 2 { return results.map { _ in .nan } }  // b + 0.5·c = 2: the triad really ran
-    return results
   }
 
   @inline(never)

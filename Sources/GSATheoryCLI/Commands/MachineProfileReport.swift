@@ -84,6 +84,9 @@ extension Commands {
       rows.append(row("GEMV 1×\(k.gemvInner) by \(k.gemvInner)×\(k.gemvCols), weights", k.gemvWeightBytesPerSecond, scale: 1e-9, "GB/s"))
       rows.append(row("read-only stream", k.readBytesPerSecond, scale: 1e-9, "GB/s"))
       rows.append(
+        row(
+          "RoPE tables (L \(k.ropeLength), d_h \(k.ropeHeadDim)), cos/sin/pow", k.ropeTranscendentalsPerSecond, scale: 1e-6, "M/s"))
+      rows.append(
         [
           "parallel region after \(k.parallelRegionIdleMicroseconds) µs idle", "-", formatNumber(k.parallelRegionSeconds * 1e6), "µs",
         ])
