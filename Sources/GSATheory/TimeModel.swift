@@ -256,6 +256,30 @@ public struct TimeModel: Sendable {
     }
     /// "compute" or "memory": the larger side.
     public var limit: String { computeSeconds >= memorySeconds ? "compute" : "memory" }
+
+    /// The terms of a bucket's prediction.
+    public enum Term: String, Sendable, CaseIterable {
+      case kernel, flops, transcendentals, topK, stream, gather, regions
+    }
+    public func seconds(_ term: Term) -> Double {
+      switch term {
+      case .kernel: kernelSeconds
+      case .flops: flopSeconds
+      case .transcendentals: transcendentalSeconds
+      case .topK: topKSeconds
+      case .stream: streamSeconds
+      case .gather: gatherSeconds
+      case .regions: regionSeconds
+      }
+    }
+    /// The largest term that counts toward t_b (nil when none is positive): any term when the
+    /// sides add; where they overlap (max), a term of the larger side, or the regions' latency.
+    public var largestTerm: (Term, Double)? {
+      let compute: [Term] = [.kernel, .flops, .transcendentals, .topK], memory: [Term] = [.stream, .gather]
+      let counted = sidesAdd ? compute + memory : (computeSeconds >= memorySeconds ? compute : memory)
+      let best = (counted + [.regions]).map { ($0, seconds($0)) }.max { $0.1 < $1.1 }
+      return best.flatMap { $0.1 > 0 ? $0 : nil }
+    }
   }
 
   /// A whole prediction.

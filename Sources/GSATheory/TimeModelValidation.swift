@@ -95,6 +95,19 @@ public enum TimeModelValidation {
       FlopBucket.allCases.filter { measured[$0] >= bucketShare * measured.total && measured.total > 0 }
     }
     public func error(_ bucket: FlopBucket) -> Double { measured[bucket] / (predicted.buckets[bucket]?.seconds ?? .nan) - 1 }
+    /// The major buckets outside the tolerance (medians), each with its largest term's implied cost.
+    public var misses: [Miss] {
+      majorBuckets.compactMap { bucket in
+        guard abs(error(bucket)) > tolerance, let p = predicted.buckets[bucket], let (term, seconds) = p.largestTerm,
+          seconds > 0
+        else { return nil }
+        let others = p.seconds - seconds
+        let implied = measured[bucket] - others
+        return Miss(
+          bucket: bucket, term: TimeModelValidation.termName(term, bucket: bucket, phase: phase, variant: variant),
+          costRatio: implied > 0 ? implied / seconds : .nan)
+      }
+    }
     public func bestError(_ bucket: FlopBucket) -> Double {
       best[bucket] / (predictedFromBest.buckets[bucket]?.seconds ?? .nan) - 1
     }
@@ -109,6 +122,45 @@ public enum TimeModelValidation {
     ) -> Bool {
       abs(seconds / p.total - 1) <= tolerance
         && major.allSatisfy { abs(buckets[$0] / (p.buckets[$0]?.seconds ?? .nan) - 1) <= tolerance }
+    }
+  }
+
+  /// What a missed bucket says about the rate behind it: the prediction's largest term (the rate
+  /// that prices most of the bucket) and the cost the measured time implies for that term,
+  /// against the probe's, holding the bucket's other terms as predicted:
+  ///
+  ///     costRatio = (measured_b − (predicted_b − term)) / term
+  ///
+  /// 1.3 says the layer ran that term's work 1.3× slower than its probe; below 1, faster. NaN when
+  /// the other terms alone exceed the measured time.
+  public struct Miss: Sendable, Hashable {
+    public let bucket: FlopBucket
+    /// The term's rate, by name ("R_gemm", "c_G(F)", "τ_c", ...).
+    public let term: String
+    public let costRatio: Double
+  }
+
+  /// The rate that prices most of a bucket, by name.
+  public static func termName(
+    _ term: TimeModel.BucketPrediction.Term, bucket: FlopBucket, phase: TimeModel.Phase, variant: Variant
+  )
+    -> String
+  {
+    switch term {
+    case .kernel:
+      switch (phase, bucket) {
+      case (.prefill, .projections), (.prefill, .gates): return "R_gemm"
+      case (.decode, .projections), (.decode, .gates), (.decode, .indexer): return "R_gemv"
+      case (.prefill, .indexer): return "R_idx"
+      case (_, .attention): return variant.isSparse ? "c_G(F)" : phase == .prefill ? "R_tile" : "c_D(F)"
+      default: return "kernel rate"
+      }
+    case .flops: return "P"
+    case .transcendentals: return bucket == .attention ? "R_exp" : bucket == .projections ? "R_rope" : "R_σ"
+    case .topK: return "τ_c"
+    case .stream: return phase == .decode ? "W_read" : "W"
+    case .gather: return "r(F)"
+    case .regions: return "r_region"
     }
   }
 

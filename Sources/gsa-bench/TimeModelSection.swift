@@ -64,6 +64,7 @@ func timeModelMarkdown(_ v: TimeModelValidation.Result, config: LayerConfig) -> 
     "\(met) of \(v.rows.count) points within ±\(tol)% (the point and its major buckets; medians against the median rates); bests against the best rates \(metBest) of \(v.rows.count); at the median primitive rates alone (every FLOP at the FMA peak, streams at the triad, gathers at the gather curve) \(metPrimitive) of \(v.rows.count)."
   )
   md.append("")
+  md += missTable(v)
   if let floor = identicalWorkSpread(v) {
     md.append(floor)
     md.append("")
@@ -103,6 +104,51 @@ func timeModelMarkdown(_ v: TimeModelValidation.Result, config: LayerConfig) -> 
 }
 
 private func percent(_ x: Double) -> String { String(format: "%+.0f%%", 100 * x) }
+
+/// Which rate each missed bucket points at (`TimeModelValidation.Row.misses`), grouped by phase,
+/// bucket and rate: the range of the cost the layer's time implies for that rate's work against
+/// its probe's.
+private func missTable(_ v: TimeModelValidation.Result) -> [String] {
+  struct Key: Hashable {
+    let phase: String
+    let bucket: FlopBucket
+    let term: String
+  }
+  var groups = [Key: [(String, Double)]]()
+  var order = [Key]()
+  for r in v.rows {
+    for m in r.misses {
+      let key = Key(phase: r.phase.rawValue, bucket: m.bucket, term: m.term)
+      if groups[key] == nil { order.append(key) }
+      groups[key, default: []].append(("\(r.variant.rawValue) \(r.length)", m.costRatio))
+    }
+  }
+  guard !order.isEmpty else { return [] }
+  let tol = Int(100 * TimeModelValidation.tolerance)
+  var md = [
+    "**Which rate each miss points at.** For every major bucket outside ±\(tol)% (medians), the term of its prediction that prices most of it, and the cost the measured time implies for that term's work against the probe's (the bucket's other terms held as predicted; above 1 the layer ran it slower than the probe):",
+    "",
+    "| phase | bucket | rate | misses | in-layer / probe cost | points | reading |",
+    "|---|---|---|---:|---|---|---|",
+  ]
+  for key in order {
+    let items = groups[key]!
+    let ratios = items.map(\.1).filter(\.isFinite)
+    let low = ratios.min() ?? .nan, high = ratios.max() ?? .nan
+    let reading =
+      ratios.isEmpty
+      ? "the other terms alone exceed the measured time"
+      : low > 1
+        ? "slower in the layer than its probe at every miss"
+        : high < 1 ? "faster in the layer than its probe at every miss" : "on both sides of the probe: noise or cache state"
+    let range = ratios.isEmpty ? "–" : low == high ? "\(g(low, 3))×" : "\(g(low, 3))–\(g(high, 3))×"
+    md.append(
+      "| \(key.phase) | \(key.bucket.rawValue) | \(key.term) | \(items.count) | \(range) | \(items.map(\.0).joined(separator: ", ")) | \(reading) |"
+    )
+  }
+  md.append("")
+  return md
+}
 
 /// The run's noise floor, from buckets that do the same work: the projections bucket runs the same
 /// GEMMs (and RoPE) in every variant at a given prefill length, and the same four one-row GEMMs at

@@ -379,6 +379,38 @@ import Testing
     #expect(abs(primitive.buckets[.projections]!.transcendentalSeconds - 12 / sigmoid) < 1e-12)
   }
 
+  /// A missed bucket names the term that prices most of it and the cost its measured time implies
+  /// for that term (hand-computed): 1000 FLOPs at P 100 = 10 s, 20 B at W 10 = 2 s. Prefill (max):
+  /// 13 s measured → (13 − 0)/10 = 1.3 on P; decode (sides add, 12 s): 15 s → (15 − 2)/10 = 1.3; a
+  /// bucket within ±20% is no miss.
+  @Test func missesNameTheirRateAndItsImpliedCost() {
+    var l = FlopLedger()
+    l.add(.projections, FlopCounts(flops: 1000))
+    l.addBytes(.projections, ByteCounts(read: 20))
+    var rates = Self.rates
+    rates.decodeSidesAdd = true
+    let model = TimeModel(rates: rates)
+    func row(_ phase: TimeModel.Phase, measured: Double) -> TimeModelValidation.Row {
+      let p = model.predict(l, phase: phase, gatherFootprints: [.init(bytes: 100)])
+      var m = BucketSeconds()
+      m[.projections] = measured
+      return TimeModelValidation.Row(
+        series: "test", phase: phase, variant: .dense, length: 1, measuredSeconds: measured, measured: m, predicted: p,
+        primitive: p, bestSeconds: measured, best: m, predictedFromBest: p)
+    }
+    let prefill = row(.prefill, measured: 13).misses
+    #expect(prefill.count == 1 && prefill[0].bucket == .projections && prefill[0].term == "P")
+    #expect(abs(prefill[0].costRatio - 1.3) < 1e-12)
+    let decode = row(.decode, measured: 15).misses
+    #expect(decode.count == 1 && abs(decode[0].costRatio - 1.3) < 1e-12)
+    #expect(row(.decode, measured: 14).misses.isEmpty)
+    #expect(row(.prefill, measured: 11).misses.isEmpty)
+    #expect(
+      TimeModelValidation.termName(.kernel, bucket: .attention, phase: .decode, variant: .dense) == "c_D(F)"
+        && TimeModelValidation.termName(.kernel, bucket: .projections, phase: .prefill, variant: .gsa) == "R_gemm"
+        && TimeModelValidation.termName(.transcendentals, bucket: .projections, phase: .prefill, variant: .gsa) == "R_rope")
+  }
+
   /// The dense decode core's rows at c_D(F) (hand-computed), its K and V bytes out of the stream.
   @Test func decodeRowsArePricedAtTheirRowCost() {
     let k = Self.kernelRates
