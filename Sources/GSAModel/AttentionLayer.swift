@@ -242,7 +242,7 @@ public struct AttentionLayer: Sendable {
 
   /// Rows of the RoPE tables per parallel task: 64 rows of d_h = 64 are 4096 libm cos and sin calls
   /// (about 80 µs on one core, against a region's microseconds).
-  static let ropeRowsPerTask = 64
+  public static let ropeRowsPerTask = 64
 
   /// The RoPE tables alone (see the method): each entry from its own float64 angle, so the bits do
   /// not depend on how the rows are split; rows in tasks of `ropeRowsPerTask` on `workers` threads.

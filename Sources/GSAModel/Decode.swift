@@ -574,9 +574,7 @@ extension AttentionLayer {
     defer { bias.deallocate() }
 
     // Scores: tasks over (sequence, range of 16-key chunks), so one sequence uses every core.
-    let chunks = (n + 15) / 16
-    let chunksPerTask = decodeScoreChunksPerTask(candidates: n)
-    let ranges = (chunks + chunksPerTask - 1) / chunksPerTask
+    let (chunks, chunksPerTask, ranges) = decodeScoreSplit(candidates: n)
     let pq = SharedConstPointer(qI), pw = SharedConstPointer(w), pb = SharedConstPointer(bias)
     let pKeys = SharedConstPointer(cache.indexerKeys!), pScores = SharedPointer(scratch.scores)
     let indexerFloats = cache.indexerFloats, scoreStride = scratch.scoreStride

@@ -1,8 +1,9 @@
-/// 16-key chunks per task of a decode step's indexer scores over n candidates: ⌈n/16⌉ chunks in
-/// about two tasks per worker, at least 64 chunks (1024 keys) each.
-func decodeScoreChunksPerTask(candidates n: Int, workers: Int = kernelWorkerCount) -> Int {
+/// How a decode step's indexer scores over n candidates split into tasks per sequence: ⌈n/16⌉
+/// 16-key chunks, about two tasks per worker of at least 64 chunks (1024 keys) each.
+func decodeScoreSplit(candidates n: Int, workers: Int = kernelWorkerCount) -> (chunks: Int, chunksPerTask: Int, ranges: Int) {
   let chunks = (n + 15) / 16
-  return max(64, (chunks + 2 * workers - 1) / (2 * workers))
+  let perTask = max(64, (chunks + 2 * workers - 1) / (2 * workers))
+  return (chunks, perTask, (chunks + perTask - 1) / perTask)
 }
 
 extension AttentionLayer {
@@ -17,7 +18,7 @@ extension AttentionLayer {
   /// - projections: the GEMMs of W_q, W_k, W_v and W_o;
   /// - gates: the GEMMs of W_gate_v and W_gate_o (gated variants, when the config uses the gate);
   /// - indexer (sparse variants): the GEMMs of W_iq, W_ik and W_iw, and the scores: B·⌈⌈n/16⌉/c⌉
-  ///   tasks, c = `decodeScoreChunksPerTask`;
+  ///   tasks, c chunks each (`decodeScoreSplit`);
   /// - selection (sparse variants): the candidate pass when the step splits
   ///   (`DecodeSelectionSplit.candidateTasks` tasks), then one task per sequence (B tasks on
   ///   min(W, B) workers);
@@ -43,8 +44,8 @@ extension AttentionLayer {
     }
     if variant.isSparse {
       let HI = c.indexerHeads, dI = c.indexerDim
-      let chunks = (n + 15) / 16, perTask = decodeScoreChunksPerTask(candidates: n, workers: W)
-      regions[.indexer] = gemm(D, HI * dI) + gemm(D, dI) + gemm(D, HI) + region(B * ((chunks + perTask - 1) / perTask))
+      let scores = decodeScoreSplit(candidates: n, workers: W)
+      regions[.indexer] = gemm(D, HI * dI) + gemm(D, dI) + gemm(D, HI) + region(B * scores.ranges)
       let adaptive = c.kRule != .fixed
       regions[.selection] =
         (selectionSplit.splits(candidates: n)

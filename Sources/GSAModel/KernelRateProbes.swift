@@ -264,12 +264,11 @@ extension KernelProbe {
     let half = d / 2
     let count = Double(half + 2 * L * half)
     return (0..<max(1, repeats)).map { _ in
-      var tables: (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)?
       let start = DispatchTime.now().uptimeNanoseconds
-      tables = AttentionLayer.ropeTables(first: 0, count: L, headDim: d, base: 10000, workers: workers)
+      let tables = AttentionLayer.ropeTables(first: 0, count: L, headDim: d, base: 10000, workers: workers)
       let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-      tables?.cos.deallocate()
-      tables?.sin.deallocate()
+      tables.cos.deallocate()
+      tables.sin.deallocate()
       return count / wall
     }
   }

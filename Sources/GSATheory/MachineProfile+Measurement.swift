@@ -338,9 +338,9 @@ extension MachineProfile {
       "read_bytes_per_second":
         "each thread sums its share of one \(4 * k.readElements)-byte buffer, \(k.readPasses) passes; bytes / wall seconds",
       "gemv":
-        "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, the weights cold (\(k.gemvFlushBytes) bytes streamed before each call), best of \(max(repeats, 20)) calls; 4kn weight bytes / wall seconds",
+        "GSAModel's gemm with one row (1 x \(k.gemv.inner) by \(k.gemv.inner) x \(k.gemv.cols)) on seeded operands, the weights cold (\(k.gemvFlushBytes) bytes streamed before each call), \(max(repeats, 20)) calls (reduced as `repeats` says); 4kn weight bytes / wall seconds",
       "rope_table":
-        "AttentionLayer.ropeTables for \(k.rope.length) positions at d_h \(k.rope.headDim) (float64 libm cos and sin per angle, rows in tasks of 64 on the threads); d/2 + 2 L d/2 transcendentals / wall seconds",
+        "AttentionLayer.ropeTables for \(k.rope.length) positions at d_h \(k.rope.headDim) (float64 libm cos and sin per angle, rows in tasks of \(AttentionLayer.ropeRowsPerTask) on the threads); d/2 + 2 L d/2 transcendentals / wall seconds",
       "parallel_region":
         "parallelTasks with one empty task per thread on \(threads) threads, each after \(k.regionIdleMicroseconds) µs of idle (usleep), \(k.regionsPerRepeat) regions per repeat: the repeat's median wall seconds",
       "decode_row":

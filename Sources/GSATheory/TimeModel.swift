@@ -248,8 +248,8 @@ public struct TimeModel: Sendable {
     /// Parallel regions at r_region (decode).
     public var regionSeconds = 0.0
     public init() {}
-    public var computeSeconds: Double { flopSeconds + transcendentalSeconds + topKSeconds + kernelSeconds }
-    public var memorySeconds: Double { streamSeconds + gatherSeconds }
+    public var computeSeconds: Double { Self.computeTerms.reduce(0) { $0 + seconds($1) } }
+    public var memorySeconds: Double { Self.memoryTerms.reduce(0) { $0 + seconds($1) } }
     /// t_b = max(compute, memory), or their sum when `sidesAdd`, plus the regions' latency.
     public var seconds: Double {
       (sidesAdd ? computeSeconds + memorySeconds : max(computeSeconds, memorySeconds)) + regionSeconds
@@ -261,6 +261,9 @@ public struct TimeModel: Sendable {
     public enum Term: String, Sendable, CaseIterable {
       case kernel, flops, transcendentals, topK, stream, gather, regions
     }
+    /// The compute side's terms and the memory side's (the regions' latency is neither).
+    public static let computeTerms: [Term] = [.flops, .transcendentals, .topK, .kernel]
+    public static let memoryTerms: [Term] = [.stream, .gather]
     public func seconds(_ term: Term) -> Double {
       switch term {
       case .kernel: kernelSeconds
@@ -275,7 +278,7 @@ public struct TimeModel: Sendable {
     /// The largest term that counts toward t_b (nil when none is positive): any term when the
     /// sides add; where they overlap (max), a term of the larger side, or the regions' latency.
     public var largestTerm: (Term, Double)? {
-      let compute: [Term] = [.kernel, .flops, .transcendentals, .topK], memory: [Term] = [.stream, .gather]
+      let compute = Self.computeTerms, memory = Self.memoryTerms
       let counted = sidesAdd ? compute + memory : (computeSeconds >= memorySeconds ? compute : memory)
       let best = (counted + [.regions]).map { ($0, seconds($0)) }.max { $0.1 < $1.1 }
       return best.flatMap { $0.1 > 0 ? $0 : nil }

@@ -98,8 +98,7 @@ public enum TimeModelValidation {
     /// The major buckets outside the tolerance (medians), each with its largest term's implied cost.
     public var misses: [Miss] {
       majorBuckets.compactMap { bucket in
-        guard abs(error(bucket)) > tolerance, let p = predicted.buckets[bucket], let (term, seconds) = p.largestTerm,
-          seconds > 0
+        guard abs(error(bucket)) > tolerance, let p = predicted.buckets[bucket], let (term, seconds) = p.largestTerm
         else { return nil }
         let others = p.seconds - seconds
         let implied = measured[bucket] - others
@@ -107,9 +106,6 @@ public enum TimeModelValidation {
           bucket: bucket, term: TimeModelValidation.termName(term, bucket: bucket, phase: phase, variant: variant),
           costRatio: implied > 0 ? implied / seconds : .nan)
       }
-    }
-    public func bestError(_ bucket: FlopBucket) -> Double {
-      best[bucket] / (predictedFromBest.buckets[bucket]?.seconds ?? .nan) - 1
     }
     /// Medians against the median rates meet the target.
     public var withinTolerance: Bool { Self.within(measuredSeconds, measured, predicted, majorBuckets) }

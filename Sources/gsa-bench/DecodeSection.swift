@@ -63,11 +63,12 @@ func decodeVerdicts(_ r: DecodeBenchmark.Result) -> [(String, String, String)] {
   {
     // Judged on the median over rounds of the two steps' ratio in the same round; inconclusive when
     // the rounds fall on both sides of the band (contention can slow either step of a round).
+    let band = 0.25
     let rounds = zip(dense.seconds, gsa.seconds).map { $0 / $1 }
     let roundSpeedup = median(rounds)
-    let within = rounds.filter { abs($0 / predicted - 1) <= 0.25 }.count
+    let within = rounds.filter { abs($0 / predicted - 1) <= band }.count
     let verdict =
-      abs(roundSpeedup / predicted - 1) <= 0.25
+      abs(roundSpeedup / predicted - 1) <= band
       ? "met"
       : within > 0
         ? "inconclusive (\(within) of \(rounds.count) rounds within the band: the rounds straddle its edge; rerun on a quiet machine)"

@@ -163,9 +163,10 @@ private func identicalWorkSpread(_ v: TimeModelValidation.Result) -> String? {
   var parts = [String]()
   let prefill = v.rows.filter { $0.series == "prefill" }
   for L in Array(Set(prefill.map(\.length))).sorted() {
-    if let s = spread(prefill.filter { $0.length == L }) {
+    let rows = prefill.filter { $0.length == L }
+    if let s = spread(rows) {
       parts.append(
-        "prefill L = \(L), \(prefill.filter { $0.length == L }.count) variants: \(g(s.low * 1e3, 3))–\(g(s.high * 1e3, 3)) ms (\(g(s.high / s.low, 3))×)"
+        "prefill L = \(L), \(rows.count) variants: \(g(s.low * 1e3, 3))–\(g(s.high * 1e3, 3)) ms (\(g(s.high / s.low, 3))×)"
       )
     }
   }

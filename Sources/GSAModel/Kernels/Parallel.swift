@@ -89,13 +89,13 @@ func parallelTasks(
   _ body: (_ worker: Int, _ task: Int, _ ledger: inout FlopLedger) -> Void
 ) -> FlopLedger {
   guard taskCount > 0 else { return FlopLedger() }
-  let workers = max(1, min(requested, taskCount))
-  if workers == 1 {
+  guard opensParallelRegion(tasks: taskCount, workers: requested) else {
     var ledger = FlopLedger()
     for task in 0..<taskCount { body(0, task, &ledger) }
     return ledger
   }
   gsa_count_parallel_region()
+  let workers = min(requested, taskCount)
   let partials = UnsafeMutablePointer<FlopLedger>.allocate(capacity: workers)
   partials.initialize(repeating: FlopLedger(), count: workers)
   defer { partials.deinitialize(count: workers); partials.deallocate() }
