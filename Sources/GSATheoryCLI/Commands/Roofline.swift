@@ -14,9 +14,9 @@ extension Commands {
       '-c release -Xswiftc -target-cpu -Xswiftc x86-64-v3' for AVX2/FMA code. Sweeps divide their GFLOP/s by this peak.
       --save FILE measures the machine profile the time model reads (FMA peak, triad, the random-row gather
       rate against footprint, top-k cost per candidate, sigmoid and exp throughput, and the kernels' own rates:
-      GEMM, cold one-row GEMM, dense and indexer tiles, sparse and dense-decode row costs, read stream; per
-      thread and for all cores; about 35 s on 2 cores, --quick about 12 s) and writes it as JSON (whole or not
-      at all). --machine shows a
+      GEMM, cold one-row GEMM, dense and indexer tiles, sparse and dense-decode row costs, read stream, the
+      RoPE tables' cos/sin; per thread and for all cores; and a parallel region's latency; about 35 s on 2
+      cores, --quick about 12 s) and writes it as JSON (whole or not at all). --machine shows a
       profile: this (measured now, quick probes), h100 or h200 (datasheet specs) or a profile FILE.
       """,
     options: [
